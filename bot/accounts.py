@@ -1,0 +1,117 @@
+"""Users, argon2 password hashes, server-side sessions and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Literal, get_args
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, select
+
+from bot.models import ApiToken, User, UserSession
+
+Role = Literal["agent", "senior", "community_manager", "admin"]
+ROLES: tuple[str, ...] = get_args(Role)
+
+_hasher = PasswordHasher()
+# Verifying against this keeps sign-in time the same whether or not the user exists.
+_DUMMY_HASH = _hasher.hash("webcare-timing-equaliser")
+
+
+class AccountError(Exception):
+    """A user or token operation that cannot be done, with a message for the operator."""
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a random token: enough for high-entropy secrets, and fast to look up."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_user(session: Session, *, username: str, password: str, role: str, now: datetime) -> User:
+    """Create a user with an argon2 password hash."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    if len(password) < 10:
+        raise AccountError("a password needs at least 10 characters")
+    if session.exec(select(User).where(User.username == username)).first():
+        raise AccountError(f"user {username!r} already exists")
+    user = User(username=username, password_hash=_hasher.hash(password), role=role, created_at=now)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or user.disabled:
+        return None
+    return user
+
+
+def start_session(session: Session, *, user: User, now: datetime, hours: int) -> tuple[str, UserSession]:
+    """Open a server-side session; return the cookie value and the row."""
+    assert user.id is not None
+    token = secrets.token_urlsafe(32)
+    row = UserSession(
+        id=hash_token(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
+    )
+    user.last_login_at = now
+    session.add_all([row, user])
+    session.commit()
+    return token, row
+
+
+def session_user(session: Session, *, token: str, now: datetime) -> tuple[User, UserSession] | None:
+    """The signed-in user for a session cookie, if the session is live."""
+    row = session.get(UserSession, hash_token(token))
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or user.disabled:
+        return None
+    return user, row
+
+
+def end_session(session: Session, *, token: str, now: datetime) -> None:
+    """Revoke a session so its cookie no longer works."""
+    row = session.get(UserSession, hash_token(token))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now
+        session.add(row)
+        session.commit()
+
+
+def add_api_token(session: Session, *, name: str, now: datetime) -> str:
+    """Mint an API token; only its hash is stored, so the caller shows it once."""
+    token = "wc_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(name=name, token_hash=hash_token(token), created_at=now))
+    session.commit()
+    return token
+
+
+def has_api_tokens(session: Session) -> bool:
+    """Whether any live API token exists."""
+    return session.exec(select(ApiToken).where(col(ApiToken.revoked_at).is_(None))).first() is not None
+
+
+def api_token_name(session: Session, *, token: str, configured: str | None) -> str | None:
+    """The name of the live API token presented, or None when it is not valid."""
+    if configured and hmac.compare_digest(token.encode(), configured.encode()):
+        return "settings"
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    return row.name

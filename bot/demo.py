@@ -1,0 +1,62 @@
+"""`webcare demo`: migrate, load demo content, create a demo admin and API token, ingest mentions."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from bot import accounts, migrations, pipeline
+from bot.main import build_services
+from bot.ingest import IngestSummary, ingest_lines, parse_line
+from bot.models import User, utcnow
+from bot.schemas import MentionIn
+from bot.settings import Settings
+
+DEMO_USER = "demo"
+DEMO_MENTIONS = Path(__file__).resolve().parent.parent / "demo" / "mentions.jsonl"
+
+
+def _newest(lines: list[str]) -> datetime | None:
+    times = []
+    for line in lines:
+        try:
+            times.append(parse_line(line).created_at)
+        except ValueError:
+            continue
+    return max(times, default=None)
+
+
+def prepare(settings: Settings, say: Callable[[str], None] = print) -> IngestSummary:
+    """Set up a demo installation; safe to run again, it adds nothing twice."""
+    migrations.upgrade(settings.database_url)
+    services = build_services(settings)
+    now = utcnow()
+    with Session(services.engine, expire_on_commit=False) as session:
+        if session.exec(select(User).where(User.username == DEMO_USER)).first() is None:
+            password = secrets.token_urlsafe(12)
+            accounts.add_user(session, username=DEMO_USER, password=password, role="admin", now=now)
+            say(f"Demo admin created. Sign in at http://{settings.host}:{settings.port}/login "
+                f"as '{DEMO_USER}' with password: {password}   (shown once; change it with "
+                f"`webcare users passwd {DEMO_USER}`)")
+        if settings.api_token is None and not accounts.has_api_tokens(session):
+            token = accounts.add_api_token(session, name="demo", now=now)
+            say(f"API token created (shown once): {token}")
+        lines = DEMO_MENTIONS.read_text(encoding="utf-8").splitlines()
+        newest = _newest(lines)
+
+        # The demo file has fixed dates; move them so the newest mention is from just now.
+        offset = now - newest if newest else timedelta(0)
+
+        def shift(item: MentionIn) -> MentionIn:
+            return item.model_copy(update={"created_at": item.created_at + offset})
+
+        summary = ingest_lines(session, lines, services.registry, shift=shift)
+        pipeline.sync_communities(session, services.registry, now=now)
+    services.engine.dispose()
+    say(f"Demo mentions: {summary.accepted} new, {summary.duplicate} already there, "
+        f"{len(summary.rejected)} rejected.")
+    return summary

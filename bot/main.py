@@ -1,0 +1,81 @@
+"""create_app(): the composition root."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlmodel import Session
+
+from bot import pipeline
+from bot.adapters.base import Sender
+from bot.adapters.console import ConsoleSender
+from bot.db import make_engine
+from bot.jobs import Jobs
+from bot.models import utcnow
+from bot.registry import ContentRegistry
+from bot.services import Services
+from bot.settings import Settings, get_settings
+from bot.web import api, auth, health, queue
+from bot.web.deps import LoginRequired
+
+log = logging.getLogger(__name__)
+
+
+def build_services(settings: Settings, senders: Mapping[str, Sender] | None = None) -> Services:
+    """Connect the database, load content and pick the adapters."""
+    engine = make_engine(settings.database_url)
+    registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir)
+    with Session(engine) as session:
+        pipeline.sync_communities(session, registry, now=utcnow())
+    return Services(settings, engine, registry, senders if senders is not None else {"console": ConsoleSender()})
+
+
+def create_app(services: Services | None = None, *, run_jobs: bool = True) -> FastAPI:
+    """Build the web app; the lifespan starts background jobs unless run_jobs is False."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = services or build_services(get_settings())
+        app.state.services = svc
+        worker = svc.settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        jobs = Jobs(svc.engine, svc.senders, svc.registry, worker=worker,
+                    interval=svc.settings.delivery_interval_seconds)
+        if run_jobs:
+            jobs.start()
+        try:
+            yield
+        finally:
+            jobs.stop()
+
+    app = FastAPI(title="webcare", version="0.1.0", lifespan=lifespan)
+    if services is not None:
+        app.state.services = services
+    for router in (health.router, auth.router, queue.router, api.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+        )
+        return response
+
+    return app

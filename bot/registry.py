@@ -1,0 +1,86 @@
+"""The content in force: guidelines and FAQ, reloaded on change, last good version kept."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from responders.content import ContentError, ContentInvalid, load_content
+from responders.engine import Community
+from responders.faq import FaqIndex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One consistent version of all content."""
+
+    communities: dict[str, Community]
+    channels: dict[tuple[str, str], str]
+    revisions: dict[str, str]
+    fingerprint: str
+
+
+def _fingerprint(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        for file in sorted(path.rglob("*.y*ml")) if path.is_dir() else [path]:
+            digest.update(str(file).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+class ContentRegistry:
+    """Holds the last good content and swaps in a new version only when it is valid."""
+
+    def __init__(self, guidelines_dir: Path, faq_dir: Path) -> None:
+        self.guidelines_dir = guidelines_dir
+        self.faq_dir = faq_dir
+        self.errors: list[ContentError] = []
+        self._lock = threading.Lock()
+        self._snapshot = self._load()
+
+    def _load(self) -> Snapshot:
+        fingerprint = _fingerprint([self.guidelines_dir, self.faq_dir])
+        content = load_content(self.guidelines_dir, self.faq_dir)
+        index = FaqIndex(content.faq)
+        communities = {gid: Community(g, index) for gid, g in content.guidelines.items()}
+        channels = {
+            (source.platform, channel.lower()): gid
+            for gid, g in content.guidelines.items()
+            for source in g.sources
+            for channel in source.channels
+        }
+        revisions = {gid: hashlib.sha256(f.read_bytes()).hexdigest() for gid, f in content.files.items()}
+        return Snapshot(communities, channels, revisions, fingerprint)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The content in force now."""
+        return self._snapshot
+
+    def community_for(self, platform: str, channel: str) -> Community | None:
+        """The community that listens to a platform channel, if any."""
+        snapshot = self._snapshot
+        gid = snapshot.channels.get((platform, channel.lower()))
+        return snapshot.communities[gid] if gid else None
+
+    def reload_if_changed(self) -> bool:
+        """Load changed files; on errors keep the last good content and remember the errors."""
+        with self._lock:
+            if _fingerprint([self.guidelines_dir, self.faq_dir]) == self._snapshot.fingerprint:
+                return False
+            try:
+                self._snapshot = self._load()
+            except ContentInvalid as exc:
+                self.errors = exc.errors
+                for error in exc.errors:
+                    log.error("content not loaded, keeping last good version: %s", error)
+                return False
+            self.errors = []
+            log.info("content reloaded", extra={"communities": sorted(self._snapshot.communities)})
+            return True

@@ -1,0 +1,113 @@
+"""Request and response bodies of the HTTP API and the JSONL ingest format."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from bot.models import Draft, Mention
+from responders import domain
+
+MAX_TEXT_CHARS = 40_000
+
+
+class AuthorIn(BaseModel):
+    """Who wrote the mention."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=128)
+    handle: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=200)
+    followers: int | None = Field(default=None, ge=0)
+
+
+class MentionIn(BaseModel):
+    """A mention as an integration posts it, one per request or per JSONL line."""
+
+    model_config = ConfigDict(extra="forbid")
+    platform: Literal["telegram", "reddit", "rss", "webhook", "console"]
+    channel: str = Field(min_length=1, max_length=300)
+    external_id: str = Field(min_length=1, max_length=300)
+    author: AuthorIn
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    url: str = Field(default="", max_length=2000)
+    created_at: AwareDatetime
+    thread_ref: str = Field(default="", max_length=300)
+
+    def to_mention(self) -> domain.Mention:
+        """The platform-neutral value the pipeline works with."""
+        a = self.author
+        return domain.Mention(
+            platform=self.platform,
+            channel=self.channel,
+            external_id=self.external_id,
+            author=domain.Author(a.id, a.handle, a.name, a.followers),
+            text=self.text,
+            created_at=self.created_at,
+            url=self.url,
+            thread_ref=self.thread_ref,
+        )
+
+
+class MentionAccepted(BaseModel):
+    """What became of a posted mention."""
+
+    mention_id: int
+    draft_id: int | None
+    duplicate: bool
+    action: str
+
+
+class DraftOut(BaseModel):
+    """A draft as the API shows it."""
+
+    id: int
+    status: str
+    kind: str
+    action: str
+    community_id: str
+    priority: str
+    approval_level: str
+    due_at: datetime
+    language: str
+    text: str
+    original_text: str
+    faq_id: str | None
+    confidence: float
+    reasons: list[str]
+    candidates: list[dict[str, Any]]
+    version: int
+    mention: dict[str, Any]
+
+    @classmethod
+    def of(cls, draft: Draft, mention: Mention) -> DraftOut:
+        """Combine a draft row and its mention."""
+        assert draft.id is not None
+        return cls(
+            **draft.model_dump(include=set(cls.model_fields) - {"mention", "id"}),
+            id=draft.id,
+            mention={
+                "id": mention.id, "platform": mention.platform, "channel": mention.channel,
+                "external_id": mention.external_id, "text": mention.text, "url": mention.url,
+                "created_at": mention.created_at, "language": mention.language,
+                "sentiment": mention.sentiment, "signals": mention.signals,
+            },
+        )
+
+
+class ApproveIn(BaseModel):
+    """Optional edited text and the version the agent saw."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
+    version: int | None = None
+
+
+class RejectIn(BaseModel):
+    """Why the draft is rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
+    version: int | None = None

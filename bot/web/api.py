@@ -1,0 +1,79 @@
+"""The JSON API under /api/v1, authenticated with a bearer token."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from bot import pipeline, store
+from bot.models import Draft, Mention, utcnow
+from bot.schemas import ApproveIn, DraftOut, MentionAccepted, MentionIn, RejectIn
+from bot.web.deps import ApiActorDep, ServicesDep, SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+# API tokens belong to integrations trusted by an admin: they may approve senior-level drafts.
+API_ROLE = "senior"
+
+DraftStatus = Literal["pending", "approved", "rejected", "sent", "failed", "ignored", "escalated", "expired"]
+
+
+@router.post("/mentions", response_model=MentionAccepted, status_code=status.HTTP_202_ACCEPTED)
+def post_mention(body: MentionIn, actor: ApiActorDep, services: ServicesDep, session: SessionDep) -> MentionAccepted:
+    """Take in one mention; posting the same one twice stores it once."""
+    try:
+        result = pipeline.receive(session, body.to_mention(), services.registry, now=utcnow())
+    except pipeline.UnknownChannel as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["body", "channel"], "msg": str(exc), "type": "unknown_channel"}],
+        ) from exc
+    return MentionAccepted(**vars(result))
+
+
+@router.get("/drafts", response_model=list[DraftOut])
+def list_drafts(
+    actor: ApiActorDep,
+    session: SessionDep,
+    status_: DraftStatus = Query("pending", alias="status"),
+    community: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> list[DraftOut]:
+    """Drafts with a status, nearest deadline first."""
+    rows = store.list_drafts(session, statuses=(status_,), community_id=community, limit=limit, offset=offset)
+    return [DraftOut.of(draft, mention) for draft, mention in rows]
+
+
+def _draft_out(session: SessionDep, draft_id: int) -> DraftOut:
+    draft = session.get(Draft, draft_id)
+    assert draft is not None and draft.mention_id is not None
+    mention = session.get(Mention, draft.mention_id)
+    assert mention is not None
+    return DraftOut.of(draft, mention)
+
+
+@router.post("/drafts/{draft_id}/approve", response_model=DraftOut)
+def approve_draft(draft_id: int, actor: ApiActorDep, session: SessionDep, body: ApproveIn | None = None) -> DraftOut:
+    """Approve a pending draft, optionally with new text; 409 when it was already handled."""
+    body = body or ApproveIn()
+    try:
+        pipeline.approve(session, draft_id, actor=actor, role=API_ROLE, now=utcnow(), text=body.text,
+                         version=body.version)
+    except pipeline.NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except pipeline.Conflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return _draft_out(session, draft_id)
+
+
+@router.post("/drafts/{draft_id}/reject", response_model=DraftOut)
+def reject_draft(draft_id: int, body: RejectIn, actor: ApiActorDep, session: SessionDep) -> DraftOut:
+    """Reject a pending draft with a reason; 409 when it was already handled."""
+    try:
+        pipeline.reject(session, draft_id, actor=actor, reason=body.reason, now=utcnow(), version=body.version)
+    except pipeline.NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except pipeline.Conflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return _draft_out(session, draft_id)

@@ -1,0 +1,106 @@
+"""FastAPI dependencies: database session, signed-in user, API caller, CSRF check."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Form, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
+
+from bot import accounts
+from bot.models import User, UserSession, utcnow
+from bot.services import Services
+from bot.web.format import deadline
+
+SESSION_COOKIE = "webcare_session"
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals["deadline"] = deadline
+
+
+def get_services(request: Request) -> Services:
+    """The process's services, attached to the app by create_app()."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    """One database session per request."""
+    with Session(services.engine, expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class LoginRequired(Exception):
+    """Raised for a page request without a live session; answered with a redirect to /login."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The user behind a browser request and their session."""
+
+    user: User
+    session: UserSession
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this user."""
+        return f"user:{self.user.username}"
+
+
+def current_user(request: Request, session: SessionDep) -> SignedIn:
+    """The signed-in user, or a redirect to the sign-in page."""
+    token = request.cookies.get(SESSION_COOKIE)
+    found = accounts.session_user(session, token=token, now=utcnow()) if token else None
+    if found is None:
+        raise LoginRequired()
+    return SignedIn(*found)
+
+
+UserDep = Annotated[SignedIn, Depends(current_user)]
+
+
+def check_csrf(who: UserDep, csrf_token: Annotated[str, Form()] = "") -> SignedIn:
+    """Refuse a form post whose CSRF token does not belong to the session."""
+    if not hmac.compare_digest(csrf_token.encode(), who.session.csrf_token.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid or missing CSRF token; reload the page")
+    return who
+
+
+CsrfUserDep = Annotated[SignedIn, Depends(check_csrf)]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def api_actor(
+    services: ServicesDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The API caller's name for the audit log; 401 without a valid bearer token."""
+    configured = services.settings.api_token.get_secret_value() if services.settings.api_token else None
+    name = (
+        accounts.api_token_name(session, token=credentials.credentials, configured=configured)
+        if credentials
+        else None
+    )
+    if name is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a valid bearer token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return f"api:{name}"
+
+
+ApiActorDep = Annotated[str, Depends(api_actor)]

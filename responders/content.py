@@ -1,0 +1,212 @@
+"""Load and validate guideline and FAQ YAML, reporting errors with file, line and field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from responders.compose import TEMPLATE_VARIABLES, check_template
+from responders.domain import FaqEntry, Guideline
+
+Location = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class ContentError:
+    """One problem in a content file, pointing at the exact place."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ContentInvalid(Exception):
+    """Raised when content files cannot be loaded; carries every error found."""
+
+    def __init__(self, errors: list[ContentError]) -> None:
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Content:
+    """All guidelines and FAQ entries, validated together."""
+
+    guidelines: dict[str, Guideline]
+    faq: tuple[FaqEntry, ...]
+    files: dict[str, Path]
+
+
+# --- YAML with line numbers ------------------------------------------------------------------
+
+
+def _to_python(node: yaml.Node, path: Location, lines: dict[Location, int]) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _to_python(key_node, (), {})
+            result[key] = _to_python(value_node, (*path, key), lines)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, (*path, i), lines) for i, item in enumerate(node.value)]
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+
+
+def load_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
+    """Parse one YAML file into Python values and a map from field path to line number."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise ContentInvalid([ContentError(str(path), line, "", f"YAML syntax: {exc.problem}")]) from exc
+    lines: dict[Location, int] = {}
+    if node is None:
+        return None, lines
+    return _to_python(node, (), lines), lines
+
+
+def _line_for(loc: Location, lines: dict[Location, int]) -> int:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 1
+
+
+def _field_name(loc: Location) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(("." if parts else "") + str(part))
+    return "".join(parts)
+
+
+def _errors_from(exc: ValidationError, file: Path, lines: dict[Location, int], base: Location = ()) -> list[ContentError]:
+    errors = []
+    for err in exc.errors():
+        # pydantic adds the validator name for union/function checks: keep only real field names
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        full = (*base, *loc)
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        errors.append(ContentError(str(file), _line_for(full, lines), _field_name(full), message))
+    return errors
+
+
+def _validate(model: type[BaseModel], data: Any, file: Path, lines: dict[Location, int], base: Location = ()) -> tuple[Any, list[ContentError]]:
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, _errors_from(exc, file, lines, base)
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def _yaml_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"})
+
+
+def load_faq(path: Path) -> tuple[list[FaqEntry], list[ContentError]]:
+    """Load every FAQ file under a path: each file is a YAML list of entries."""
+    entries: list[FaqEntry] = []
+    errors: list[ContentError] = []
+    seen: dict[str, str] = {}
+    for file in _yaml_files(path):
+        try:
+            data, lines = load_yaml(file)
+        except ContentInvalid as exc:
+            errors.extend(exc.errors)
+            continue
+        if not isinstance(data, list):
+            errors.append(ContentError(str(file), 1, "", "an FAQ file is a YAML list of entries"))
+            continue
+        for i, item in enumerate(data):
+            entry, errs = _validate(FaqEntry, item, file, lines, (i,))
+            errors.extend(errs)
+            if entry is None:
+                continue
+            errors.extend(_check_templates(file, lines, [((i, "answer"), entry.answer)]))
+            if entry.id in seen:
+                errors.append(ContentError(str(file), _line_for((i, "id"), lines), f"[{i}].id", f"duplicate FAQ id {entry.id!r}, also in {seen[entry.id]}"))
+            seen[entry.id] = str(file)
+            entries.append(entry)
+    return entries, errors
+
+
+def _check_templates(file: Path, lines: dict[Location, int], templates: Iterable[tuple[Location, str]]) -> Iterator[ContentError]:
+    for loc, template in templates:
+        problem = check_template(template)
+        if problem:
+            yield ContentError(str(file), _line_for(loc, lines), _field_name(loc), problem)
+
+
+def _check_guideline(g: Guideline, file: Path, lines: dict[Location, int], faq_tags: set[str]) -> list[ContentError]:
+    errors: list[ContentError] = []
+    for lang, tone in g.tone.items():
+        templates: list[tuple[Location, str]] = [
+            (("tone", lang, name, i), text)
+            for name in ("greetings", "empathy", "signoffs")
+            for i, text in enumerate(getattr(tone, name))
+        ]
+        templates += [(("tone", lang, name), getattr(tone, name)) for name in ("signature", "acknowledgement")]
+        errors.extend(_check_templates(file, lines, templates))
+    for i, tag in enumerate(g.faq.tags):
+        if tag not in faq_tags:
+            loc: Location = ("faq", "tags", i)
+            errors.append(ContentError(str(file), _line_for(loc, lines), _field_name(loc), f"unknown FAQ tag {tag!r}"))
+    return errors
+
+
+def load_content(guidelines_dir: Path, faq_dir: Path) -> Content:
+    """Load and cross-check all guidelines and FAQ files; raise ContentInvalid listing every error."""
+    faq, errors = load_faq(faq_dir)
+    faq_tags = {tag for entry in faq for tag in entry.tags}
+    guidelines: dict[str, Guideline] = {}
+    files: dict[str, Path] = {}
+    claimed: dict[tuple[str, str], str] = {}
+    for file in _yaml_files(guidelines_dir):
+        try:
+            data, lines = load_yaml(file)
+        except ContentInvalid as exc:
+            errors.extend(exc.errors)
+            continue
+        guideline, errs = _validate(Guideline, data, file, lines)
+        errors.extend(errs)
+        if guideline is None:
+            continue
+        errors.extend(_check_guideline(guideline, file, lines, faq_tags))
+        if guideline.id in guidelines:
+            errors.append(ContentError(str(file), _line_for(("id",), lines), "id", f"community id {guideline.id!r} is used twice"))
+        for s, source in enumerate(guideline.sources):
+            for c, channel in enumerate(source.channels):
+                key = (source.platform, channel.lower())
+                if key in claimed and claimed[key] != guideline.id:
+                    loc = ("sources", s, "channels", c)
+                    errors.append(ContentError(str(file), _line_for(loc, lines), _field_name(loc), f"{source.platform} channel {channel!r} is already claimed by community {claimed[key]!r}"))
+                claimed[key] = guideline.id
+        guidelines[guideline.id] = guideline
+        files[guideline.id] = file
+    if errors:
+        raise ContentInvalid(errors)
+    return Content(guidelines=guidelines, faq=tuple(faq), files=files)
+
+
+__all__ = ["TEMPLATE_VARIABLES", "Content", "ContentError", "ContentInvalid", "load_content", "load_faq", "load_yaml"]

@@ -1,0 +1,102 @@
+"""Guideline rules: engagement limits, escalation, priority, approval level and auto-send."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from responders.analysis import normalize
+from responders.domain import (
+    PRIORITIES,
+    Action,
+    Analysis,
+    Approval,
+    Context,
+    Decision,
+    EscalationRule,
+    Guideline,
+    Mention,
+    Priority,
+)
+
+
+def limit_reasons(mention: Mention, analysis: Analysis, guideline: Guideline, context: Context) -> list[str]:
+    """Reasons the brand must not reply at all; empty when a reply is allowed."""
+    limits = guideline.limits
+    reasons = []
+    if limits.listen_only:
+        reasons.append("community is listen-only")
+    if "spam" in analysis.signals:
+        reasons.append("looks like spam")
+    if context.now - mention.created_at > limits.ignore_older_than:
+        reasons.append(f"post is older than {limits.ignore_older_than}")
+    if context.brand_replies_in_thread >= limits.max_brand_replies_per_thread:
+        reasons.append(f"brand already replied {context.brand_replies_in_thread} times in this thread")
+    last = context.last_reply_to_customer_at
+    if last and limits.customer_cooldown and context.now - last < limits.customer_cooldown:
+        reasons.append(f"customer got a reply less than {limits.customer_cooldown} ago")
+    return reasons
+
+
+def rule_matches(rule: EscalationRule, mention: Mention, analysis: Analysis) -> bool:
+    """Whether one escalation rule fires; a rule fires when any of its conditions holds."""
+    text = normalize(mention.text)
+    followers = mention.author.followers or 0
+    return bool(
+        set(rule.signals) & analysis.signals
+        or any(normalize(k) in text for k in rule.keywords)
+        or (rule.sentiment_below is not None and analysis.sentiment < rule.sentiment_below)
+        or (rule.min_followers is not None and followers >= rule.min_followers)
+        or (mention.author.handle.lower().lstrip("@") in {a.lower().lstrip("@") for a in rule.authors})
+    )
+
+
+def _higher(a: Priority, b: Priority) -> Priority:
+    return a if PRIORITIES.index(a) <= PRIORITIES.index(b) else b
+
+
+def _stricter(a: Approval, b: Approval) -> Approval:
+    order: tuple[Approval, ...] = ("senior", "agent", "auto")
+    return a if order.index(a) <= order.index(b) else b
+
+
+def decide(
+    mention: Mention,
+    analysis: Analysis,
+    guideline: Guideline,
+    context: Context,
+    confidence: float,
+) -> Decision:
+    """Apply the guideline to an analysed mention and say what to do, with every reason."""
+    priority: Priority = "low" if analysis.sentiment_label == "positive" else "normal"
+    approval: Approval = "agent"
+    team = "webcare"
+    reasons: list[str] = []
+    fired = [rule for rule in guideline.escalation if rule_matches(rule, mention, analysis)]
+    for rule in fired:
+        priority = _higher(priority, rule.priority)
+        approval = _stricter(approval, rule.approval)
+        team = rule.team if rule is fired[0] else team
+        reasons.append(f"escalation '{rule.name}': {rule.priority}, team {rule.team}, {rule.approval} approval")
+    blocked = limit_reasons(mention, analysis, guideline, context)
+    answered = confidence >= guideline.faq.threshold
+    action: Action = "no_reply" if blocked else ("reply" if answered else "acknowledge")
+    reasons += blocked
+    if not blocked:
+        reasons.append(
+            f"FAQ match {confidence:.2f} >= threshold {guideline.faq.threshold:.2f}"
+            if answered
+            else f"no FAQ answer above threshold {guideline.faq.threshold:.2f}: acknowledge"
+        )
+    auto = guideline.auto_send
+    if action == "reply" and not fired and auto.enabled and confidence >= auto.min_confidence:
+        approval = "auto"
+        reasons.append(f"auto-send allowed: confidence {confidence:.2f} >= {auto.min_confidence:.2f}")
+    target: timedelta = guideline.target_for(priority)
+    return Decision(
+        action=action,
+        priority=priority,
+        approval=approval,
+        due_at=mention.created_at + target,
+        team=team,
+        reasons=tuple(reasons),
+    )

@@ -1,0 +1,144 @@
+"""Fixtures: databases (SQLite always, PostgreSQL when configured), content, app and client."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from bot import accounts, migrations, pipeline
+from bot.adapters.console import ConsoleSender
+from bot.db import make_engine
+from bot.main import create_app
+from bot.models import utcnow
+from bot.registry import ContentRegistry
+from bot.services import Services
+from bot.settings import Settings
+from tests.factories import write_content
+
+PG_URL = os.environ.get("WEBCARE_TEST_POSTGRES_URL", "")
+ON_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+API_TOKEN = "test-token-0123456789"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if ON_CI and not PG_URL:
+        raise pytest.UsageError("CI=true needs WEBCARE_TEST_POSTGRES_URL: the database tests must run on PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "webcare.db"
+    migrations.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL schema of its own, dropped at the end; fails loudly when unreachable."""
+    schema = f"webcare_test_{uuid.uuid4().hex[:8]}"
+    url = make_url(PG_URL).set(drivername="postgresql+psycopg")
+    admin = sa.create_engine(url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {PG_URL} is not reachable: {exc}")
+    scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    scoped_url = scoped.render_as_string(hide_password=False)
+    migrations.upgrade(scoped_url)
+    yield scoped_url
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    from sqlmodel import SQLModel
+
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "webcare.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    _truncate_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on the test database."""
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> ContentRegistry:
+    """Test content: one community with a small FAQ."""
+    guidelines, faq = write_content(tmp_path / "content")
+    return ContentRegistry(guidelines, faq)
+
+
+@pytest.fixture
+def session(engine: Engine, registry: ContentRegistry) -> Iterator[Session]:
+    """A session on the test database with the test communities in place."""
+    with Session(engine, expire_on_commit=False) as session:
+        pipeline.sync_communities(session, registry, now=utcnow())
+        yield session
+
+
+@pytest.fixture
+def console_sender() -> ConsoleSender:
+    """The console platform: records what was sent."""
+    return ConsoleSender()
+
+
+@pytest.fixture
+def services(engine: Engine, registry: ContentRegistry, console_sender: ConsoleSender, db_url: str) -> Services:
+    """The app's services wired to the test database and content."""
+    settings = Settings(database_url=db_url, api_token=API_TOKEN,  # type: ignore[arg-type]
+                        guidelines_dir=registry.guidelines_dir, faq_dir=registry.faq_dir)
+    with Session(engine) as session:
+        pipeline.sync_communities(session, registry, now=utcnow())
+    return Services(settings, engine, registry, {"console": console_sender})
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[TestClient]:
+    """An HTTP client on the app, with jobs off so tests drive delivery themselves."""
+    with TestClient(create_app(services, run_jobs=False)) as client:
+        yield client
+
+
+@pytest.fixture
+def api(client: TestClient) -> TestClient:
+    """The client with the API bearer token set."""
+    client.headers["Authorization"] = f"Bearer {API_TOKEN}"
+    return client
+
+
+def add_user(services: Services, username: str = "agent1", role: str = "agent", password: str = "correct horse battery") -> None:
+    """Create a user who can sign in."""
+    with Session(services.engine) as session:
+        accounts.add_user(session, username=username, password=password, role=role, now=utcnow())

@@ -1,0 +1,110 @@
+"""The intake and review API: what an integration sees."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, func, select
+
+from bot import pipeline
+from bot.adapters.console import ConsoleSender
+from bot.models import Draft, Mention, Outbox, utcnow
+from bot.services import Services
+from tests.factories import mention_json
+
+
+def test_a_posted_mention_becomes_a_pending_draft_with_an_faq_answer(api: TestClient) -> None:
+    response = api.post("/api/v1/mentions", json=mention_json())
+    assert response.status_code == 202
+    assert response.json()["duplicate"] is False
+
+    drafts = api.get("/api/v1/drafts", params={"status": "pending"}).json()
+    assert len(drafts) == 1
+    draft = drafts[0]
+    assert draft["faq_id"] == "levertijd"
+    assert draft["language"] == "nl"
+    assert draft["text"].startswith(("Hoi Anna,", "Hallo Anna,"))
+    assert "1 tot 2 werkdagen" in draft["text"]
+    assert draft["mention"]["text"].startswith("Hoe lang duurt")
+
+
+def test_the_same_mention_twice_gives_one_mention_and_one_draft(api: TestClient, services: Services) -> None:
+    first = api.post("/api/v1/mentions", json=mention_json("dup-1")).json()
+    second = api.post("/api/v1/mentions", json=mention_json("dup-1")).json()
+    assert second["duplicate"] is True
+    assert (second["mention_id"], second["draft_id"]) == (first["mention_id"], first["draft_id"])
+    with Session(services.engine) as session:
+        assert session.exec(select(func.count()).select_from(Mention)).one() == 1
+        assert session.exec(select(func.count()).select_from(Draft)).one() == 1
+
+
+def test_invalid_input_says_which_field_and_why(api: TestClient) -> None:
+    body = mention_json()
+    body["author"] = {"handle": "no id"}
+    body["created_at"] = "yesterday"
+    response = api.post("/api/v1/mentions", json=body)
+    assert response.status_code == 422
+    problems = {tuple(e["loc"]): e["msg"] for e in response.json()["detail"]}
+    assert ("body", "author", "id") in problems
+    assert ("body", "created_at") in problems
+
+
+def test_a_mention_for_a_channel_nobody_listens_to_is_refused_with_the_reason(api: TestClient) -> None:
+    response = api.post("/api/v1/mentions", json=mention_json(channel="somewhere-else"))
+    assert response.status_code == 422
+    assert "no community listens" in response.json()["detail"][0]["msg"]
+
+
+def test_oversized_text_is_refused_not_truncated(api: TestClient) -> None:
+    response = api.post("/api/v1/mentions", json=mention_json(text="x" * 40_001))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "text"]
+
+
+def test_the_api_needs_a_valid_bearer_token(client: TestClient) -> None:
+    assert client.post("/api/v1/mentions", json=mention_json()).status_code == 401
+    assert client.get("/api/v1/drafts").status_code == 401
+    client.headers["Authorization"] = "Bearer wrong"
+    assert client.get("/api/v1/drafts").status_code == 401
+    assert client.post("/api/v1/drafts/1/approve").status_code == 401
+
+
+def test_drafts_come_nearest_deadline_first(api: TestClient) -> None:
+    now = datetime.now(UTC)
+    api.post("/api/v1/mentions", json=mention_json("late", created_at=now - timedelta(minutes=1)))
+    api.post("/api/v1/mentions", json=mention_json("early", created_at=now - timedelta(hours=5), author_id="u-2"))
+    # a legal threat is urgent: one hour target, so it comes first despite being newest
+    api.post("/api/v1/mentions", json=mention_json("legal", "Ik schakel mijn advocaat in!", author_id="u-3"))
+    order = [d["mention"]["external_id"] for d in api.get("/api/v1/drafts").json()]
+    assert order == ["legal", "early", "late"]
+
+
+def test_approving_twice_sends_once_and_the_second_call_gets_409(
+    api: TestClient, services: Services, console_sender: ConsoleSender
+) -> None:
+    draft_id = api.post("/api/v1/mentions", json=mention_json()).json()["draft_id"]
+    first = api.post(f"/api/v1/drafts/{draft_id}/approve", json={"text": "Hoi Anna, binnen 2 dagen! Groet"})
+    second = api.post(f"/api/v1/drafts/{draft_id}/approve")
+    assert first.status_code == 200
+    assert first.json()["status"] == "approved"
+    assert second.status_code == 409
+
+    with Session(services.engine, expire_on_commit=False) as session:
+        pipeline.deliver_due(session, services.senders, now=utcnow(), worker="t")
+        pipeline.deliver_due(session, services.senders, now=utcnow() + timedelta(hours=1), worker="t")
+        outbox = session.exec(select(Outbox)).all()
+    assert [m.text for m in console_sender.sent] == ["Hoi Anna, binnen 2 dagen! Groet"]
+    assert len(outbox) == 1 and outbox[0].status == "sent"
+    assert api.get("/api/v1/drafts", params={"status": "sent"}).json()[0]["id"] == draft_id
+
+
+def test_rejecting_needs_a_reason_and_sends_nothing(api: TestClient, console_sender: ConsoleSender) -> None:
+    draft_id = api.post("/api/v1/mentions", json=mention_json()).json()["draft_id"]
+    assert api.post(f"/api/v1/drafts/{draft_id}/reject", json={}).status_code == 422
+    response = api.post(f"/api/v1/drafts/{draft_id}/reject", json={"reason": "already answered in the group"})
+    assert response.status_code == 200
+    assert response.json()["status"] == "rejected"
+    assert api.post(f"/api/v1/drafts/{draft_id}/approve").status_code == 409
+    assert api.post("/api/v1/drafts/9999/approve").status_code == 404
+    assert console_sender.sent == []
