@@ -180,4 +180,4 @@ def users_list() -> None:
     with Session(make_engine(get_settings().database_url)) as session:
         for user in session.exec(select(User).order_by(User.username)):
             state = "disabled" if user.disabled else "active"
-            console.print(f"{user.username}\t{user.role}\t{state}", markup=False)
+            typer.echo(f"{user.username}\t{user.role}\t{state}")

@@ -55,7 +55,8 @@ def create_app(services: Services | None = None, *, run_jobs: bool = True) -> Fa
         finally:
             jobs.stop()
 
-    app = FastAPI(title="webcare", version="0.1.0", lifespan=lifespan)
+    # /docs and /redoc would load scripts from a CDN; /openapi.json stays for tools.
+    app = FastAPI(title="webcare", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     if services is not None:
         app.state.services = services
     for router in (health.router, auth.router, queue.router, api.router):

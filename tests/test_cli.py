@@ -1,0 +1,124 @@
+"""The `webcare` command as an operator uses it: demo, ingest, users, guidelines check."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.db import make_engine
+from bot.logs import JsonFormatter
+from bot.models import ApiToken, Draft, Mention, User
+from bot.settings import get_settings
+from tests.factories import jsonl, mention_json, write_content
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh SQLite database and the test content, set through WEBCARE_ variables."""
+    url = f"sqlite:///{tmp_path / 'var' / 'webcare.db'}"
+    guidelines, faq = write_content(tmp_path / "content")
+    monkeypatch.setenv("WEBCARE_DATABASE_URL", url)
+    monkeypatch.setenv("WEBCARE_GUIDELINES_DIR", str(guidelines))
+    monkeypatch.setenv("WEBCARE_FAQ_DIR", str(faq))
+    monkeypatch.delenv("WEBCARE_API_TOKEN", raising=False)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def _count(url: str, model: type) -> int:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        count = int(session.exec(select(func.count()).select_from(model)).one())
+    engine.dispose()
+    return count
+
+
+def test_ingest_reports_accepted_duplicate_and_rejected_lines_with_reasons(env: str, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    bad = mention_json("m-3")
+    del bad["external_id"]
+    file = tmp_path / "mentions.jsonl"
+    file.write_text(
+        jsonl(mention_json("m-1"), mention_json("m-2", author_id="u-2"), mention_json("m-1"), bad)
+        + "{not json\n"
+        + jsonl(mention_json("m-4", channel="unknown")),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["ingest", str(file)])
+    assert result.exit_code == 1, result.output
+    assert "accepted: 2  duplicate: 1  rejected: 3" in result.output
+    assert "line 4: external_id: Field required" in result.output
+    assert "line 5: not valid JSON" in result.output
+    assert "line 6: no community listens to console channel 'unknown'" in result.output
+    assert _count(env, Mention) == 2 and _count(env, Draft) == 2
+
+    again = runner.invoke(app, ["ingest", str(file)])
+    assert "accepted: 0  duplicate: 3" in again.output
+    assert _count(env, Mention) == 2
+
+
+def test_demo_sets_everything_up_once_and_a_second_run_duplicates_nothing(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEBCARE_GUIDELINES_DIR", str(ROOT / "guidelines"))
+    monkeypatch.setenv("WEBCARE_FAQ_DIR", str(ROOT / "faq"))
+    get_settings.cache_clear()
+    first = runner.invoke(app, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "password:" in first.output and "API token created" in first.output
+    mentions = _count(env, Mention)
+    assert mentions >= 30
+    assert _count(env, Draft) == mentions
+
+    second = runner.invoke(app, ["demo"])
+    assert second.exit_code == 0, second.output
+    assert "password:" not in second.output and "API token" not in second.output
+    assert f"0 new, {mentions} already there" in second.output
+    assert (_count(env, Mention), _count(env, User), _count(env, ApiToken)) == (mentions, 1, 1)
+
+
+def test_demo_creates_no_token_when_one_is_configured(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBCARE_API_TOKEN", "from-the-environment")
+    monkeypatch.setenv("WEBCARE_GUIDELINES_DIR", str(ROOT / "guidelines"))
+    monkeypatch.setenv("WEBCARE_FAQ_DIR", str(ROOT / "faq"))
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "API token" not in result.output
+    assert _count(env, ApiToken) == 0
+
+
+def test_users_add_refuses_unknown_roles_and_short_passwords(env: str) -> None:
+    runner.invoke(app, ["migrate"])
+    assert runner.invoke(app, ["users", "add", "sam", "--role", "boss", "--password", "long enough pw"]).exit_code == 2
+    assert runner.invoke(app, ["users", "add", "sam", "--role", "senior", "--password", "short"]).exit_code == 2
+    ok = runner.invoke(app, ["users", "add", "sam", "--role", "senior", "--password", "long enough pw"])
+    assert ok.exit_code == 0
+    assert "sam\tsenior\tactive" in runner.invoke(app, ["users", "list"]).output
+
+
+def test_guidelines_check_lists_errors_and_exits_1(env: str, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["guidelines", "check"]).exit_code == 0
+    file = tmp_path / "content" / "guidelines" / "testshop.yaml"
+    file.write_text(file.read_text().replace("normal: 24h", "normal: een dag"))
+    result = runner.invoke(app, ["guidelines", "check"])
+    assert result.exit_code == 1
+    assert "testshop.yaml:" in result.output and "response_targets.normal" in result.output
+
+
+def test_json_logs_are_one_object_per_line_with_extra_fields() -> None:
+    record = logging.LogRecord("bot.pipeline", logging.INFO, __file__, 1, "reply delivered", None, None)
+    record.draft_id = 7
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "reply delivered" and line["level"] == "info" and line["draft_id"] == 7

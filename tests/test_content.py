@@ -1,0 +1,78 @@
+"""Guideline and FAQ files: clear errors with file, line and field; the last good content stays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.registry import ContentRegistry
+from responders.content import ContentInvalid, load_content
+from tests.factories import FAQ, GUIDELINE, write_content
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _errors(tmp_path: Path, guideline: str, faq: str = FAQ) -> list[str]:
+    guidelines, faq_dir = write_content(tmp_path, guideline, faq)
+    with pytest.raises(ContentInvalid) as caught:
+        load_content(guidelines, faq_dir)
+    return [str(e) for e in caught.value.errors]
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+def test_a_duration_in_words_names_file_line_and_field(tmp_path: Path) -> None:
+    broken = GUIDELINE.replace("high: 4h", "high: 2 uur")
+    [error] = _errors(tmp_path, broken)
+    assert error.startswith(f"{tmp_path}/guidelines/testshop.yaml:{_line_of(broken, '2 uur')}: response_targets.high:")
+    assert "not a duration" in error
+
+
+def test_an_unknown_field_is_reported_where_it_is(tmp_path: Path) -> None:
+    broken = GUIDELINE.replace("  threshold: 0.6", "  treshold: 0.6")
+    [error] = _errors(tmp_path, broken)
+    assert f":{_line_of(broken, 'treshold')}: faq.treshold: unknown field" in error
+
+
+def test_a_template_with_an_unknown_variable_is_refused(tmp_path: Path) -> None:
+    broken = GUIDELINE.replace('"Hoi {{ name }},"', '"Hoi {{ naam }},"')
+    [error] = _errors(tmp_path, broken)
+    assert "tone.nl.greetings[0]" in error and "naam" in error
+
+
+def test_yaml_syntax_errors_give_the_line(tmp_path: Path) -> None:
+    broken = GUIDELINE.replace("brand: Testshop", "brand: [Testshop")
+    [error] = _errors(tmp_path, broken)
+    assert "YAML syntax" in error and "testshop.yaml:" in error
+
+
+def test_an_unknown_faq_tag_is_reported(tmp_path: Path) -> None:
+    broken = GUIDELINE.replace("tags: [shipping]", "tags: [verzending]")
+    [error] = _errors(tmp_path, broken)
+    assert "faq.tags[0]: unknown FAQ tag 'verzending'" in error
+
+
+def test_a_broken_edit_keeps_the_last_good_content(tmp_path: Path) -> None:
+    guidelines, faq_dir = write_content(tmp_path)
+    registry = ContentRegistry(guidelines, faq_dir)
+    (guidelines / "testshop.yaml").write_text(GUIDELINE.replace("high: 4h", "high: soon"), encoding="utf-8")
+    assert registry.reload_if_changed() is False
+    assert registry.community_for("console", "shop-nl") is not None
+    assert "response_targets.high" in str(registry.errors[0])
+    (guidelines / "testshop.yaml").write_text(GUIDELINE.replace("high: 4h", "high: 2h"), encoding="utf-8")
+    assert registry.reload_if_changed() is True
+    community = registry.community_for("console", "shop-nl")
+    assert community is not None and community.guideline.response_targets["high"].total_seconds() == 7200
+    assert registry.errors == []
+
+
+def test_the_demo_content_is_valid_and_rich_enough() -> None:
+    content = load_content(ROOT / "guidelines", ROOT / "faq")
+    assert len(content.guidelines) >= 2
+    languages = {entry.language for entry in content.faq}
+    assert {"nl", "en"} <= languages
+    assert len(content.faq) >= 20
+    assert all(len(entry.examples) >= 3 for entry in content.faq)
