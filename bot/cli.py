@@ -35,7 +35,11 @@ def _setup() -> None:
 
 
 @app.command()
-def serve(no_jobs: Annotated[bool, typer.Option("--no-jobs", help="Web server only; run jobs in `webcare worker`.")] = False) -> None:
+def serve(
+    no_jobs: Annotated[
+        bool, typer.Option("--no-jobs", help="Web server only; run jobs in `webcare worker`.")
+    ] = False,
+) -> None:
     """Serve the web app, the API, the adapters and the jobs in one process."""
     import uvicorn
 
@@ -56,9 +60,13 @@ def worker() -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    jobs = Jobs(services.engine, services.senders, services.registry,
-                worker=settings.worker_id or f"worker-{threading.get_native_id()}",
-                interval=settings.delivery_interval_seconds)
+    jobs = Jobs(
+        services.engine,
+        services.senders,
+        services.registry,
+        worker=settings.worker_id or f"worker-{threading.get_native_id()}",
+        interval=settings.delivery_interval_seconds,
+    )
     jobs.start()
     stop.wait()
     jobs.stop()
@@ -87,10 +95,15 @@ def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, rea
 
     services = build_services(get_settings())
     lines = file.read_text(encoding="utf-8").splitlines()
-    with Progress(console=err, transient=True) as progress, Session(services.engine, expire_on_commit=False) as session:
+    with (
+        Progress(console=err, transient=True) as progress,
+        Session(services.engine, expire_on_commit=False) as session,
+    ):
         task = progress.add_task(f"Ingesting {file.name}", total=len(lines))
         summary = ingest_lines(session, lines, services.registry, on_line=lambda: progress.advance(task))
-    console.print(f"accepted: {summary.accepted}  duplicate: {summary.duplicate}  rejected: {len(summary.rejected)}")
+    console.print(
+        f"accepted: {summary.accepted}  duplicate: {summary.duplicate}  rejected: {len(summary.rejected)}"
+    )
     for number, reason in summary.rejected:
         console.print(f"  line {number}: {reason}", markup=False)
     raise typer.Exit(1 if summary.rejected else 0)
@@ -108,14 +121,18 @@ def _password(prompt: str) -> str:
 def users_add(
     name: str,
     role: Annotated[str, typer.Option(help="agent, senior, community_manager or admin")] = "agent",
-    password: Annotated[str | None, typer.Option(envvar="WEBCARE_NEW_PASSWORD", help="Read from the prompt when left out.")] = None,
+    password: Annotated[
+        str | None, typer.Option(envvar="WEBCARE_NEW_PASSWORD", help="Read from the prompt when left out.")
+    ] = None,
 ) -> None:
     """Add a person who can sign in."""
     from bot.db import make_engine
 
     with Session(make_engine(get_settings().database_url)) as session:
         try:
-            accounts.add_user(session, username=name, password=password or _password("Password: "), role=role, now=utcnow())
+            accounts.add_user(
+                session, username=name, password=password or _password("Password: "), role=role, now=utcnow()
+            )
         except accounts.AccountError as exc:
             err.print(f"error: {exc}")
             raise typer.Exit(2) from exc
@@ -146,9 +163,9 @@ def simulate(
     """Show what the bot would do with a message: analysis, candidates, decision and draft."""
     from dataclasses import asdict
 
+    from bot.registry import ContentRegistry
     from responders.domain import Author, Context, Mention
     from responders.engine import respond
-    from bot.registry import ContentRegistry
 
     settings = get_settings()
     registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir)
@@ -157,7 +174,11 @@ def simulate(
         err.print(f"error: no community {community!r}; known: {', '.join(registry.snapshot.communities)}")
         raise typer.Exit(2)
     now = utcnow()
-    response = respond(Mention("console", "simulate", "sim-1", Author("sim", "klant", ""), text, now), Context(now=now), found)
+    response = respond(
+        Mention("console", "simulate", "sim-1", Author("sim", "klant", ""), text, now),
+        Context(now=now),
+        found,
+    )
     data = asdict(response)
     if as_json:
         console.print_json(json.dumps(data, default=sorted_default))

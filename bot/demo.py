@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bot import accounts, migrations, pipeline
-from bot.main import build_services
 from bot.ingest import IngestSummary, ingest_lines, parse_line
+from bot.main import build_services
 from bot.models import User, utcnow
 from bot.schemas import MentionIn
 from bot.settings import Settings
@@ -39,9 +39,11 @@ def prepare(settings: Settings, say: Callable[[str], None] = print) -> IngestSum
         if session.exec(select(User).where(User.username == DEMO_USER)).first() is None:
             password = secrets.token_urlsafe(12)
             accounts.add_user(session, username=DEMO_USER, password=password, role="admin", now=now)
-            say(f"Demo admin created. Sign in at http://{settings.host}:{settings.port}/login "
+            say(
+                f"Demo admin created. Sign in at http://{settings.host}:{settings.port}/login "
                 f"as '{DEMO_USER}' with password: {password}   (shown once; change it with "
-                f"`webcare users passwd {DEMO_USER}`)")
+                f"`webcare users passwd {DEMO_USER}`)"
+            )
         if settings.api_token is None and not accounts.has_api_tokens(session):
             token = accounts.add_api_token(session, name="demo", now=now)
             say(f"API token created (shown once): {token}")
@@ -57,6 +59,8 @@ def prepare(settings: Settings, say: Callable[[str], None] = print) -> IngestSum
         summary = ingest_lines(session, lines, services.registry, shift=shift)
         pipeline.sync_communities(session, services.registry, now=now)
     services.engine.dispose()
-    say(f"Demo mentions: {summary.accepted} new, {summary.duplicate} already there, "
-        f"{len(summary.rejected)} rejected.")
+    say(
+        f"Demo mentions: {summary.accepted} new, {summary.duplicate} already there, "
+        f"{len(summary.rejected)} rejected."
+    )
     return summary

@@ -61,7 +61,9 @@ def ingest_lines(
             continue
         try:
             item = parse_line(raw)
-            result = pipeline.receive(session, (shift(item) if shift else item).to_mention(), registry, now=now())
+            result = pipeline.receive(
+                session, (shift(item) if shift else item).to_mention(), registry, now=now()
+            )
         except (ValueError, pipeline.UnknownChannel) as exc:
             summary.rejected.append((number, str(exc)))
             continue

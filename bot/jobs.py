@@ -43,10 +43,17 @@ class Jobs:
 
     def start(self) -> None:
         """Start ticking in a background thread."""
-        self._scheduler.add_job(self.deliver, "interval", seconds=self.interval, id="deliver",
-                                max_instances=1, coalesce=True)
-        self._scheduler.add_job(self.registry.reload_if_changed, "interval", seconds=5,
-                                id="reload-content", max_instances=1, coalesce=True)
+        self._scheduler.add_job(
+            self.deliver, "interval", seconds=self.interval, id="deliver", max_instances=1, coalesce=True
+        )
+        self._scheduler.add_job(
+            self.registry.reload_if_changed,
+            "interval",
+            seconds=5,
+            id="reload-content",
+            max_instances=1,
+            coalesce=True,
+        )
         self._scheduler.start()
         log.info("jobs started", extra={"worker": self.worker})
 

@@ -35,7 +35,9 @@ def build_services(settings: Settings, senders: Mapping[str, Sender] | None = No
     registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir)
     with Session(engine) as session:
         pipeline.sync_communities(session, registry, now=utcnow())
-    return Services(settings, engine, registry, senders if senders is not None else {"console": ConsoleSender()})
+    return Services(
+        settings, engine, registry, senders if senders is not None else {"console": ConsoleSender()}
+    )
 
 
 def create_app(services: Services | None = None, *, run_jobs: bool = True) -> FastAPI:
@@ -46,8 +48,13 @@ def create_app(services: Services | None = None, *, run_jobs: bool = True) -> Fa
         svc = services or build_services(get_settings())
         app.state.services = svc
         worker = svc.settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
-        jobs = Jobs(svc.engine, svc.senders, svc.registry, worker=worker,
-                    interval=svc.settings.delivery_interval_seconds)
+        jobs = Jobs(
+            svc.engine,
+            svc.senders,
+            svc.registry,
+            worker=worker,
+            interval=svc.settings.delivery_interval_seconds,
+        )
         if run_jobs:
             jobs.start()
         try:
@@ -75,7 +82,8 @@ def create_app(services: Services | None = None, *, run_jobs: bool = True) -> Fa
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'",
         )
         return response
 

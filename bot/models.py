@@ -38,7 +38,7 @@ def utcnow() -> datetime:
 
 
 def _ts(*, nullable: bool = False, index: bool = False) -> Any:
-    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    column: Column[datetime] = Column(UTCDateTime(), nullable=nullable, index=index)
     if nullable:
         return Field(default=None, sa_column=column)
     return Field(default_factory=utcnow, sa_column=column)

@@ -54,7 +54,9 @@ class Received:
     action: str
 
 
-def receive(session: Session, mention: domain.Mention, registry: ContentRegistry, *, now: datetime) -> Received:
+def receive(
+    session: Session, mention: domain.Mention, registry: ContentRegistry, *, now: datetime
+) -> Received:
     """Store a mention once and draft the community's answer; idempotent on (platform, external_id)."""
     existing = store.find_mention(session, platform=mention.platform, external_id=mention.external_id)
     if existing is not None:
@@ -172,7 +174,9 @@ def approve(
     return draft
 
 
-def _approve(session: Session, draft: Draft, *, actor: str, text: str | None, now: datetime, version: int | None = None) -> None:
+def _approve(
+    session: Session, draft: Draft, *, actor: str, text: str | None, now: datetime, version: int | None = None
+) -> None:
     assert draft.id is not None and draft.mention_id is not None
     final = draft.text if text is None or not text.strip() else text.strip()
     changed = store.change_draft(
@@ -180,7 +184,13 @@ def _approve(session: Session, draft: Draft, *, actor: str, text: str | None, no
         draft_id=draft.id,
         from_status="pending",
         version=version,
-        values={"status": "approved", "text": final, "decided_by": actor, "decided_at": now, "updated_at": now},
+        values={
+            "status": "approved",
+            "text": final,
+            "decided_by": actor,
+            "decided_at": now,
+            "updated_at": now,
+        },
     )
     if not changed:
         session.rollback()
@@ -213,7 +223,9 @@ def _approve(session: Session, draft: Draft, *, actor: str, text: str | None, no
     )
 
 
-def reject(session: Session, draft_id: int, *, actor: str, reason: str, now: datetime, version: int | None = None) -> Draft:
+def reject(
+    session: Session, draft_id: int, *, actor: str, reason: str, now: datetime, version: int | None = None
+) -> Draft:
     """Reject a pending draft with a reason; nothing is sent."""
     draft = _pending(session, draft_id)
     changed = store.change_draft(
@@ -221,14 +233,26 @@ def reject(session: Session, draft_id: int, *, actor: str, reason: str, now: dat
         draft_id=draft_id,
         from_status="pending",
         version=version,
-        values={"status": "rejected", "reject_reason": reason, "decided_by": actor, "decided_at": now, "updated_at": now},
+        values={
+            "status": "rejected",
+            "reject_reason": reason,
+            "decided_by": actor,
+            "decided_at": now,
+            "updated_at": now,
+        },
     )
     if not changed:
         session.rollback()
         raise Conflict("this draft was already handled by someone else")
     store.audit(
-        session, actor=actor, action="draft.reject", object_type="draft", object_id=str(draft_id), now=now,
-        before={"status": "pending"}, after={"status": "rejected", "reason": reason},
+        session,
+        actor=actor,
+        action="draft.reject",
+        object_type="draft",
+        object_id=str(draft_id),
+        now=now,
+        before={"status": "pending"},
+        after={"status": "rejected", "reason": reason},
     )
     session.commit()
     session.refresh(draft)
@@ -328,8 +352,11 @@ def _recover_interrupted(session: Session, senders: Mapping[str, Sender], *, now
         else:
             # At-most-once: we cannot know whether the platform got it, so a human checks.
             _record_failure(
-                session, row, "delivery was interrupted; check the platform before sending again",
-                retryable=False, now=now,
+                session,
+                row,
+                "delivery was interrupted; check the platform before sending again",
+                retryable=False,
+                now=now,
             )
 
 
@@ -338,6 +365,10 @@ def sync_communities(session: Session, registry: ContentRegistry, *, now: dateti
     snapshot = registry.snapshot
     for gid, community in snapshot.communities.items():
         store.upsert_community(
-            session, community_id=gid, name=community.guideline.name, revision=snapshot.revisions[gid], now=now
+            session,
+            community_id=gid,
+            name=community.guideline.name,
+            revision=snapshot.revisions[gid],
+            now=now,
         )
     session.commit()

@@ -49,7 +49,7 @@ class ContentRegistry:
         content = load_content(self.guidelines_dir, self.faq_dir)
         index = FaqIndex(content.faq)
         communities = {gid: Community(g, index) for gid, g in content.guidelines.items()}
-        channels = {
+        channels: dict[tuple[str, str], str] = {
             (source.platform, channel.lower()): gid
             for gid, g in content.guidelines.items()
             for source in g.sources

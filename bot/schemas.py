@@ -89,10 +89,16 @@ class DraftOut(BaseModel):
             **draft.model_dump(include=set(cls.model_fields) - {"mention", "id"}),
             id=draft.id,
             mention={
-                "id": mention.id, "platform": mention.platform, "channel": mention.channel,
-                "external_id": mention.external_id, "text": mention.text, "url": mention.url,
-                "created_at": mention.created_at, "language": mention.language,
-                "sentiment": mention.sentiment, "signals": mention.signals,
+                "id": mention.id,
+                "platform": mention.platform,
+                "channel": mention.channel,
+                "external_id": mention.external_id,
+                "text": mention.text,
+                "url": mention.url,
+                "created_at": mention.created_at,
+                "language": mention.language,
+                "sentiment": mention.sentiment,
+                "signals": mention.signals,
             },
         )
 

@@ -146,10 +146,14 @@ def change_draft(
     )
     if version is not None:
         stmt = stmt.where(col(Draft.version) == version)
-    return session.exec(stmt).rowcount == 1  # type: ignore[call-overload, no-any-return]
+    result = session.execute(stmt)
+    # an UPDATE returns a CursorResult, which knows how many rows matched
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def claim_outbox(session: Session, *, now: datetime, worker: str, lease: timedelta, limit: int) -> list[Outbox]:
+def claim_outbox(
+    session: Session, *, now: datetime, worker: str, lease: timedelta, limit: int
+) -> list[Outbox]:
     """Atomically take due outbox rows for one worker; two workers never get the same row."""
     due = (
         select(Outbox.id)
@@ -164,7 +168,7 @@ def claim_outbox(session: Session, *, now: datetime, worker: str, lease: timedel
         .values(status="sending", claimed_by=worker, claimed_until=now + lease, attempts=Outbox.attempts + 1)
         .returning(Outbox)
     )
-    rows = list(session.exec(stmt).scalars())  # type: ignore[call-overload]
+    rows = list(session.execute(stmt).scalars())
     session.commit()
     return rows
 

@@ -32,7 +32,7 @@ PLATFORM_MAX_LENGTH: Mapping[str, int] = {
 @lru_cache(maxsize=1)
 def _environment() -> ImmutableSandboxedEnvironment:
     # Plain-text replies: escaping happens where text is shown (web templates), not here.
-    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)  # noqa: S701
+    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
 @lru_cache(maxsize=4096)
@@ -132,7 +132,14 @@ def compose(
     return _fit(text, PLATFORM_MAX_LENGTH.get(platform, 4096)), greeting_source
 
 
-def draft_from(text: str, opening: str, language: str, faq: FaqEntry | None, confidence: float, alternatives: tuple[str, ...]) -> Draft:
+def draft_from(
+    text: str,
+    opening: str,
+    language: str,
+    faq: FaqEntry | None,
+    confidence: float,
+    alternatives: tuple[str, ...],
+) -> Draft:
     """Wrap a composed text into a Draft value."""
     return Draft(
         text=text,

@@ -95,7 +95,9 @@ def _field_name(loc: Location) -> str:
     return "".join(parts)
 
 
-def _errors_from(exc: ValidationError, file: Path, lines: dict[Location, int], base: Location = ()) -> list[ContentError]:
+def _errors_from(
+    exc: ValidationError, file: Path, lines: dict[Location, int], base: Location = ()
+) -> list[ContentError]:
     errors = []
     for err in exc.errors():
         # pydantic adds the validator name for union/function checks: keep only real field names
@@ -108,7 +110,9 @@ def _errors_from(exc: ValidationError, file: Path, lines: dict[Location, int], b
     return errors
 
 
-def _validate(model: type[BaseModel], data: Any, file: Path, lines: dict[Location, int], base: Location = ()) -> tuple[Any, list[ContentError]]:
+def _validate(
+    model: type[BaseModel], data: Any, file: Path, lines: dict[Location, int], base: Location = ()
+) -> tuple[Any, list[ContentError]]:
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
@@ -145,20 +149,31 @@ def load_faq(path: Path) -> tuple[list[FaqEntry], list[ContentError]]:
                 continue
             errors.extend(_check_templates(file, lines, [((i, "answer"), entry.answer)]))
             if entry.id in seen:
-                errors.append(ContentError(str(file), _line_for((i, "id"), lines), f"[{i}].id", f"duplicate FAQ id {entry.id!r}, also in {seen[entry.id]}"))
+                errors.append(
+                    ContentError(
+                        str(file),
+                        _line_for((i, "id"), lines),
+                        f"[{i}].id",
+                        f"duplicate FAQ id {entry.id!r}, also in {seen[entry.id]}",
+                    )
+                )
             seen[entry.id] = str(file)
             entries.append(entry)
     return entries, errors
 
 
-def _check_templates(file: Path, lines: dict[Location, int], templates: Iterable[tuple[Location, str]]) -> Iterator[ContentError]:
+def _check_templates(
+    file: Path, lines: dict[Location, int], templates: Iterable[tuple[Location, str]]
+) -> Iterator[ContentError]:
     for loc, template in templates:
         problem = check_template(template)
         if problem:
             yield ContentError(str(file), _line_for(loc, lines), _field_name(loc), problem)
 
 
-def _check_guideline(g: Guideline, file: Path, lines: dict[Location, int], faq_tags: set[str]) -> list[ContentError]:
+def _check_guideline(
+    g: Guideline, file: Path, lines: dict[Location, int], faq_tags: set[str]
+) -> list[ContentError]:
     errors: list[ContentError] = []
     for lang, tone in g.tone.items():
         templates: list[tuple[Location, str]] = [
@@ -166,12 +181,16 @@ def _check_guideline(g: Guideline, file: Path, lines: dict[Location, int], faq_t
             for name in ("greetings", "empathy", "signoffs")
             for i, text in enumerate(getattr(tone, name))
         ]
-        templates += [(("tone", lang, name), getattr(tone, name)) for name in ("signature", "acknowledgement")]
+        templates += [
+            (("tone", lang, name), getattr(tone, name)) for name in ("signature", "acknowledgement")
+        ]
         errors.extend(_check_templates(file, lines, templates))
     for i, tag in enumerate(g.faq.tags):
         if tag not in faq_tags:
             loc: Location = ("faq", "tags", i)
-            errors.append(ContentError(str(file), _line_for(loc, lines), _field_name(loc), f"unknown FAQ tag {tag!r}"))
+            errors.append(
+                ContentError(str(file), _line_for(loc, lines), _field_name(loc), f"unknown FAQ tag {tag!r}")
+            )
     return errors
 
 
@@ -194,13 +213,25 @@ def load_content(guidelines_dir: Path, faq_dir: Path) -> Content:
             continue
         errors.extend(_check_guideline(guideline, file, lines, faq_tags))
         if guideline.id in guidelines:
-            errors.append(ContentError(str(file), _line_for(("id",), lines), "id", f"community id {guideline.id!r} is used twice"))
+            errors.append(
+                ContentError(
+                    str(file), _line_for(("id",), lines), "id", f"community id {guideline.id!r} is used twice"
+                )
+            )
         for s, source in enumerate(guideline.sources):
             for c, channel in enumerate(source.channels):
                 key = (source.platform, channel.lower())
                 if key in claimed and claimed[key] != guideline.id:
                     loc = ("sources", s, "channels", c)
-                    errors.append(ContentError(str(file), _line_for(loc, lines), _field_name(loc), f"{source.platform} channel {channel!r} is already claimed by community {claimed[key]!r}"))
+                    errors.append(
+                        ContentError(
+                            str(file),
+                            _line_for(loc, lines),
+                            _field_name(loc),
+                            f"{source.platform} channel {channel!r} is already claimed by "
+                            f"community {claimed[key]!r}",
+                        )
+                    )
                 claimed[key] = guideline.id
         guidelines[guideline.id] = guideline
         files[guideline.id] = file
@@ -209,4 +240,12 @@ def load_content(guidelines_dir: Path, faq_dir: Path) -> Content:
     return Content(guidelines=guidelines, faq=tuple(faq), files=files)
 
 
-__all__ = ["TEMPLATE_VARIABLES", "Content", "ContentError", "ContentInvalid", "load_content", "load_faq", "load_yaml"]
+__all__ = [
+    "TEMPLATE_VARIABLES",
+    "Content",
+    "ContentError",
+    "ContentInvalid",
+    "load_content",
+    "load_faq",
+    "load_yaml",
+]

@@ -16,6 +16,12 @@ SentimentLabel = Literal["negative", "neutral", "positive"]
 Formality = Literal["informal", "formal"]
 
 PRIORITIES: tuple[Priority, ...] = ("urgent", "high", "normal", "low")
+DEFAULT_TARGETS: dict[Priority, timedelta] = {
+    "urgent": timedelta(hours=1),
+    "high": timedelta(hours=4),
+    "normal": timedelta(hours=24),
+    "low": timedelta(hours=72),
+}
 
 _DURATION_PART = re.compile(r"(\d+)\s*(d|h|m|s)")
 _DURATION_WHOLE = re.compile(r"^\s*(\d+\s*[dhms]\s*)+$")
@@ -27,9 +33,7 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if not isinstance(value, str) or not _DURATION_WHOLE.match(value):
-        raise ValueError(
-            f"{value!r} is not a duration: write a number and a unit, e.g. 30m, 4h, 2d or 1d 4h"
-        )
+        raise ValueError(f"{value!r} is not a duration: write a number and a unit, e.g. 30m, 4h, 2d or 1d 4h")
     seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(value))
     return timedelta(seconds=seconds)
 
@@ -227,14 +231,7 @@ class Guideline(_Frozen):
     timezone: str = "Europe/Amsterdam"
     sources: tuple[Source, ...] = ()
     tone: dict[str, Tone]
-    response_targets: dict[Priority, Duration] = Field(
-        default_factory=lambda: {
-            "urgent": timedelta(hours=1),
-            "high": timedelta(hours=4),
-            "normal": timedelta(hours=24),
-            "low": timedelta(hours=72),
-        }
-    )
+    response_targets: dict[Priority, Duration] = Field(default_factory=lambda: dict(DEFAULT_TARGETS))
     escalation: tuple[EscalationRule, ...] = ()
     limits: Limits = Limits()
     auto_send: AutoSend = AutoSend()
@@ -253,6 +250,4 @@ class Guideline(_Frozen):
 
     def target_for(self, priority: Priority) -> timedelta:
         """The response-time target for a priority, falling back to the normal target."""
-        return self.response_targets.get(priority) or self.response_targets.get(
-            "normal", timedelta(hours=24)
-        )
+        return self.response_targets.get(priority) or self.response_targets.get("normal", timedelta(hours=24))

@@ -48,4 +48,6 @@ def respond(mention: Mention, context: Context, community: Community) -> Respons
         previous_opening=context.previous_opening,
     )
     alternatives = tuple(c.faq_id for c in candidates[1:] if c.confidence >= guideline.faq.threshold)
-    return Response(analysis, candidates, decision, draft_from(text, opening, language, faq, confidence, alternatives))
+    return Response(
+        analysis, candidates, decision, draft_from(text, opening, language, faq, confidence, alternatives)
+    )

@@ -42,7 +42,9 @@ class FaqIndex:
             self._scoped[key] = _Phrases(tuple(texts), tuple(owners))
         return self._scoped[key]
 
-    def match(self, text: str, *, language: str, tags: Sequence[str] = (), limit: int = 3) -> tuple[Candidate, ...]:
+    def match(
+        self, text: str, *, language: str, tags: Sequence[str] = (), limit: int = 3
+    ) -> tuple[Candidate, ...]:
         """Rank the entries in scope for a message, best first, one candidate per entry."""
         phrases = self._phrases(language, tuple(tags))
         query = _prepare(text)

@@ -76,7 +76,9 @@ def decide(
         priority = _higher(priority, rule.priority)
         approval = _stricter(approval, rule.approval)
         team = rule.team if rule is fired[0] else team
-        reasons.append(f"escalation '{rule.name}': {rule.priority}, team {rule.team}, {rule.approval} approval")
+        reasons.append(
+            f"escalation '{rule.name}': {rule.priority}, team {rule.team}, {rule.approval} approval"
+        )
     blocked = limit_reasons(mention, analysis, guideline, context)
     answered = confidence >= guideline.faq.threshold
     action: Action = "no_reply" if blocked else ("reply" if answered else "acknowledge")

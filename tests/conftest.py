@@ -32,7 +32,9 @@ API_TOKEN = "test-token-0123456789"
 
 def pytest_configure(config: pytest.Config) -> None:
     if ON_CI and not PG_URL:
-        raise pytest.UsageError("CI=true needs WEBCARE_TEST_POSTGRES_URL: the database tests must run on PostgreSQL")
+        raise pytest.UsageError(
+            "CI=true needs WEBCARE_TEST_POSTGRES_URL: the database tests must run on PostgreSQL"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -115,10 +117,16 @@ def console_sender() -> ConsoleSender:
 
 
 @pytest.fixture
-def services(engine: Engine, registry: ContentRegistry, console_sender: ConsoleSender, db_url: str) -> Services:
+def services(
+    engine: Engine, registry: ContentRegistry, console_sender: ConsoleSender, db_url: str
+) -> Services:
     """The app's services wired to the test database and content."""
-    settings = Settings(database_url=db_url, api_token=API_TOKEN,  # type: ignore[arg-type]
-                        guidelines_dir=registry.guidelines_dir, faq_dir=registry.faq_dir)
+    settings = Settings(
+        database_url=db_url,
+        api_token=API_TOKEN,  # type: ignore[arg-type]
+        guidelines_dir=registry.guidelines_dir,
+        faq_dir=registry.faq_dir,
+    )
     with Session(engine) as session:
         pipeline.sync_communities(session, registry, now=utcnow())
     return Services(settings, engine, registry, {"console": console_sender})
@@ -138,7 +146,9 @@ def api(client: TestClient) -> TestClient:
     return client
 
 
-def add_user(services: Services, username: str = "agent1", role: str = "agent", password: str = "correct horse battery") -> None:
+def add_user(
+    services: Services, username: str = "agent1", role: str = "agent", password: str = "correct horse battery"
+) -> None:
     """Create a user who can sign in."""
     with Session(services.engine) as session:
         accounts.add_user(session, username=username, password=password, role=role, now=utcnow())

@@ -73,7 +73,9 @@ def test_the_api_needs_a_valid_bearer_token(client: TestClient) -> None:
 def test_drafts_come_nearest_deadline_first(api: TestClient) -> None:
     now = datetime.now(UTC)
     api.post("/api/v1/mentions", json=mention_json("late", created_at=now - timedelta(minutes=1)))
-    api.post("/api/v1/mentions", json=mention_json("early", created_at=now - timedelta(hours=5), author_id="u-2"))
+    api.post(
+        "/api/v1/mentions", json=mention_json("early", created_at=now - timedelta(hours=5), author_id="u-2")
+    )
     # a legal threat is urgent: one hour target, so it comes first despite being newest
     api.post("/api/v1/mentions", json=mention_json("legal", "Ik schakel mijn advocaat in!", author_id="u-3"))
     order = [d["mention"]["external_id"] for d in api.get("/api/v1/drafts").json()]

@@ -101,8 +101,15 @@ def test_demo_creates_no_token_when_one_is_configured(env: str, monkeypatch: pyt
 
 def test_users_add_refuses_unknown_roles_and_short_passwords(env: str) -> None:
     runner.invoke(app, ["migrate"])
-    assert runner.invoke(app, ["users", "add", "sam", "--role", "boss", "--password", "long enough pw"]).exit_code == 2
-    assert runner.invoke(app, ["users", "add", "sam", "--role", "senior", "--password", "short"]).exit_code == 2
+    assert (
+        runner.invoke(
+            app, ["users", "add", "sam", "--role", "boss", "--password", "long enough pw"]
+        ).exit_code
+        == 2
+    )
+    assert (
+        runner.invoke(app, ["users", "add", "sam", "--role", "senior", "--password", "short"]).exit_code == 2
+    )
     ok = runner.invoke(app, ["users", "add", "sam", "--role", "senior", "--password", "long enough pw"])
     assert ok.exit_code == 0
     assert "sam\tsenior\tactive" in runner.invoke(app, ["users", "list"]).output

@@ -27,7 +27,9 @@ def _line_of(text: str, needle: str) -> int:
 def test_a_duration_in_words_names_file_line_and_field(tmp_path: Path) -> None:
     broken = GUIDELINE.replace("high: 4h", "high: 2 uur")
     [error] = _errors(tmp_path, broken)
-    assert error.startswith(f"{tmp_path}/guidelines/testshop.yaml:{_line_of(broken, '2 uur')}: response_targets.high:")
+    assert error.startswith(
+        f"{tmp_path}/guidelines/testshop.yaml:{_line_of(broken, '2 uur')}: response_targets.high:"
+    )
     assert "not a duration" in error
 
 

@@ -35,20 +35,27 @@ class FlakySender:
 
 
 def _approved_draft(session: Session, registry: ContentRegistry) -> int:
-    received = pipeline.receive(session, MentionIn.model_validate(mention_json()).to_mention(), registry, now=utcnow())
+    received = pipeline.receive(
+        session, MentionIn.model_validate(mention_json()).to_mention(), registry, now=utcnow()
+    )
     assert received.draft_id is not None
     pipeline.approve(session, received.draft_id, actor="user:a", role="agent", now=utcnow())
     return received.draft_id
 
 
-def test_a_failing_platform_is_retried_with_backoff_until_it_works(session: Session, registry: ContentRegistry) -> None:
+def test_a_failing_platform_is_retried_with_backoff_until_it_works(
+    session: Session, registry: ContentRegistry
+) -> None:
     draft_id = _approved_draft(session, registry)
     sender = FlakySender(2, retryable=True)
     now = utcnow()
     first = pipeline.deliver_due(session, {"console": sender}, now=now, worker="w")
     assert (first.sent, first.retrying) == (0, 1)
     # not due again until the backoff has passed
-    assert pipeline.deliver_due(session, {"console": sender}, now=now + timedelta(seconds=10), worker="w").sent == 0
+    assert (
+        pipeline.deliver_due(session, {"console": sender}, now=now + timedelta(seconds=10), worker="w").sent
+        == 0
+    )
     pipeline.deliver_due(session, {"console": sender}, now=now + timedelta(seconds=31), worker="w")
     done = pipeline.deliver_due(session, {"console": sender}, now=now + timedelta(minutes=5), worker="w")
     assert done.sent == 1
@@ -63,9 +70,13 @@ def test_a_failing_platform_is_retried_with_backoff_until_it_works(session: Sess
     assert conversation is not None and conversation.brand_replies == 1
 
 
-def test_a_permanent_error_fails_the_draft_and_keeps_the_reason(session: Session, registry: ContentRegistry) -> None:
+def test_a_permanent_error_fails_the_draft_and_keeps_the_reason(
+    session: Session, registry: ContentRegistry
+) -> None:
     draft_id = _approved_draft(session, registry)
-    report = pipeline.deliver_due(session, {"console": FlakySender(1, retryable=False)}, now=utcnow(), worker="w")
+    report = pipeline.deliver_due(
+        session, {"console": FlakySender(1, retryable=False)}, now=utcnow(), worker="w"
+    )
     assert report.failed == 1
     row = session.exec(select(Outbox)).one()
     assert row.status == "failed" and "502" in row.last_error
@@ -91,7 +102,9 @@ def test_a_send_interrupted_by_a_crash_is_not_repeated_on_a_platform_that_cannot
     claimed = pipeline.store.claim_outbox(session, now=now, worker="dead", lease=pipeline.LEASE, limit=10)
     assert len(claimed) == 1  # the worker took the row and died before recording the result
     sender = FlakySender(0, retryable=True)
-    pipeline.deliver_due(session, {"console": sender}, now=now + pipeline.LEASE + timedelta(seconds=1), worker="w")
+    pipeline.deliver_due(
+        session, {"console": sender}, now=now + pipeline.LEASE + timedelta(seconds=1), worker="w"
+    )
     assert sender.sent == []
     row = session.exec(select(Outbox)).one()
     session.refresh(row)
@@ -114,7 +127,9 @@ def test_a_send_interrupted_by_a_crash_is_retried_where_the_platform_deduplicate
 def test_two_workers_never_claim_the_same_row(session: Session, registry: ContentRegistry) -> None:
     for i in range(5):
         body = mention_json(f"m-{i}", author_id=f"u-{i}")
-        received = pipeline.receive(session, MentionIn.model_validate(body).to_mention(), registry, now=utcnow())
+        received = pipeline.receive(
+            session, MentionIn.model_validate(body).to_mention(), registry, now=utcnow()
+        )
         assert received.draft_id is not None
         pipeline.approve(session, received.draft_id, actor="user:a", role="agent", now=utcnow())
     now = utcnow()

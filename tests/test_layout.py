@@ -6,8 +6,23 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN_IN_CORE = {"bot", "fastapi", "starlette", "sqlalchemy", "sqlmodel", "alembic", "httpx", "telegram",
-                     "praw", "prawcore", "feedparser", "apscheduler", "uvicorn", "psycopg", "requests"}
+FORBIDDEN_IN_CORE = {
+    "bot",
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "sqlmodel",
+    "alembic",
+    "httpx",
+    "telegram",
+    "praw",
+    "prawcore",
+    "feedparser",
+    "apscheduler",
+    "uvicorn",
+    "psycopg",
+    "requests",
+}
 # each third-party library is imported in exactly one place
 HOMES = {
     "rapidfuzz": {"responders/faq.py"},

@@ -25,7 +25,11 @@ def test_migrating_twice_is_harmless(db_url: str) -> None:
 def test_timestamps_come_back_timezone_aware_utc(engine: Engine) -> None:
     amsterdam = timezone(timedelta(hours=1))
     with Session(engine) as session:
-        session.add(Community(id="c", name="C", revision="r", loaded_at=datetime(2026, 11, 23, 10, 0, tzinfo=amsterdam)))
+        session.add(
+            Community(
+                id="c", name="C", revision="r", loaded_at=datetime(2026, 11, 23, 10, 0, tzinfo=amsterdam)
+            )
+        )
         session.commit()
     with Session(engine) as session:
         row = session.get(Community, "c")

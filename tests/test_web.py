@@ -31,8 +31,11 @@ def sign_in(client: TestClient, username: str = "agent1") -> str:
 
 
 def post_mention(client: TestClient, **kwargs: object) -> int:
-    response = client.post("/api/v1/mentions", json=mention_json(**kwargs),  # type: ignore[arg-type]
-                           headers={"Authorization": f"Bearer {API_TOKEN}"})
+    response = client.post(
+        "/api/v1/mentions",
+        json=mention_json(**kwargs),  # type: ignore[arg-type]
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+    )
     draft_id: int = response.json()["draft_id"]
     return draft_id
 
@@ -71,7 +74,9 @@ def test_an_agent_approves_an_edited_draft_from_the_queue(client: TestClient, se
     item = client.get(f"/queue/{draft_id}").text
     assert "levertijd" in item and "Hoe lang duurt de bezorging" in item
 
-    response = client.post(f"/queue/{draft_id}/approve", data={"text": "Hoi Anna, morgen in huis!", "csrf_token": csrf})
+    response = client.post(
+        f"/queue/{draft_id}/approve", data={"text": "Hoi Anna, morgen in huis!", "csrf_token": csrf}
+    )
     assert response.url.path == "/queue"
     assert "Approved" in response.text
     assert f'href="/queue/{draft_id}"' not in response.text
@@ -103,7 +108,9 @@ def test_a_second_agent_is_told_the_draft_was_already_handled(client: TestClient
     assert "duplicate question" in response.text
 
 
-def test_a_draft_that_needs_a_senior_cannot_be_approved_by_an_agent(client: TestClient, services: Services) -> None:
+def test_a_draft_that_needs_a_senior_cannot_be_approved_by_an_agent(
+    client: TestClient, services: Services
+) -> None:
     add_user(services)
     draft_id = post_mention(client, text="Dit is schandalig, ik stap naar mijn advocaat!")
     csrf = sign_in(client)
@@ -125,7 +132,7 @@ def test_signing_out_revokes_the_session(client: TestClient, services: Services)
 
 def test_customer_text_is_escaped(client: TestClient, services: Services) -> None:
     add_user(services)
-    draft_id = post_mention(client, text='<script>alert(1)</script> hoe lang duurt de bezorging?')
+    draft_id = post_mention(client, text="<script>alert(1)</script> hoe lang duurt de bezorging?")
     sign_in(client)
     for page in ("/queue", f"/queue/{draft_id}"):
         html = client.get(page).text

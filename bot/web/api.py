@@ -19,7 +19,9 @@ DraftStatus = Literal["pending", "approved", "rejected", "sent", "failed", "igno
 
 
 @router.post("/mentions", response_model=MentionAccepted, status_code=status.HTTP_202_ACCEPTED)
-def post_mention(body: MentionIn, actor: ApiActorDep, services: ServicesDep, session: SessionDep) -> MentionAccepted:
+def post_mention(
+    body: MentionIn, actor: ApiActorDep, services: ServicesDep, session: SessionDep
+) -> MentionAccepted:
     """Take in one mention; posting the same one twice stores it once."""
     try:
         result = pipeline.receive(session, body.to_mention(), services.registry, now=utcnow())
@@ -54,12 +56,15 @@ def _draft_out(session: SessionDep, draft_id: int) -> DraftOut:
 
 
 @router.post("/drafts/{draft_id}/approve", response_model=DraftOut)
-def approve_draft(draft_id: int, actor: ApiActorDep, session: SessionDep, body: ApproveIn | None = None) -> DraftOut:
+def approve_draft(
+    draft_id: int, actor: ApiActorDep, session: SessionDep, body: ApproveIn | None = None
+) -> DraftOut:
     """Approve a pending draft, optionally with new text; 409 when it was already handled."""
     body = body or ApproveIn()
     try:
-        pipeline.approve(session, draft_id, actor=actor, role=API_ROLE, now=utcnow(), text=body.text,
-                         version=body.version)
+        pipeline.approve(
+            session, draft_id, actor=actor, role=API_ROLE, now=utcnow(), text=body.text, version=body.version
+        )
     except pipeline.NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except pipeline.Conflict as exc:
@@ -71,7 +76,9 @@ def approve_draft(draft_id: int, actor: ApiActorDep, session: SessionDep, body: 
 def reject_draft(draft_id: int, body: RejectIn, actor: ApiActorDep, session: SessionDep) -> DraftOut:
     """Reject a pending draft with a reason; 409 when it was already handled."""
     try:
-        pipeline.reject(session, draft_id, actor=actor, reason=body.reason, now=utcnow(), version=body.version)
+        pipeline.reject(
+            session, draft_id, actor=actor, reason=body.reason, now=utcnow(), version=body.version
+        )
     except pipeline.NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except pipeline.Conflict as exc:

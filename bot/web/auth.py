@@ -24,8 +24,9 @@ def login_page(request: Request, services: ServicesDep, error: str = "") -> Resp
     """The sign-in form, with a fresh CSRF token in a cookie and the form (double submit)."""
     token = secrets.token_urlsafe(32)
     response = templates.TemplateResponse(request, "login.html", {"csrf_token": token, "error": error})
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=services.settings.cookie_secure)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=services.settings.cookie_secure
+    )
     return response
 
 
@@ -45,7 +46,9 @@ def login(
     client = request.client.host if request.client else "unknown"
     keys = (f"user:{username.lower()}", f"ip:{client}")
     if services.throttle.blocked(*keys):
-        return _login_again(request, services, "Too many failed attempts. Wait 15 minutes and try again.", 429)
+        return _login_again(
+            request, services, "Too many failed attempts. Wait 15 minutes and try again.", 429
+        )
     user = accounts.authenticate(session, username=username, password=password)
     if user is None:
         services.throttle.failed(*keys)
@@ -54,13 +57,24 @@ def login(
     services.throttle.succeeded(keys[0])
     now = utcnow()
     token, _ = accounts.start_session(session, user=user, now=now, hours=services.settings.session_hours)
-    store.audit(session, actor=f"user:{user.username}", action="user.sign_in", object_type="user",
-                object_id=str(user.id), now=now)
+    store.audit(
+        session,
+        actor=f"user:{user.username}",
+        action="user.sign_in",
+        object_type="user",
+        object_id=str(user.id),
+        now=now,
+    )
     session.commit()
     response = RedirectResponse("/queue", status_code=status.HTTP_303_SEE_OTHER)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                        secure=services.settings.cookie_secure,
-                        max_age=services.settings.session_hours * 3600)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=services.settings.cookie_secure,
+        max_age=services.settings.session_hours * 3600,
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 

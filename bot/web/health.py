@@ -26,7 +26,9 @@ def healthz(services: ServicesDep) -> JSONResponse:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         log.error("health check: database unavailable", extra={"error": type(exc).__name__})
-        return JSONResponse({"status": "error", "database": "unavailable"}, status.HTTP_503_SERVICE_UNAVAILABLE)
+        return JSONResponse(
+            {"status": "error", "database": "unavailable"}, status.HTTP_503_SERVICE_UNAVAILABLE
+        )
     content = "errors" if services.registry.errors else "ok"
     return JSONResponse({"status": "ok", "database": "ok", "content": content})
 

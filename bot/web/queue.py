@@ -23,7 +23,9 @@ def home() -> Response:
 
 
 @router.get("/queue", response_class=HTMLResponse)
-def queue_page(request: Request, who: UserDep, session: SessionDep, page: int = 1, notice: str = "") -> Response:
+def queue_page(
+    request: Request, who: UserDep, session: SessionDep, page: int = 1, notice: str = ""
+) -> Response:
     """Pending drafts, the nearest response deadline first."""
     page = max(page, 1)
     rows = store.list_drafts(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
@@ -31,13 +33,22 @@ def queue_page(request: Request, who: UserDep, session: SessionDep, page: int = 
     return templates.TemplateResponse(
         request,
         "queue.html",
-        {"who": who, "rows": rows, "now": utcnow(), "page": page, "total": total,
-         "pages": max(1, -(-total // PAGE_SIZE)), "notice": notice},
+        {
+            "who": who,
+            "rows": rows,
+            "now": utcnow(),
+            "page": page,
+            "total": total,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "notice": notice,
+        },
     )
 
 
 @router.get("/queue/{draft_id}", response_class=HTMLResponse)
-def item_page(request: Request, draft_id: int, who: UserDep, session: SessionDep, notice: str = "") -> Response:
+def item_page(
+    request: Request, draft_id: int, who: UserDep, session: SessionDep, notice: str = ""
+) -> Response:
     """One draft with the mention, why the bot drafted it, and the actions."""
     draft = session.get(Draft, draft_id)
     if draft is None or draft.mention_id is None:
@@ -47,14 +58,22 @@ def item_page(request: Request, draft_id: int, who: UserDep, session: SessionDep
     return templates.TemplateResponse(
         request,
         "item.html",
-        {"who": who, "draft": draft, "mention": mention, "customer": customer, "now": utcnow(),
-         "notice": notice},
+        {
+            "who": who,
+            "draft": draft,
+            "mention": mention,
+            "customer": customer,
+            "now": utcnow(),
+            "notice": notice,
+        },
     )
 
 
 def _back(draft_id: int, notice: str, *, to_queue: bool) -> Response:
     target = "/queue" if to_queue else f"/queue/{draft_id}"
-    return RedirectResponse(f"{target}?{urlencode({'notice': notice})}", status_code=status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(
+        f"{target}?{urlencode({'notice': notice})}", status_code=status.HTTP_303_SEE_OTHER
+    )
 
 
 @router.post("/queue/{draft_id}/approve")
@@ -67,8 +86,9 @@ def approve_form(
 ) -> Response:
     """Approve (maybe edited) and queue for sending."""
     try:
-        pipeline.approve(session, draft_id, actor=who.actor, role=who.user.role, now=utcnow(),
-                         text=text, version=version)
+        pipeline.approve(
+            session, draft_id, actor=who.actor, role=who.user.role, now=utcnow(), text=text, version=version
+        )
     except pipeline.NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except (pipeline.Conflict, pipeline.Forbidden) as exc:
@@ -86,8 +106,14 @@ def reject_form(
 ) -> Response:
     """Reject with a reason; nothing is sent."""
     try:
-        pipeline.reject(session, draft_id, actor=who.actor, reason=reason.strip() or "no reason given",
-                        now=utcnow(), version=version)
+        pipeline.reject(
+            session,
+            draft_id,
+            actor=who.actor,
+            reason=reason.strip() or "no reason given",
+            now=utcnow(),
+            version=version,
+        )
     except pipeline.NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except pipeline.Conflict as exc:
