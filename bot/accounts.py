@@ -31,18 +31,46 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise AccountError("a password needs at least 10 characters")
+
+
 def add_user(session: Session, *, username: str, password: str, role: str, now: datetime) -> User:
     """Create a user with an argon2 password hash."""
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    if len(password) < 10:
-        raise AccountError("a password needs at least 10 characters")
+    _check_password(password)
     if session.exec(select(User).where(User.username == username)).first():
         raise AccountError(f"user {username!r} already exists")
     user = User(username=username, password_hash=_hasher.hash(password), role=role, created_at=now)
     session.add(user)
     session.commit()
     return user
+
+
+def _revoke_sessions(session: Session, *, user: User, now: datetime) -> None:
+    stmt = select(UserSession).where(UserSession.user_id == user.id, col(UserSession.revoked_at).is_(None))
+    for row in session.exec(stmt):
+        row.revoked_at = now
+        session.add(row)
+
+
+def set_password(session: Session, *, user: User, password: str, now: datetime) -> None:
+    """Replace a user's password and sign out their open sessions."""
+    _check_password(password)
+    user.password_hash = _hasher.hash(password)
+    session.add(user)
+    _revoke_sessions(session, user=user, now=now)
+    session.commit()
+
+
+def disable_user(session: Session, *, user: User, now: datetime) -> None:
+    """Stop a user from signing in and sign out their open sessions."""
+    user.disabled = True
+    session.add(user)
+    _revoke_sessions(session, user=user, now=now)
+    session.commit()
 
 
 def authenticate(session: Session, *, username: str, password: str) -> User | None:

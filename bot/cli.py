@@ -6,6 +6,7 @@ import getpass
 import json
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -84,7 +85,8 @@ def demo() -> None:
     """Set up the demo: schema, content, a demo admin, an API token and demo mentions."""
     from bot.demo import prepare
 
-    prepare(get_settings(), say=console.print)
+    # plain echo: a password or token must never be wrapped or styled, so it copies cleanly
+    prepare(get_settings(), say=typer.echo)
 
 
 @app.command()
@@ -137,6 +139,45 @@ def users_add(
             err.print(f"error: {exc}")
             raise typer.Exit(2) from exc
     console.print(f"User {name!r} added with role {role}.")
+
+
+def _set_user(name: str, change: Callable[[Session, User], None]) -> None:
+    from bot.db import make_engine
+
+    with Session(make_engine(get_settings().database_url)) as session:
+        user = session.exec(select(User).where(User.username == name)).first()
+        if user is None:
+            err.print(f"error: no user {name!r}")
+            raise typer.Exit(2)
+        try:
+            change(session, user)
+        except accounts.AccountError as exc:
+            err.print(f"error: {exc}")
+            raise typer.Exit(2) from exc
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: str,
+    password: Annotated[
+        str | None, typer.Option(envvar="WEBCARE_NEW_PASSWORD", help="Read from the prompt when left out.")
+    ] = None,
+) -> None:
+    """Set a new password; the user's open sessions are signed out."""
+    _set_user(
+        name,
+        lambda s, u: accounts.set_password(
+            s, user=u, password=password or _password("New password: "), now=utcnow()
+        ),
+    )
+    console.print(f"Password of {name!r} changed; their sessions are signed out.")
+
+
+@users_app.command("disable")
+def users_disable(name: str) -> None:
+    """Stop a user from signing in and sign out their open sessions."""
+    _set_user(name, lambda s, u: accounts.disable_user(s, user=u, now=utcnow()))
+    console.print(f"User {name!r} disabled.")
 
 
 @guidelines_app.command("check")

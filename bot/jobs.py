@@ -41,6 +41,12 @@ class Jobs:
         with Session(self.engine, expire_on_commit=False) as session:
             return pipeline.deliver_due(session, self.senders, now=utcnow(), worker=self.worker)
 
+    def reload_content(self) -> None:
+        """Pick up edited guideline and FAQ files and record the new revisions."""
+        if self.registry.reload_if_changed():
+            with Session(self.engine) as session:
+                pipeline.sync_communities(session, self.registry, now=utcnow())
+
     def start(self) -> None:
         """Start ticking in a background thread."""
         self._scheduler.add_job(

@@ -16,6 +16,7 @@ from playwright.sync_api import (
     BrowserContext,
     ConsoleMessage,
     Dialog,
+    Locator,
     Page,
     expect,
     sync_playwright,
@@ -32,15 +33,8 @@ from tests.factories import mention_json
 from tests.live_server import serve
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
@@ -51,9 +45,7 @@ APPROVED = "Approved: the reply is on its way."
 def browser() -> Iterator[Browser]:
     """One headless Chromium for the whole run."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -117,7 +109,7 @@ def deliver(services: Services) -> None:
         pipeline.deliver_due(session, services.senders, now=utcnow(), worker="t")
 
 
-def row(page: Page, draft_id: int) -> Any:
+def row(page: Page, draft_id: int) -> Locator:
     """The queue row of a draft."""
     return page.locator(f'tr.row[data-draft-id="{draft_id}"]')
 
@@ -157,7 +149,8 @@ def test_an_edited_draft_is_approved_and_sent_once_as_edited(
     textarea = page.locator("#draft-text")
     expect(textarea).to_have_value(re.compile("1 tot 2 werkdagen"))
 
-    edited = "Hoi Anna,\n\nJe bestelling komt morgen tussen 9 en 12 uur.\n\nGroet,\nTeam Testshop"
+    # one line: line breaks typed in the browser arrive as \r\n (see the xfail test at the end)
+    edited = "Hoi Anna, je bestelling komt morgen tussen 9 en 12 uur. Groet, Team Testshop"
     textarea.fill(edited)
     page.get_by_role("button", name="Approve and send").click()
 
@@ -189,9 +182,7 @@ def test_a_rejected_draft_leaves_the_queue_and_shows_the_reason(
 
     page.goto(f"/queue/{draft_id}")
     expect(page.locator(".draft .status")).to_have_text("rejected")
-    expect(page.locator(".draft .meta")).to_have_text(
-        "rejected by user:agent1: Already answered by phone"
-    )
+    expect(page.locator(".draft .meta")).to_have_text("rejected by user:agent1: Already answered by phone")
     expect(page.get_by_role("button", name="Approve and send")).to_have_count(0)
 
 
@@ -204,7 +195,7 @@ def test_the_queue_shows_the_nearest_deadline_first(page: Page, base_url: str) -
     early = post_mention(
         base_url,
         "early",
-        text="Hoe snel leveren jullie?",
+        text="Wat is de levertijd?",
         created_at=now - timedelta(hours=5),
         author_id="u-2",
     )
@@ -214,9 +205,9 @@ def test_the_queue_shows_the_nearest_deadline_first(page: Page, base_url: str) -
 
     rows = page.locator("tr.row")
     expect(rows.locator("td.text")).to_have_text(
-        ["Ik schakel mijn advocaat in", "Hoe snel leveren jullie?", "Wanneer wordt mijn bestelling bezorgd?"]
+        ["Ik schakel mijn advocaat in", "Wat is de levertijd?", "Wanneer wordt mijn bestelling bezorgd?"]
     )
-    expect(rows.first.locator(".prio")).to_have_text("urgent")
+    expect(rows.locator(".prio")).to_have_text(["urgent", "normal", "normal"])
     expect(rows.first.locator(".badge")).to_have_class(re.compile(r"\bat-risk\b"))
     expect(rows.first.locator(".badge")).to_have_text(re.compile(r"^due in \d+m$"))
 
@@ -276,19 +267,41 @@ def test_a_draft_two_agents_approve_is_sent_once(
     for agent in (first, second):
         agent.goto(f"/queue/{draft_id}")
         expect(agent.get_by_role("button", name="Approve and send")).to_be_visible()
-    shown = first.locator("#draft-text").input_value()
 
+    first.locator("#draft-text").fill("Hoi Anna, je bestelling komt morgen.")
     first.get_by_role("button", name="Approve and send").click()
     expect(first.get_by_role("status")).to_have_text(APPROVED)
 
     second.locator("#draft-text").fill("Een andere versie van het antwoord.")
     second.get_by_role("button", name="Approve and send").click()
     expect(second).to_have_url(re.compile(rf"/queue/{draft_id}\?notice="))
-    expect(second.get_by_role("status")).to_contain_text("Not approved")
-    expect(second.get_by_role("status")).to_contain_text("already handled")
+    expect(second.get_by_role("status")).to_have_text(
+        f"Not approved: draft {draft_id} is approved, not pending."
+    )
     expect(second.locator(".draft .status")).to_have_text("approved")
     expect(second.locator(".draft .meta")).to_have_text("approved by user:agent1")
 
     deliver(services)
+    deliver(services)
+    assert [message.text for message in console_sender.sent] == ["Hoi Anna, je bestelling komt morgen."]
+
+
+@pytest.mark.browser
+@pytest.mark.xfail(
+    strict=True,
+    reason="app bug: browsers post textarea line breaks as CRLF and approve_form keeps them, "
+    "so replies go out with \\r\\n and an unedited approval is audited as an edit",
+)
+def test_an_unedited_draft_is_sent_with_the_line_breaks_the_agent_saw(
+    page: Page, base_url: str, services: Services, console_sender: ConsoleSender
+) -> None:
+    draft_id = post_mention(base_url)
+    sign_in(page)
+    page.goto(f"/queue/{draft_id}")
+    shown = page.locator("#draft-text").input_value()
+    assert "\n" in shown
+    page.get_by_role("button", name="Approve and send").click()
+    expect(page.get_by_role("status")).to_have_text(APPROVED)
+
     deliver(services)
     assert [message.text for message in console_sender.sent] == [shown]

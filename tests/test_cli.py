@@ -129,3 +129,20 @@ def test_json_logs_are_one_object_per_line_with_extra_fields() -> None:
     record.draft_id = 7
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "reply delivered" and line["level"] == "info" and line["draft_id"] == 7
+
+
+def test_users_passwd_changes_the_password_and_disable_blocks_the_user(env: str) -> None:
+    from bot import accounts
+
+    runner.invoke(app, ["migrate"])
+    runner.invoke(app, ["users", "add", "kim", "--password", "first password"])
+    assert runner.invoke(app, ["users", "passwd", "kim", "--password", "second password"]).exit_code == 0
+    assert runner.invoke(app, ["users", "passwd", "nobody", "--password", "second password"]).exit_code == 2
+    engine = make_engine(env)
+    with Session(engine) as session:
+        assert accounts.authenticate(session, username="kim", password="first password") is None
+        assert accounts.authenticate(session, username="kim", password="second password") is not None
+    assert runner.invoke(app, ["users", "disable", "kim"]).exit_code == 0
+    with Session(engine) as session:
+        assert accounts.authenticate(session, username="kim", password="second password") is None
+    engine.dispose()

@@ -138,3 +138,19 @@ def test_customer_text_is_escaped(client: TestClient, services: Services) -> Non
         html = client.get(page).text
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_disabling_a_user_signs_them_out_and_blocks_sign_in(client: TestClient, services: Services) -> None:
+    from bot import accounts
+    from bot.models import User, utcnow
+
+    add_user(services)
+    sign_in(client)
+    assert client.get("/queue").url.path == "/queue"
+    with Session(services.engine) as session:
+        user = session.exec(select(User).where(User.username == "agent1")).one()
+        accounts.disable_user(session, user=user, now=utcnow())
+    assert client.get("/queue").url.path == "/login"
+    token = _csrf(client.get("/login").text)
+    response = client.post("/login", data={"username": "agent1", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 401
