@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from bot import pipeline
+from bot import pipeline, store
 from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt
 from bot.adapters.console import ConsoleSender
 from bot.models import Conversation, Draft, Outbox, utcnow
@@ -99,7 +99,7 @@ def test_a_send_interrupted_by_a_crash_is_not_repeated_on_a_platform_that_cannot
 ) -> None:
     _approved_draft(session, registry)
     now = utcnow()
-    claimed = pipeline.store.claim_outbox(session, now=now, worker="dead", lease=pipeline.LEASE, limit=10)
+    claimed = store.claim_outbox(session, now=now, worker="dead", lease=pipeline.LEASE, limit=10)
     assert len(claimed) == 1  # the worker took the row and died before recording the result
     sender = FlakySender(0, retryable=True)
     pipeline.deliver_due(
@@ -116,7 +116,7 @@ def test_a_send_interrupted_by_a_crash_is_retried_where_the_platform_deduplicate
 ) -> None:
     _approved_draft(session, registry)
     now = utcnow()
-    pipeline.store.claim_outbox(session, now=now, worker="dead", lease=pipeline.LEASE, limit=10)
+    store.claim_outbox(session, now=now, worker="dead", lease=pipeline.LEASE, limit=10)
     console = ConsoleSender()
     later = now + pipeline.LEASE + timedelta(seconds=1)
     pipeline.deliver_due(session, {"console": console}, now=later, worker="w")
@@ -133,7 +133,7 @@ def test_two_workers_never_claim_the_same_row(session: Session, registry: Conten
         assert received.draft_id is not None
         pipeline.approve(session, received.draft_id, actor="user:a", role="agent", now=utcnow())
     now = utcnow()
-    first = pipeline.store.claim_outbox(session, now=now, worker="a", lease=pipeline.LEASE, limit=3)
-    second = pipeline.store.claim_outbox(session, now=now, worker="b", lease=pipeline.LEASE, limit=3)
+    first = store.claim_outbox(session, now=now, worker="a", lease=pipeline.LEASE, limit=3)
+    second = store.claim_outbox(session, now=now, worker="b", lease=pipeline.LEASE, limit=3)
     assert len(first) == 3 and len(second) == 2
     assert not {r.id for r in first} & {r.id for r in second}

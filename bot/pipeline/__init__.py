@@ -1,0 +1,25 @@
+"""The use cases: receive, approve, reject, deliver; each module one step of a mention's flow."""
+
+from bot.pipeline.delivery import LEASE, MAX_ATTEMPTS, DeliveryReport, backoff, deliver_due
+from bot.pipeline.errors import Conflict, Forbidden, NotFound, PipelineError, UnknownChannel
+from bot.pipeline.intake import Received, receive, sync_communities
+from bot.pipeline.review import SENIOR_ROLES, approve, reject
+
+__all__ = [
+    "LEASE",
+    "MAX_ATTEMPTS",
+    "SENIOR_ROLES",
+    "Conflict",
+    "DeliveryReport",
+    "Forbidden",
+    "NotFound",
+    "PipelineError",
+    "Received",
+    "UnknownChannel",
+    "approve",
+    "backoff",
+    "deliver_due",
+    "receive",
+    "reject",
+    "sync_communities",
+]

@@ -1,0 +1,132 @@
+"""Reviewing drafts: approve (maybe edited) or reject, exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot import store
+from bot.models import Draft, Mention, Outbox
+from bot.pipeline.errors import Conflict, Forbidden, NotFound
+
+SENIOR_ROLES = frozenset({"senior", "community_manager", "admin"})
+
+
+def approve(
+    session: Session,
+    draft_id: int,
+    *,
+    actor: str,
+    role: str,
+    now: datetime,
+    text: str | None = None,
+    version: int | None = None,
+) -> Draft:
+    """Approve a pending draft (maybe edited) and queue it for delivery, exactly once."""
+    draft = _pending(session, draft_id)
+    if draft.approval_level == "senior" and role not in SENIOR_ROLES:
+        raise Forbidden("this draft needs a senior's approval")
+    _approve(session, draft, actor=actor, text=text, now=now, version=version)
+    session.commit()
+    session.refresh(draft)
+    return draft
+
+
+def _approve(
+    session: Session, draft: Draft, *, actor: str, text: str | None, now: datetime, version: int | None = None
+) -> None:
+    assert draft.id is not None and draft.mention_id is not None
+    final = draft.text if text is None or not text.strip() else text.strip()
+    changed = store.change_draft(
+        session,
+        draft_id=draft.id,
+        from_status="pending",
+        version=version,
+        values={
+            "status": "approved",
+            "text": final,
+            "decided_by": actor,
+            "decided_at": now,
+            "updated_at": now,
+        },
+    )
+    if not changed:
+        session.rollback()
+        raise Conflict("this draft was already handled by someone else")
+    mention = session.get(Mention, draft.mention_id)
+    assert mention is not None
+    session.add(
+        Outbox(
+            draft_id=draft.id,
+            idempotency_key=f"draft:{draft.id}",
+            platform=mention.platform,
+            channel=mention.channel,
+            thread_ref=mention.thread_ref,
+            reply_to=mention.external_id,
+            text=final,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    edited = final != draft.original_text
+    store.audit(
+        session,
+        actor=actor,
+        action="draft.approve_edited" if edited else "draft.approve",
+        object_type="draft",
+        object_id=str(draft.id),
+        now=now,
+        before={"status": "pending", "text": draft.original_text},
+        after={"status": "approved", "text": final},
+    )
+
+
+def reject(
+    session: Session, draft_id: int, *, actor: str, reason: str, now: datetime, version: int | None = None
+) -> Draft:
+    """Reject a pending draft with a reason; nothing is sent."""
+    draft = _pending(session, draft_id)
+    changed = store.change_draft(
+        session,
+        draft_id=draft_id,
+        from_status="pending",
+        version=version,
+        values={
+            "status": "rejected",
+            "reject_reason": reason,
+            "decided_by": actor,
+            "decided_at": now,
+            "updated_at": now,
+        },
+    )
+    if not changed:
+        session.rollback()
+        raise Conflict("this draft was already handled by someone else")
+    store.audit(
+        session,
+        actor=actor,
+        action="draft.reject",
+        object_type="draft",
+        object_id=str(draft_id),
+        now=now,
+        before={"status": "pending"},
+        after={"status": "rejected", "reason": reason},
+    )
+    session.commit()
+    session.refresh(draft)
+    return draft
+
+
+def _pending(session: Session, draft_id: int) -> Draft:
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise NotFound(f"draft {draft_id} does not exist")
+    if draft.status != "pending":
+        raise Conflict(f"draft {draft_id} is {draft.status}, not pending")
+    return draft
+
+
+def approve_by_policy(session: Session, draft: Draft, *, now: datetime) -> None:
+    """Approve a draft the guideline lets go out without a human; recorded as such."""
+    _approve(session, draft, actor="policy:auto-send", text=None, now=now)
