@@ -155,16 +155,20 @@ def claim_outbox(
     session: Session, *, now: datetime, worker: str, lease: timedelta, limit: int
 ) -> list[Outbox]:
     """Atomically take due outbox rows for one worker; two workers never get the same row."""
+    # A MATERIALIZED CTE runs the LIMITed, row-locking select exactly once; as a plain IN (subquery)
+    # PostgreSQL may evaluate it again per row and hand out more rows than the limit.
     due = (
         select(Outbox.id)
         .where(Outbox.status == "pending", col(Outbox.next_attempt_at) <= now)
         .order_by(col(Outbox.next_attempt_at))
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("due")
+        .prefix_with("MATERIALIZED")
     )
     stmt = (
         update(Outbox)
-        .where(col(Outbox.id).in_(due.scalar_subquery()), col(Outbox.status) == "pending")
+        .where(col(Outbox.id).in_(select(due.c.id)), col(Outbox.status) == "pending")
         .values(status="sending", claimed_by=worker, claimed_until=now + lease, attempts=Outbox.attempts + 1)
         .returning(Outbox)
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot import store
-from bot.models import Draft, Mention, Outbox
+from bot.models import Conversation, Draft, Mention, Outbox
 from bot.pipeline.errors import Conflict, Forbidden, NotFound
 
 SENIOR_ROLES = frozenset({"senior", "community_manager", "admin"})
@@ -36,8 +36,10 @@ def approve(
 def _approve(
     session: Session, draft: Draft, *, actor: str, text: str | None, now: datetime, version: int | None = None
 ) -> None:
-    assert draft.id is not None and draft.mention_id is not None
-    final = draft.text if text is None or not text.strip() else text.strip()
+    assert draft.id is not None
+    # browsers send textarea line breaks as \r\n; replies keep the platform-neutral \n
+    edited = (text or "").replace("\r\n", "\n").strip()
+    final = edited or draft.text
     changed = store.change_draft(
         session,
         draft_id=draft.id,
@@ -54,16 +56,15 @@ def _approve(
     if not changed:
         session.rollback()
         raise Conflict("this draft was already handled by someone else")
-    mention = session.get(Mention, draft.mention_id)
-    assert mention is not None
+    platform, channel, thread_ref, reply_to = _target(session, draft)
     session.add(
         Outbox(
             draft_id=draft.id,
             idempotency_key=f"draft:{draft.id}",
-            platform=mention.platform,
-            channel=mention.channel,
-            thread_ref=mention.thread_ref,
-            reply_to=mention.external_id,
+            platform=platform,
+            channel=channel,
+            thread_ref=thread_ref,
+            reply_to=reply_to,
             text=final,
             next_attempt_at=now,
             created_at=now,
@@ -80,6 +81,17 @@ def _approve(
         before={"status": "pending", "text": draft.original_text},
         after={"status": "approved", "text": final},
     )
+
+
+def _target(session: Session, draft: Draft) -> tuple[str, str, str, str]:
+    """Where a draft goes: in reply to its mention, or (reminders, follow-ups) into its conversation."""
+    if draft.mention_id is not None:
+        mention = session.get(Mention, draft.mention_id)
+        assert mention is not None
+        return mention.platform, mention.channel, mention.thread_ref, mention.external_id
+    conversation = session.get(Conversation, draft.conversation_id)
+    assert conversation is not None
+    return conversation.platform, conversation.channel, conversation.thread_ref, ""
 
 
 def reject(
@@ -123,7 +135,8 @@ def _pending(session: Session, draft_id: int) -> Draft:
     if draft is None:
         raise NotFound(f"draft {draft_id} does not exist")
     if draft.status != "pending":
-        raise Conflict(f"draft {draft_id} is {draft.status}, not pending")
+        by = f" by {draft.decided_by}" if draft.decided_by else ""
+        raise Conflict(f"this draft was already handled: it is {draft.status}{by}")
     return draft
 
 
