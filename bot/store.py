@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from copy import copy
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import func, or_, update
-from sqlmodel import Session, col, select
+from pydantic_core import PydanticUndefined
+from sqlalchemy import Table, bindparam, func, insert, or_, update
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.models import (
     AuditEvent,
@@ -27,11 +31,6 @@ def find_mention(session: Session, *, platform: str, external_id: str) -> Mentio
     return session.exec(stmt).first()
 
 
-def draft_for_mention(session: Session, *, mention_id: int) -> Draft | None:
-    """The draft made for a mention, if any."""
-    return session.exec(select(Draft).where(Draft.mention_id == mention_id)).first()
-
-
 def upsert_community(session: Session, *, community_id: str, name: str, revision: str, now: datetime) -> None:
     """Record the guideline revision in force for a community."""
     row = session.get(Community, community_id)
@@ -42,64 +41,184 @@ def upsert_community(session: Session, *, community_id: str, name: str, revision
         session.add(row)
 
 
+# --- the intake hot path -------------------------------------------------------------------
+# Intake runs these statements for every mention. They are built once (functools.cache) with bind
+# parameters and run on the session's connection: SQLAlchemy then reuses their cache keys and
+# compiled SQL, and the ORM's per-statement overhead, larger than the SQL itself, is skipped.
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+@cache
+def _defaults(model: type[SQLModel]) -> dict[str, Callable[[], Any]]:
+    """How to fill each column a caller leaves out: the model's own defaults."""
+    fill: dict[str, Callable[[], Any]] = {}
+    for name, info in model.model_fields.items():
+        if info.default_factory is not None:
+            fill[name] = info.default_factory  # type: ignore[assignment]
+        elif info.default is not PydanticUndefined:
+            fill[name] = partial(copy, info.default)
+    fill.pop("id", None)
+    return fill
+
+
+def _values(model: type[SQLModel], **given: Any) -> dict[str, Any]:
+    return {name: make() for name, make in _defaults(model).items() if name not in given} | given
+
+
+def _run(session: Session, stmt: Any, values: dict[str, Any] | None = None) -> Any:
+    return session.connection().execute(stmt, values)
+
+
+@cache
+def _statement(name: str) -> Any:
+    """The prepared statements of the intake path, by name."""
+    cu, cv, mn, dr = _table(Customer), _table(Conversation), _table(Mention), _table(Draft)
+    p = bindparam
+    statements: dict[str, Any] = {
+        "find_customer": select(cu.c.id, cu.c.handle, cu.c.name, cu.c.followers).where(
+            cu.c.platform == p("platform"), cu.c.platform_user_id == p("user_id")
+        ),
+        "update_customer": update(cu)
+        .where(cu.c.id == p("row_id"))
+        .values(handle=p("v_handle"), name=p("v_name"), followers=p("v_followers")),
+        "find_thread": select(cv.c.id, cv.c.brand_replies, cv.c.first_response_due_at).where(
+            cv.c.platform == p("platform"), cv.c.channel == p("channel"), cv.c.thread_ref == p("thread")
+        ),
+        "touch_thread": update(cv)
+        .where(cv.c.id == p("row_id"))
+        .values(status="waiting_brand", last_customer_message_at=p("v_at"), updated_at=p("v_now")),
+        "set_due": update(cv).where(cv.c.id == p("row_id")).values(next_response_due_at=p("v_due")),
+        "set_first_due": update(cv)
+        .where(cv.c.id == p("row_id"))
+        .values(next_response_due_at=p("v_due"), first_response_due_at=p("v_due")),
+        "find_mention": select(mn.c.id).where(mn.c.platform == p("platform"), mn.c.external_id == p("ext")),
+        "last_opening": select(dr.c.opening)
+        .where(dr.c.community_id == p("community"), dr.c.opening != "")
+        .order_by(dr.c.id.desc())
+        .limit(1),
+        "last_reply": select(func.max(cv.c.last_brand_reply_at)).where(cv.c.customer_id == p("customer")),
+    }
+    for model in (Customer, Conversation, Mention, Draft):
+        statements[f"insert_{_table(model).name}"] = insert(_table(model)).returning(_table(model).c.id)
+    return statements[name]
+
+
+def customer_id_for(session: Session, *, platform: str, author: domain.Author, now: datetime) -> int:
+    """The id of the customer for a platform user: created on first sight, kept up to date."""
+    found = _run(session, _statement("find_customer"), {"platform": platform, "user_id": author.id}).first()
+    if found is None:
+        values = _values(
+            Customer,
+            platform=platform,
+            platform_user_id=author.id,
+            handle=author.handle,
+            name=author.name,
+            followers=author.followers,
+            created_at=now,
+        )
+        return int(_run(session, _statement("insert_customer"), values).scalar_one())
+    # an empty or missing detail from the platform keeps what we knew
+    known = {"v_handle": author.handle or found.handle, "v_name": author.name or found.name}
+    known["v_followers"] = found.followers if author.followers is None else author.followers
+    if (known["v_handle"], known["v_name"], known["v_followers"]) != (
+        found.handle,
+        found.name,
+        found.followers,
+    ):
+        _run(session, _statement("update_customer"), {"row_id": found.id, **known})
+    return int(found.id)
+
+
 def upsert_customer(session: Session, *, platform: str, author: domain.Author, now: datetime) -> Customer:
     """The customer for a platform user, created on first sight and kept up to date."""
-    stmt = select(Customer).where(Customer.platform == platform, Customer.platform_user_id == author.id)
-    customer = session.exec(stmt).first()
-    if customer is None:
-        customer = Customer(platform=platform, platform_user_id=author.id, created_at=now)
-    customer.handle = author.handle or customer.handle
-    customer.name = author.name or customer.name
-    if author.followers is not None:
-        customer.followers = author.followers
-    session.add(customer)
-    session.flush()
+    customer = session.get(Customer, customer_id_for(session, platform=platform, author=author, now=now))
+    assert customer is not None
+    session.refresh(customer)
     return customer
 
 
-def upsert_conversation(
+@dataclass(frozen=True)
+class ThreadState:
+    """What intake needs to know about a conversation after the customer wrote in it."""
+
+    id: int
+    brand_replies: int
+    first_response_due_at: datetime | None
+
+
+def touch_conversation(
     session: Session, *, community_id: str, customer_id: int, mention: domain.Mention, now: datetime
-) -> Conversation:
-    """The thread a mention belongs to; a mention without a thread starts its own."""
+) -> ThreadState:
+    """Open or update the thread a mention belongs to; a mention without a thread starts its own."""
     thread_ref = mention.thread_ref or mention.external_id
-    stmt = select(Conversation).where(
-        Conversation.platform == mention.platform,
-        Conversation.channel == mention.channel,
-        Conversation.thread_ref == thread_ref,
-    )
-    conversation = session.exec(stmt).first()
-    if conversation is None:
-        conversation = Conversation(
+    key = {"platform": mention.platform, "channel": mention.channel, "thread": thread_ref}
+    found = _run(session, _statement("find_thread"), key).first()
+    if found is None:
+        values = _values(
+            Conversation,
             community_id=community_id,
             customer_id=customer_id,
             platform=mention.platform,
             channel=mention.channel,
             thread_ref=thread_ref,
+            status="waiting_brand",
+            last_customer_message_at=mention.created_at,
             created_at=now,
+            updated_at=now,
         )
-    conversation.status = "waiting_brand"
-    conversation.last_customer_message_at = mention.created_at
-    conversation.updated_at = now
-    session.add(conversation)
-    session.flush()
-    return conversation
+        return ThreadState(
+            int(_run(session, _statement("insert_conversation"), values).scalar_one()), 0, None
+        )
+    touch = {"row_id": found.id, "v_at": mention.created_at, "v_now": now}
+    _run(session, _statement("touch_thread"), touch)
+    return ThreadState(int(found.id), int(found.brand_replies), found.first_response_due_at)
+
+
+def insert_mention(session: Session, **fields: Any) -> int:
+    """Store a mention; IntegrityError when one with the same (platform, external_id) exists."""
+    return int(_run(session, _statement("insert_mention"), _values(Mention, **fields)).scalar_one())
+
+
+def insert_draft(session: Session, **fields: Any) -> int:
+    """Store a draft and return its id."""
+    return int(_run(session, _statement("insert_draft"), _values(Draft, **fields)).scalar_one())
+
+
+def set_response_due(session: Session, *, conversation_id: int, due_at: datetime, first: bool) -> None:
+    """Record when the brand must answer in a thread (and the first-response deadline if new)."""
+    name = "set_first_due" if first else "set_due"
+    _run(session, _statement(name), {"row_id": conversation_id, "v_due": due_at})
+
+
+def mention_id_for(session: Session, *, platform: str, external_id: str) -> int | None:
+    """The id of the stored mention with this platform id, if any."""
+    found = _run(session, _statement("find_mention"), {"platform": platform, "ext": external_id}).scalar()
+    return int(found) if found is not None else None
 
 
 def last_opening(session: Session, *, community_id: str) -> str:
     """The greeting the newest draft of a community opened with, to vary the next one."""
-    stmt = (
-        select(Draft.opening)
-        .where(Draft.community_id == community_id, Draft.opening != "")
-        .order_by(col(Draft.id).desc())
-        .limit(1)
-    )
-    return session.exec(stmt).first() or ""
+    return str(_run(session, _statement("last_opening"), {"community": community_id}).scalar() or "")
 
 
 def last_reply_to_customer(session: Session, *, customer_id: int) -> datetime | None:
     """When the brand last replied to this customer anywhere."""
-    stmt = select(func.max(Conversation.last_brand_reply_at)).where(Conversation.customer_id == customer_id)
-    return session.exec(stmt).first()
+    found: datetime | None = _run(session, _statement("last_reply"), {"customer": customer_id}).scalar()
+    return found
+
+
+def draft_summary(session: Session, *, mention_id: int) -> tuple[int, str] | None:
+    """The id and action of the draft made for a mention, if any."""
+    stmt = select(Draft.id, Draft.action).where(Draft.mention_id == mention_id)
+    row = session.exec(stmt).first()
+    return (int(row[0]), row[1]) if row and row[0] is not None else None
+
+
+# --- review and delivery ---------------------------------------------------------------------
 
 
 def list_drafts(
@@ -169,7 +288,7 @@ def claim_outbox(
     stmt = (
         update(Outbox)
         .where(col(Outbox.id).in_(select(due.c.id)), col(Outbox.status) == "pending")
-        .values(status="sending", claimed_by=worker, claimed_until=now + lease, attempts=Outbox.attempts + 1)
+        .values(status="claimed", claimed_by=worker, claimed_until=now + lease, attempts=Outbox.attempts + 1)
         .returning(Outbox)
     )
     rows = list(session.execute(stmt).scalars())
@@ -178,9 +297,9 @@ def claim_outbox(
 
 
 def interrupted_outbox(session: Session, *, now: datetime) -> list[Outbox]:
-    """Rows whose worker took them and never came back (crashed mid-send)."""
+    """Rows whose worker took them (claimed) or started sending them and never came back (crashed)."""
     stmt = select(Outbox).where(
-        Outbox.status == "sending",
+        col(Outbox.status).in_(("claimed", "sending")),
         or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now),
     )
     return list(session.exec(stmt).all())
