@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from functools import lru_cache
@@ -19,6 +20,8 @@ TEMPLATE_VARIABLES: Mapping[str, str] = {
     "target": "the response-time target, e.g. '4 uur' or '4 hours'",
     "signature": "the agent signature from the tone of voice",
 }
+
+_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\ufe0f]")
 
 PLATFORM_MAX_LENGTH: Mapping[str, int] = {
     "telegram": 4096,
@@ -91,11 +94,14 @@ def first_name(name: str, handle: str) -> str:
     return first or handle.lstrip("@") or ""
 
 
-def _fit(text: str, limit: int) -> str:
+def _fit(greeting: str, body: str, closing: str, limit: int) -> str:
+    """Join the parts; when too long for the platform, shorten the body and keep greeting and sign-off."""
+    text = f"{greeting}\n\n{body}\n\n{closing}"
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0]
-    return cut + "…"
+    room = max(0, limit - len(greeting) - len(closing) - 5)
+    cut = body[:room].rsplit(" ", 1)[0] if room else ""
+    return f"{greeting}\n\n{cut}…\n\n{closing}"[:limit]
 
 
 def compose(
@@ -128,8 +134,11 @@ def compose(
     closing = render(_pick(tone.signoffs, seed + "s"), values)
     if tone.signature:
         closing = f"{closing}\n{render(tone.signature, values)}"
-    text = f"{greeting}\n\n{' '.join(body)}\n\n{closing}"
-    return _fit(text, PLATFORM_MAX_LENGTH.get(platform, 4096)), greeting_source
+    text = _fit(greeting, " ".join(body), closing, PLATFORM_MAX_LENGTH.get(platform, 4096))
+    if tone.emoji == "none":
+        # an FAQ answer shared by several communities may carry emoji this tone does not allow
+        text = _EMOJI.sub("", text).replace("  ", " ")
+    return text, greeting_source
 
 
 def draft_from(

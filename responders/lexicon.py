@@ -1,0 +1,234 @@
+"""Word lists for the analyser: Dutch and English, written for webcare (not learnt), so explainable."""
+
+from __future__ import annotations
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+def _scored(groups: dict[float, str]) -> dict[str, float]:
+    return {word: score for score, text in groups.items() for word in text.split()}
+
+
+STOPWORDS: dict[str, frozenset[str]] = {
+    "nl": _words(
+        "de het een en van ik je jij u uw is niet dat die wat er op te met voor zijn maar ook al nog"
+        " wel geen mijn bij naar als dan om hoe waar wanneer waarom kan kun kunnen heb hebben ben was"
+        " wordt worden moet mag zou zo nu dit deze ze we wij jullie hun heel erg echt bestelling"
+        " bezorging wijn fles flessen dank bedankt hallo hoi graag alvast weer gewoon toch mn m'n"
+        " heeft hebt ook zijn waren werd welke bent dus omdat want nooit meer veel goed leuk lekker"
+        " mij me ons onze jou hij zij hem haar wie waarvoor daar hier vandaag morgen gisteren"
+        " doe doen krijg krijgen zit zitten staat komt komen gaat gaan ga kun bestellen betalen"
+        " ontvangen pakket verzending levering terug sturen hoeveel kost vanaf tot uur dag dagen"
+    ),
+    "en": _words(
+        "the a an and of i you your is not that this what there on in to with for be are but also"
+        " still no my at as than how where when why can could have has was were will would should"
+        " do does did it its we they them our their very really order delivery wine bottle thanks"
+        " thank hello hi please again just get got been any me us he she him her who which from"
+        " about into out up today tomorrow yesterday ship shipping buy pay paid received package"
+        " parcel send return much many long it's i'm don't can't won't didn't isn't doesn't you're"
+        " guys anyone does love great good bad"
+    ),
+}
+
+# polarity in [-1, 1] of a word as customers use it; phrases below override single words
+LEXICON: dict[str, float] = _scored(
+    {
+        0.9: "geweldig fantastisch heerlijk perfect uitstekend voortreffelijk subliem fenomenaal"
+        " overheerlijk topniveau gorgeous excellent amazing awesome fantastic perfect outstanding"
+        " superb wonderful brilliant delicious loved adore",
+        0.8: "top topper super aanrader toppers prachtig schitterend genieten genoten love great"
+        " enjoyable amazin veelbelovend best beautiful impressive",
+        0.7: "lekker blij tevreden vriendelijk gezellig smaakvol sfeervol mooi attent happy pleased"
+        " voldaan liked ideal pleased lovely tasty friendly helpful enjoyed enjoy glad satisfied"
+        " recommended",
+        0.6: "goed fijn leuk vlot behulpzaam correct verzorgd kwaliteitsvol goede vers verse nice"
+        " geslaagd verrassend unbelievable authentic good fresh fun cool professional",
+        0.4: "prima snel bedankt dank netjes redelijk aangenaam thanks fast quick fine ok okay decent"
+        " beter glimlach crispy surprise romantic worth pleasant",
+        0.3: "interessant smooth",
+        -0.3: "wachten wacht matig duur jammer helaas nergens waiting pricey meh",
+        -0.4: "traag langzaam koud lauw klein beperkt niks stuk zuur droog taai zout slow cold bland"
+        " nadeel drawback skip joke warn overpriced expensive small tiny unfortunately sadly",
+        -0.5: "kurk kwijt nooit missing lost late damaged sick tired vergeten forgotten",
+        -0.6: "kapot gebroken klacht verkeerd vervelend teleurstelling ongezellig onvriendelijk broken"
+        " complaint wrong corked sucks fail failed problem issue",
+        -0.7: "slecht vies irritant smakeloos bad poor annoying dirty nasty rude sad hate vuil vuilste"
+        " slechtte mijden ondermaats onbeleefd unfriendly avoid",
+        -0.8: "teleurgesteld teleurstellend boos belachelijk frustrerend bedorven onbeschoft gross"
+        " unhappy miserable lousy toeristenval touristenval disappointed disappointing angry"
+        " ridiculous frustrating useless unhelpful",
+        -0.9: "waardeloos schandalig fraude verschrikkelijk vreselijk afschuwelijk slechtste repulsive"
+        " terrible awful worst horrible unacceptable disgusting fraud pathetic",
+        -1.0: "opgelicht oplichters oplichting scam scammed scammers",
+    }
+)
+
+# multi-word expressions, matched on the normalised text before single words
+PHRASE_LEXICON: dict[str, float] = {
+    "te laat": -0.6,
+    "too late": -0.5,
+    "nooit meer": -0.9,
+    "never again": -0.9,
+    "never arrived": -0.8,
+    "nog steeds niet": -0.7,
+    "still not": -0.6,
+    "still waiting": -0.7,
+    "niet ontvangen": -0.6,
+    "not received": -0.6,
+    "geld terug": -0.4,
+    "waste of": -0.8,
+    "geen reactie": -0.6,
+    "no response": -0.6,
+    "nobody answers": -0.7,
+    "niemand reageert": -0.7,
+    "prijs kwaliteit": 0.6,
+    "value for money": 0.6,
+    "tip top": 0.9,
+    "top service": 0.9,
+    "klantenservice": -0.2,
+    "customer service": -0.2,
+    "can't wait": 0.7,
+    "cannot wait": 0.7,
+    "no problem": 0.3,
+    "geen probleem": 0.3,
+    "not bad": 0.4,
+    "viel tegen": -0.7,
+    "vielen tegen": -0.7,
+    "duurde lang": -0.5,
+    "duurde nogal lang": -0.5,
+    "lang gewacht": -0.6,
+    "lang wachten": -0.5,
+    "zeker terug": 0.7,
+    "tot gauw": 0.5,
+    "will be back": 0.7,
+    "would go back": 0.6,
+    "go back again": 0.6,
+    "don't bother": -0.7,
+    "dont bother": -0.7,
+    "waste your": -0.8,
+    "never received": -0.6,
+    "no apology": -0.6,
+    "not enough": -0.4,
+    "niet slecht": 0.4,
+}
+
+# words whose polarity does not count in these neighbourhoods ("tot hoe laat", "blijft goed")
+NEUTRAL_CONTEXTS: tuple[str, ...] = (
+    "hoe laat",
+    "blijft goed",
+    "goed houden",
+    "goed bewaren",
+    "houdbaar",
+    "laat weten",
+    "laat me",
+    "laat ons",
+    "stay good",
+    "keep good",
+    "goed genoeg",
+    "quick question",
+    "snelle vraag",
+    "korte vraag",
+)
+
+EMOJI: dict[str, float] = {
+    "😀": 0.7,
+    "😃": 0.7,
+    "😊": 0.7,
+    "🙂": 0.4,
+    "😍": 0.9,
+    "🥰": 0.9,
+    "👍": 0.6,
+    "👌": 0.6,
+    "🙏": 0.4,
+    "❤": 0.8,
+    "🍷": 0.2,
+    "🥂": 0.5,
+    "🎉": 0.7,
+    ":)": 0.5,
+    ":-)": 0.5,
+    ":D": 0.6,
+    "😡": -0.9,
+    "😠": -0.8,
+    "🤬": -1.0,
+    "😞": -0.6,
+    "😢": -0.6,
+    "😭": -0.6,
+    "👎": -0.7,
+    "🙄": -0.5,
+    "😤": -0.7,
+    ":(": -0.5,
+    ":-(": -0.5,
+}
+
+NEGATIONS = _words(
+    "niet geen nooit not no never don't didn't isn't wasn't doesn't aren't won't can't cannot nobody"
+    " niemand zonder without nothing hardly nauwelijks"
+)
+INTENSIFIERS: dict[str, float] = {
+    "heel": 1.5,
+    "erg": 1.5,
+    "zeer": 1.6,
+    "echt": 1.3,
+    "super": 1.5,
+    "zo": 1.3,
+    "uiterst": 1.7,
+    "ontzettend": 1.7,
+    "enorm": 1.6,
+    "uitzonderlijk": 1.6,
+    "very": 1.5,
+    "really": 1.3,
+    "so": 1.3,
+    "extremely": 1.8,
+    "totally": 1.5,
+    "totaal": 1.5,
+    "absolutely": 1.6,
+    "way": 1.3,
+    "incredibly": 1.7,
+}
+CONTRASTS = _words("maar but however echter though although alleen")
+
+SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {
+    "legal_threat": (
+        "advocaat", "rechtszaak", "juridisch", "consumentenbond", "aangifte", "ingebrekestelling",
+        "geschillencommissie", "naar de rechter", "lawyer", "lawsuit", "legal action", "sue you",
+        "solicitor", "attorney", "small claims", "take you to court",
+    ),
+    "churn_threat": (
+        "nooit meer", "laatste keer", "ga ergens anders", "overstappen", "als klant kwijt",
+        "never again", "last time i", "switching to", "cancel my", "opzeggen", "lost a customer",
+        "never ordering", "nooit meer bestellen",
+    ),
+    "urgency": (
+        "dringend", "spoed", "asap", "urgent", "vandaag nog", "nu meteen", "immediately",
+        "right now", "vanavond nodig", "tonight", "zo snel mogelijk", "as soon as possible",
+    ),
+    "buying_intent": (
+        "wil bestellen", "kopen", "aanraden", "welke wijn", "adviseren", "cadeau", "buy",
+        "purchase", "recommend a", "recommend with", "looking for a", "which wine", "order some",
+        "price of", "wat kost", "how much", "would you recommend", "op zoek naar", "in de aanbieding",
+    ),
+    "complaint": (
+        "klacht", "kapot", "gebroken", "niet ontvangen", "nog steeds niet", "te laat", "verkeerde",
+        "teleurgesteld", "complaint", "broken", "smashed", "not received", "still not",
+        "never arrived", "wrong", "damaged", "refund", "terugbetaling", "geld terug", "kurk",
+        "corked", "opgelicht", "scam",
+    ),
+    "praise": (
+        "geweldig", "top service", "bedankt", "dank je", "aanrader", "heerlijk", "love",
+        "great service", "thank you", "thanks", "amazing", "excellent", "super blij", "topservice",
+    ),
+}  # fmt: skip
+SPAM_PHRASES: tuple[str, ...] = (
+    "crypto", "bitcoin", "verdien snel", "gratis iphone", "click here", "klik hier", "earn money",
+    "dm me for", "promo code", "followers kopen", "buy followers", "casino", "100% gratis",
+)  # fmt: skip
+QUESTION_WORDS = _words(
+    "hoe wat wanneer waar waarom welke wie kan kunnen kun mag zijn is heb hebben hebt bezorgen"
+    " leveren how what when where why which who can could do does are will is would should"
+)
+PROFANITY = _words(
+    "kut klote godverdomme tering kanker kolere shit fuck fucking fucked damn crap wtf bullshit"
+)

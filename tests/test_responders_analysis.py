@@ -1,0 +1,112 @@
+"""What the analyser makes of real-sounding posts, and `webcare analyze eval`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from responders.analysis import analyze
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Hoe lang blijft wijn goed na openen?", "neutral"),
+        ("Which wine would you recommend with lamb?", "neutral"),
+        ("Tot hoe laat kan ik bestellen?", "neutral"),
+        ("Super blij met mijn bestelling, echt heerlijke wijn!", "positive"),
+        ("Amazing wines and super quick delivery, thank you!", "positive"),
+        ("Niet goed. Fles was kapot en niemand reageert.", "negative"),
+        ("Opgelicht door jullie, nooit meer!", "negative"),
+        ("Pakket is te laat en de klantenservice doet niks", "negative"),
+        ("The wine was not good at all", "negative"),
+        ("Still waiting for my order 😡", "negative"),
+        ("Mooi verpakt 👍", "positive"),
+        ("Eten was prima maar de bediening was waardeloos", "negative"),
+    ],
+)
+def test_sentiment_labels(text: str, label: str) -> None:
+    assert analyze(text).sentiment_label == label
+
+
+def test_intensifiers_capitals_and_exclamation_marks_make_it_stronger() -> None:
+    plain = analyze("slechte service").sentiment
+    assert analyze("heel slechte service").sentiment < plain
+    assert analyze("SLECHTE SERVICE!!").sentiment < plain
+    assert -1 <= analyze("HEEL HEEL SLECHT!!! 😡😡😡 WAARDELOOS").sentiment <= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("waar blijft mijn pakket", "nl"),
+        ("where is my parcel", "en"),
+        ("bedankt voor alles", "nl"),
+        ("thanks for everything", "en"),
+        ("Wo ist meine Bestellung geblieben, ich warte schon seit einer Woche darauf", "other"),
+    ],
+)
+def test_language_of_short_and_foreign_messages(text: str, language: str) -> None:
+    assert analyze(text, default_language="nl").language == language
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("Hoe kan ik betalen?", "question"),
+        ("Mijn fles is kapot aangekomen", "complaint"),
+        ("Top service, aanrader!", "praise"),
+        ("Ik heb het vandaag nog nodig, dringend", "urgency"),
+        ("Ik schakel mijn advocaat in", "legal_threat"),
+        ("Never again, I'm switching to another shop", "churn_threat"),
+        ("Bij Gall & Gall is het goedkoper", "competitor"),
+        ("Welke wijn kan ik het beste kopen als cadeau?", "buying_intent"),
+        ("wtf is dit voor shit", "profanity"),
+    ],
+)
+def test_signals(text: str, signal: str) -> None:
+    assert signal in analyze(text, competitors=["Gall & Gall"]).signals
+
+
+def test_recommend_in_a_question_is_not_praise() -> None:
+    assert "praise" not in analyze("Which wine would you recommend?").signals
+
+
+def test_analyze_eval_prints_the_metrics(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        "text,label,language\n"
+        "Heerlijke wijn en snelle bezorging,positive,nl\n"
+        "Fles kapot en niemand reageert,negative,nl\n"
+        "Waar is mijn pakket,negative,nl\n"  # read as neutral: a missed negative
+        "Great wine thank you,positive,en\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["analyze", "eval", "--cases", str(cases), "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    keys = ["cases", "accuracy", "macro_f1", "negative_precision", "negative_recall", "language_accuracy"]
+    assert list(scores) == keys
+    assert scores["cases"] == 4 and scores["accuracy"] == 0.75
+    assert scores["negative_precision"] == 1.0 and scores["negative_recall"] == 0.5
+    # F1: positive 1.0, negative 2/3, neutral 0 -> mean 0.5556
+    assert scores["macro_f1"] == pytest.approx(0.5556, abs=1e-3)
+    assert scores["language_accuracy"] == 1.0
+    text = runner.invoke(app, ["analyze", "eval", "--cases", str(cases)]).output
+    assert "macro_f1:" in text and "negative_recall:" in text
+
+
+def test_analyze_eval_without_language_column_and_with_a_bad_label(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text("text,label\nprima,positive\n", encoding="utf-8")
+    scores = json.loads(runner.invoke(app, ["analyze", "eval", "--cases", str(cases), "--json"]).output)
+    assert scores["language_accuracy"] is None
+    cases.write_text("text,label\nprima,blij\n", encoding="utf-8")
+    result = runner.invoke(app, ["analyze", "eval", "--cases", str(cases)])
+    assert result.exit_code == 2 and "label 'blij'" in result.output

@@ -1,0 +1,181 @@
+"""Decisions and drafts as a webcare agent sees them in the queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from responders.content import load_content
+from responders.domain import Author, Context, Mention, Response
+from responders.engine import Community, respond
+from responders.faq import FaqIndex
+from tests.factories import GUIDELINE, write_content
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+_DEMO = load_content(ROOT / "guidelines", ROOT / "faq")
+_INDEX = FaqIndex(_DEMO.faq)
+NL = Community(_DEMO.guidelines["dekelder-nl"], _INDEX)
+EN = Community(_DEMO.guidelines["dekelder-en"], _INDEX)
+
+
+def _say(
+    community: Community,
+    text: str,
+    *,
+    name: str = "Anna de Vries",
+    handle: str = "anna",
+    followers: int | None = None,
+    platform: str = "telegram",
+    context: Context | None = None,
+    age: timedelta = timedelta(0),
+    external_id: str = "m-1",
+) -> Response:
+    mention = Mention(platform, "c", external_id, Author("1", handle, name, followers), text, NOW - age)
+    return respond(mention, context or Context(now=NOW), community)
+
+
+def _community(tmp_path: Path, guideline: str) -> Community:
+    content = load_content(*write_content(tmp_path, guideline))
+    return Community(content.guidelines["testshop"], FaqIndex(content.faq))
+
+
+def test_a_legal_threat_is_acknowledged_and_escalated_but_keeps_its_faq_candidates() -> None:
+    response = _say(NL, "Mijn bestelling is nog steeds niet binnen, ik schakel mijn advocaat in.")
+    decision = response.decision
+    assert decision.action == "acknowledge" and decision.priority == "urgent"
+    assert decision.team == "legal" and decision.approval == "senior"
+    assert decision.due_at == NOW + timedelta(hours=1)
+    assert response.candidates[0].faq_id == "bestelling-volgen-nl"
+    assert any("needs a person" in reason for reason in decision.reasons)
+    assert response.draft is not None and response.draft.kind == "acknowledgement"
+    assert "binnen 1 uur" in response.draft.text
+
+
+def test_followers_stakeholders_and_competitors_escalate_with_reasons() -> None:
+    influencer = _say(NL, "Wat is jullie levertijd?", followers=25000).decision
+    assert (influencer.priority, influencer.team, influencer.approval) == ("high", "pr", "senior")
+    press = _say(NL, "Wat is jullie levertijd?", handle="@WijnJournaal").decision
+    assert "pers en partners" in press.escalations
+    rival = _say(NL, "Bij Gall&Gall is bezorgen gratis, bij jullie ook?").decision
+    assert rival.team == "marketing"
+    assert any(reason.startswith("escalation 'concurrent genoemd'") for reason in rival.reasons)
+
+
+def test_engagement_limits_turn_a_draft_into_no_reply_with_the_reason() -> None:
+    text = "Wat is jullie levertijd?"
+    old = _say(NL, text, age=timedelta(days=8))
+    assert old.draft is None and old.decision.action == "no_reply"
+    assert any("older than" in r for r in old.decision.reasons)
+    busy = _say(NL, text, context=Context(now=NOW, brand_replies_in_thread=3))
+    assert busy.draft is None and any("already replied 3 times" in r for r in busy.decision.reasons)
+    recent = Context(now=NOW, last_reply_to_customer_at=NOW - timedelta(minutes=5))
+    assert any("less than" in r for r in _say(NL, text, context=recent).decision.reasons)
+
+
+def test_listen_only_communities_never_draft(tmp_path: Path) -> None:
+    community = _community(tmp_path, GUIDELINE + "limits:\n  listen_only: true\n")
+    response = respond(
+        Mention("console", "shop-nl", "1", Author("1"), "Hoe lang duurt de bezorging?", NOW),
+        Context(now=NOW),
+        community,
+    )
+    assert response.draft is None and "community is listen-only" in response.decision.reasons
+
+
+def test_auto_send_only_when_allowed_confident_and_not_escalated(tmp_path: Path) -> None:
+    community = _community(tmp_path, GUIDELINE + "auto_send:\n  enabled: true\n  min_confidence: 0.7\n")
+
+    def approval(text: str) -> str:
+        mention = Mention("console", "shop-nl", "1", Author("1"), text, NOW)
+        return respond(mention, Context(now=NOW), community).decision.approval
+
+    assert approval("Hoe lang duurt de bezorging?") == "auto"
+    assert approval("Hoe lang duurt de bezorging? Anders bel ik mijn advocaat") == "senior"
+    assert _say(NL, "Wat is jullie levertijd?").decision.approval == "agent"  # demo: auto-send off
+
+
+def test_drafts_greet_by_name_in_the_customers_language_with_empathy_first() -> None:
+    upset = _say(NL, "Er zat een kapotte fles in mijn doos, echt balen, alles doorweekt")
+    assert upset.draft is not None
+    first, body = upset.draft.text.split("\n\n")[:2]
+    assert first.endswith("Anna,")
+    assert any(body.startswith(line) for line in NL.guideline.tone["nl"].empathy)
+    english = _say(NL, "Do you also deliver to Belgium?", name="")
+    assert english.draft is not None and english.draft.language == "en"
+    assert english.draft.text.split("\n")[0] in {"Hi anna,", "Hey anna,", "Hello anna,"}
+    calm = _say(EN, "How long can I keep an opened bottle of red in the fridge?")
+    assert calm.draft is not None
+    assert not any(line in calm.draft.text for line in EN.guideline.tone["en"].empathy)
+
+
+def test_openings_vary_and_drafts_fit_the_platform() -> None:
+    previous = ""
+    for number in range(6):
+        context = Context(now=NOW, previous_opening=previous)
+        draft = _say(NL, "Wat is jullie levertijd?", context=context, external_id=f"m-{number}").draft
+        assert draft is not None and draft.opening != previous
+        previous = draft.opening
+    assert len({_say(NL, "Wat is de levertijd?", external_id=str(i)).draft.opening for i in range(12)}) > 1  # type: ignore[union-attr]
+
+
+def test_no_answer_gives_an_acknowledgement_with_the_response_time() -> None:
+    response = _say(EN, "Quick question about something unusual regarding my neighbour's dog")
+    assert response.draft is not None and response.draft.kind == "acknowledgement"
+    assert "within 8 hours" in response.draft.text
+
+
+def test_long_answers_are_cut_to_the_platform_limit_keeping_the_sign_off(tmp_path: Path) -> None:
+    long_faq = (
+        "- id: levertijd\n  language: nl\n  tags: [shipping]\n  question: Hoe lang duurt de bezorging?\n"
+        f'  answer: "{"Wij bezorgen snel. " * 400}"\n'
+    )
+    guidelines, faq = write_content(tmp_path, GUIDELINE, long_faq)
+    content = load_content(guidelines, faq)
+    community = Community(content.guidelines["testshop"], FaqIndex(content.faq))
+    mention = Mention("telegram", "@testshop", "1", Author("1"), "Hoe lang duurt de bezorging?", NOW)
+    draft = respond(mention, Context(now=NOW), community).draft
+    assert draft is not None and len(draft.text) <= 4096
+    assert draft.text.endswith("Groet,\nTeam Testshop")
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=400), followers=st.none() | st.integers(min_value=0, max_value=10**9))
+def test_any_text_gives_an_analysis_and_a_decision(text: str, followers: int | None) -> None:
+    for community in (NL, EN):
+        response = _say(community, text, followers=followers)
+        assert -1 <= response.analysis.sentiment <= 1
+        assert response.analysis.language in {"nl", "en", "other"}
+        assert response.decision.action in {"reply", "acknowledge", "no_reply"}
+        assert all(0 <= c.confidence <= 1 for c in response.candidates)
+        assert response.decision.reasons
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.lists(
+        st.sampled_from(
+            ["wijn", "bezorging", "niet", "goed", "😡", "!!", "NOOIT", "advocaat", "é", "?", "the"]
+        ),
+        max_size=30,
+    )
+)
+def test_any_mix_of_loaded_words_is_handled(words: list[str]) -> None:
+    response = _say(NL, " ".join(words))
+    assert response.decision.priority in {"urgent", "high", "normal", "low"}
+
+
+def test_a_tone_without_emoji_removes_them_from_shared_faq_answers(tmp_path: Path) -> None:
+    faq = (
+        "- id: levertijd\n  language: nl\n  tags: [shipping]\n  question: Hoe lang duurt de bezorging?\n"
+        '  answer: "Binnen 1 tot 2 werkdagen 🚚🍷 bij je thuis!"\n'
+    )
+    plain = GUIDELINE.replace("    formality: informal\n", "    formality: informal\n    emoji: none\n", 1)
+    content = load_content(*write_content(tmp_path, plain, faq))
+    community = Community(content.guidelines["testshop"], FaqIndex(content.faq))
+    mention = Mention("console", "shop-nl", "1", Author("1"), "Hoe lang duurt de bezorging?", NOW)
+    draft = respond(mention, Context(now=NOW), community).draft
+    assert draft is not None and "Binnen 1 tot 2 werkdagen bij je thuis!" in draft.text
