@@ -1,0 +1,199 @@
+"""Reddit (praw 8): new posts and comments in subreddits, inbox username mentions, replies as comments."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import praw
+import prawcore
+from praw.exceptions import PRAWException, RedditAPIException
+from prawcore.exceptions import (
+    Forbidden,
+    NotFound,
+    OAuthException,
+    PrawcoreException,
+    RequestException,
+    ResponseException,
+    ServerError,
+    TooManyRequests,
+)
+from sqlmodel import Session
+
+from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt
+from bot.adapters.intake import load_cursor, matches_keywords, save_cursor, source_of, take_in
+from bot.registry import ContentRegistry
+from bot.settings import Settings
+from responders.domain import Author, Mention
+
+log = logging.getLogger(__name__)
+INBOX = "inbox"  # the channel a guideline lists for username mentions outside its subreddits
+# Reddit errors that go away by waiting; the rest (locked thread, deleted comment...) do not
+_RETRYABLE_API = {"RATELIMIT", "SERVER_ERROR"}
+
+
+class TimeoutRequestor(prawcore.Requestor):
+    """A prawcore Requestor that always applies its own timeout.
+
+    praw 8.0 ignores its `timeout` setting and prawcore's sessions pass their module default (16 s)
+    on every call, so the only dependable place for a network timeout is the requestor itself.
+    """
+
+    def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Issue the request with this requestor's timeout."""
+        return super().request(*args, timeout=self.timeout, **kwargs)
+
+
+def _classify(exc: Exception) -> AdapterError:
+    """Wrap a library error; retryable for rate limits, server errors and network trouble."""
+    if isinstance(exc, TooManyRequests | ServerError | RequestException):
+        return AdapterError(f"Reddit is busy or unreachable: {exc}", retryable=True)
+    if isinstance(exc, Forbidden | NotFound | OAuthException):
+        return AdapterError(f"Reddit refused: {exc}", retryable=False)
+    if isinstance(exc, ResponseException):
+        status = exc.response.status_code
+        return AdapterError(f"Reddit answered HTTP {status}", retryable=status == 429 or status >= 500)
+    if isinstance(exc, RedditAPIException):
+        codes = {item.error_type for item in exc.items}
+        return AdapterError(f"Reddit refused the comment: {exc}", retryable=codes <= _RETRYABLE_API)
+    return AdapterError(f"Reddit call failed: {exc}", retryable=True)
+
+
+class RedditAdapter:
+    """A script-app account: reads listings and the inbox, replies with comments."""
+
+    platform = "reddit"
+    capabilities = Capabilities(max_length=10_000, can_start_conversation=False, threading=True, editing=True)
+
+    def __init__(self, reddit: praw.Reddit, *, username: str = "") -> None:
+        self.reddit = reddit
+        self.username = username
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RedditAdapter:
+        """Connect with the WEBCARE_REDDIT_* settings (no network until the first call)."""
+        assert settings.reddit_client_secret is not None and settings.reddit_password is not None
+        return cls(
+            praw.Reddit(
+                client_id=settings.reddit_client_id,
+                client_secret=settings.reddit_client_secret.get_secret_value(),
+                username=settings.reddit_username,
+                password=settings.reddit_password.get_secret_value(),
+                user_agent=settings.reddit_user_agent,
+                oauth_url=settings.reddit_oauth_url,
+                reddit_url=settings.reddit_url,
+                requestor_class=TimeoutRequestor,
+                requestor_kwargs={"timeout": settings.http_timeout_seconds},
+                # we run in worker threads, never on an event loop
+                check_for_async=False,
+            ),
+            username=settings.reddit_username,
+        )
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        """Reply with a comment under the customer's post or comment."""
+        kind, _, thing_id = message.reply_to.partition("_")
+        if kind not in ("t1", "t3") or not thing_id:
+            raise AdapterError(f"not a Reddit post or comment: {message.reply_to!r}", retryable=False)
+        parent = self.reddit.comment(id=thing_id) if kind == "t1" else self.reddit.submission(id=thing_id)
+        try:
+            comment = parent.reply(body=message.text)
+        except (PrawcoreException, PRAWException) as exc:
+            raise _classify(exc) from exc
+        if comment is None:
+            raise AdapterError("Reddit accepted the comment but returned no id", retryable=False)
+        return Receipt(platform_message_id=str(comment.fullname))
+
+    def listing(self, source: str, *, limit: int = 1000) -> Iterable[Any]:
+        """Newest first: 'r/NAME/new' posts, 'r/NAME/comments' comments, or 'inbox' mentions."""
+        if source == INBOX:
+            return self.reddit.inbox.mentions(limit=limit)
+        name, kind = source.removeprefix("r/").split("/")
+        subreddit = self.reddit.subreddit(name)
+        return subreddit.new(limit=limit) if kind == "new" else subreddit.comments(limit=limit)
+
+
+def to_mention(item: Any, channel: str) -> Mention:
+    """The neutral mention for a praw Submission or Comment (inbox mentions included)."""
+    # read the fetched fields only: a missing attribute on a praw object would cost a request
+    data = vars(item)
+    author = item.author.name if item.author else "[deleted]"
+    is_post = item.fullname.startswith("t3_")
+    text = f"{item.title}\n\n{item.selftext}".strip() if is_post else item.body
+    post = item.fullname if is_post else data.get("link_id") or data.get("parent_id", "")
+    link = data.get("permalink") or data.get("context") or ""
+    return Mention(
+        platform="reddit",
+        channel=channel,
+        external_id=item.fullname,
+        author=Author(id=author, handle=author),
+        text=text,
+        created_at=datetime.fromtimestamp(float(item.created_utc), UTC),
+        url=f"https://www.reddit.com{link}" if link else "",
+        thread_ref=f"{post}/{author}",
+    )
+
+
+def _new_items(adapter: RedditAdapter, source: str, since: float) -> list[Any]:
+    """Items at or after the cursor time, oldest first (equal times are deduplicated on receive)."""
+    items = []
+    for item in adapter.listing(source):
+        if float(item.created_utc) < since:
+            break
+        items.append(item)
+    return items[::-1]
+
+
+def poll_round(adapter: RedditAdapter, registry: ContentRegistry) -> Callable[[Session, datetime], int]:
+    """A round over every subreddit the guidelines list, and the inbox mentions."""
+
+    def run(session: Session, now: datetime) -> int:
+        taken = 0
+        for sub, keywords in _subreddits(registry).items():
+            for kind in ("new", "comments"):
+                taken += _poll(adapter, session, registry, f"{sub}/{kind}", keywords, now)
+        return taken + _poll(adapter, session, registry, INBOX, None, now)
+
+    return run
+
+
+def _subreddits(registry: ContentRegistry) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for community in registry.snapshot.communities.values():
+        for source in community.guideline.sources:
+            if source.platform == "reddit":
+                found |= {c: source.keywords for c in source.channels if c.lower().startswith("r/")}
+    return found
+
+
+def _poll(
+    adapter: RedditAdapter,
+    session: Session,
+    registry: ContentRegistry,
+    source: str,
+    keywords: tuple[str, ...] | None,
+    now: datetime,
+) -> int:
+    cursor = load_cursor(session, platform="reddit", source=source)
+    try:
+        items = _new_items(adapter, source, float(cursor.cursor or 0))
+    except (PrawcoreException, PRAWException) as exc:
+        log.warning("reddit listing not read, trying again next round: %s", exc, extra={"source": source})
+        return 0
+    taken = 0
+    for item in items:
+        channel = source.rsplit("/", 1)[0]
+        if item.author and item.author.name.casefold() == adapter.username.casefold():
+            continue  # our own replies
+        if keywords is None:  # an inbox mention: route by its subreddit when a guideline lists it
+            sub = f"r/{item.subreddit.display_name}"
+            channel = sub if source_of(registry, "reddit", sub) else INBOX
+        if keywords is None or not keywords or matches_keywords(to_mention(item, channel).text, keywords):
+            result = take_in(session, registry, to_mention(item, channel), now=now)
+            taken += result is not None and not result.duplicate
+        # the cursor moves only past items that were taken in (or filtered out)
+        cursor.cursor = str(item.created_utc)
+        save_cursor(session, cursor, now=now)
+    return taken

@@ -1,0 +1,321 @@
+"""Telegram (python-telegram-bot 22): updates in by polling or webhook, replies out, /start /help /stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+from telegram import Bot, Message, MessageEntity, ReplyParameters, Update
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt
+from bot.adapters.intake import (
+    load_cursor,
+    matches_keywords,
+    record_edit,
+    save_cursor,
+    set_opt_out,
+    source_of,
+    take_in,
+)
+from bot.adapters.pacing import Pace, split_text
+from bot.registry import ContentRegistry
+from responders.domain import Author, Mention
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_LENGTH = 4096  # Telegram's limit per message
+DIRECT = "direct"
+TEXTS = {
+    "en": {
+        "start": "Hi! Ask us anything here and a colleague will answer. Send /stop if you want no more "
+        "messages from us that you did not ask for, and /help to see this again.",
+        "stop": "Done: we will not send you messages you did not ask for. Send /start to undo this.",
+    },
+    "nl": {
+        "start": "Hoi! Stel hier je vraag, dan antwoordt een collega. Stuur /stop als je geen berichten "
+        "meer van ons wilt waar je niet om vroeg, en /help om dit nog eens te zien.",
+        "stop": "Gelukt: we sturen je geen berichten meer waar je niet om vroeg. Stuur /start om dit "
+        "ongedaan te maken.",
+    },
+}
+
+
+class _HideToken(logging.Filter):
+    """Blanks the bot token out of library log lines (it is part of every Bot API URL)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<bot-token>"), ()
+        return True
+
+
+# the loggers that print request URLs: httpx at INFO, python-telegram-bot at DEBUG
+_URL_LOGGERS = ("httpx", "telegram.Bot", "telegram.ext.Updater", "telegram._bot")
+
+
+def _classify(exc: TelegramError) -> AdapterError:
+    """Wrap a library error; retryable when waiting may help (flood control, network, timeouts)."""
+    if isinstance(exc, RetryAfter):
+        return AdapterError(f"Telegram flood control: {exc.message}", retryable=True)
+    if isinstance(exc, BadRequest | Forbidden | InvalidToken | ChatMigrated):
+        return AdapterError(f"Telegram refused the message: {exc.message}", retryable=False)
+    return AdapterError(f"Telegram is unreachable or failed: {exc}", retryable=True)
+
+
+class TelegramAdapter:
+    """The bot: fetches and reads updates and sends replies through the Bot API."""
+
+    platform = "telegram"
+    capabilities = Capabilities(
+        max_length=MAX_LENGTH, can_start_conversation=True, threading=True, editing=True
+    )
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        api_url: str = "https://api.telegram.org",
+        timeout: float = 15.0,
+        poll_timeout: int = 10,
+        pace: tuple[float, float, float] = (1.0, 3.0, 1 / 30),
+    ) -> None:
+        base = api_url.rstrip("/") + "/bot"
+        self._hide = _HideToken(token)
+        for name in _URL_LOGGERS:
+            logging.getLogger(name).addFilter(self._hide)
+        self.poll_timeout = poll_timeout
+        self._bot = Bot(
+            token,
+            base_url=base,
+            request=HTTPXRequest(connection_pool_size=8, connect_timeout=timeout, read_timeout=timeout),
+            get_updates_request=HTTPXRequest(read_timeout=timeout + poll_timeout, connect_timeout=timeout),
+        )
+        self._pace = Pace(*pace)
+        self._sent: dict[str, list[str]] = {}
+        # python-telegram-bot is asyncio, our callers are threads (jobs, pollers, web threadpool). One
+        # event loop in a thread of our own owns the Bot and its HTTP pool for the adapter's whole life:
+        # no per-call set-up (asyncio.run would redo getMe and the pool each time) and no loop binding
+        # surprises, and callers simply wait for the result with a timeout.
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="telegram-loop", daemon=True)
+        self._thread.start()
+        self._timeout = timeout
+        self._me: tuple[int, str] | None = None
+
+    def _call(self, make: Callable[[], Awaitable[T]], timeout: float | None = None) -> T:
+        async def run() -> T:
+            await self._bot.initialize()  # getMe once; a no-op afterwards
+            return await make()
+
+        future = asyncio.run_coroutine_threadsafe(run(), self._loop)
+        try:
+            return future.result(timeout or self._timeout * 2)
+        except TelegramError as exc:
+            raise _classify(exc) from exc
+        except TimeoutError as exc:
+            future.cancel()
+            raise AdapterError("Telegram did not answer in time", retryable=True) from exc
+
+    def me(self) -> tuple[int, str]:
+        """The bot's user id and @username (without the @), from getMe, asked once."""
+        if self._me is None:
+            user = self._call(lambda: self._bot.get_me())
+            self._me = (user.id, user.username or "")
+        return self._me
+
+    def close(self) -> None:
+        """Close the HTTP pool and stop the adapter's event loop."""
+        try:
+            asyncio.run_coroutine_threadsafe(self._bot.shutdown(), self._loop).result(self._timeout)
+        except Exception:  # shutting down: a failure to close a pool is not worth more than a log line
+            log.warning("telegram adapter did not shut down cleanly", exc_info=True)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        for name in _URL_LOGGERS:
+            logging.getLogger(name).removeFilter(self._hide)
+
+    def parse(self, data: dict[str, Any]) -> Update:
+        """An update from its JSON (as a webhook receives it)."""
+        return Update.de_json(data, self._bot)
+
+    def fetch_updates(self, offset: int, *, timeout: int | None = None) -> tuple[Update, ...]:
+        """Updates from offset on (long polling); earlier ones are confirmed to Telegram."""
+        wait = self.poll_timeout if timeout is None else timeout
+        return self._call(
+            lambda: self._bot.get_updates(
+                offset=offset or None,
+                timeout=wait,
+                allowed_updates=["message", "edited_message"],
+            ),
+            timeout=self._timeout * 2 + wait,
+        )
+
+    def set_webhook(self, url: str, secret: str) -> None:
+        """Ask Telegram to push updates to url with the secret token header."""
+        self._call(
+            lambda: self._bot.set_webhook(
+                url, secret_token=secret, allowed_updates=["message", "edited_message"]
+            )
+        )
+
+    def say(self, chat_id: int, text: str, *, reply_to: int | None = None, topic: int | None = None) -> str:
+        """Send one message now (within the pace limits); return its message id."""
+        self._pace.wait(chat_id)
+        params = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        sent: Message = self._call(
+            lambda: self._bot.send_message(chat_id, text, message_thread_id=topic, reply_parameters=params)
+        )
+        return str(sent.message_id)
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        """Deliver a reply in parts of at most 4,096 characters, threaded to the customer's message."""
+        chat, reply_to, topic = _address(message)
+        done = self._sent.setdefault(message.idempotency_key, [])
+        parts = split_text(message.text, MAX_LENGTH)
+        # parts sent before a failure are not sent again when the outbox retries
+        for part in parts[len(done) :]:
+            done.append(self.say(chat, part, reply_to=reply_to if not done else None, topic=topic))
+        self._sent.pop(message.idempotency_key, None)
+        return Receipt(platform_message_id=",".join(done))
+
+    def to_mention(self, msg: Message, channel: str) -> Mention:
+        """The neutral mention for a customer's message."""
+        user = msg.from_user
+        assert user is not None
+        chat = msg.chat
+        topic = msg.message_thread_id if msg.is_topic_message else 0
+        thread = str(chat.id) if channel == DIRECT else f"{chat.id}/{topic or 0}/{user.id}"
+        return Mention(
+            platform=self.platform,
+            channel=channel,
+            external_id=f"{chat.id}:{msg.message_id}",
+            author=Author(id=str(user.id), handle=user.username or "", name=user.full_name),
+            text=msg.text or msg.caption or "",
+            created_at=msg.date,
+            url=f"https://t.me/{chat.username}/{msg.message_id}" if chat.username else "",
+            thread_ref=thread,
+        )
+
+
+def _address(message: OutgoingMessage) -> tuple[int, int | None, int | None]:
+    """(chat id, message to reply to, forum topic) from the outbox row's references."""
+    try:
+        parts = message.thread_ref.split("/")
+        chat, _, reply = message.reply_to.partition(":")
+        chat_id = int(chat or parts[0])
+        topic = int(parts[1]) if len(parts) > 1 and parts[1] not in ("", "0") else None
+        return chat_id, int(reply) if reply else None, topic
+    except ValueError as exc:
+        raise AdapterError(f"not a Telegram address: {message.thread_ref!r}", retryable=False) from exc
+
+
+def channel_of(msg: Message) -> str:
+    """How guidelines name a chat: 'direct' for private chats, '@name' or the numeric id for groups."""
+    if msg.chat.type == "private":
+        return DIRECT
+    return f"@{msg.chat.username}" if msg.chat.username else str(msg.chat.id)
+
+
+def addresses_bot(msg: Message, bot_id: int, bot_username: str) -> bool:
+    """A group message that mentions the bot or replies to it."""
+    for entity, text in msg.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+        if entity.user and entity.user.id == bot_id:
+            return True
+        if text.lstrip("@").casefold() == bot_username.casefold():
+            return True
+    reply = msg.reply_to_message
+    # in a forum topic every message "replies" to the topic's first message: that is no reply to us
+    if reply is None or (msg.is_topic_message and reply.message_id == msg.message_thread_id):
+        return False
+    return reply.from_user is not None and reply.from_user.id == bot_id
+
+
+def command_of(msg: Message, bot_username: str) -> str | None:
+    """'start', 'help' or 'stop' when the message is one of our commands (e.g. /stop@ourbot)."""
+    text = msg.text or ""
+    if not text.startswith("/"):
+        return None
+    name, _, target = text.split()[0][1:].partition("@")
+    if target and target.casefold() != bot_username.casefold():
+        return None
+    return name.lower() if name.lower() in ("start", "help", "stop") else None
+
+
+def _answer_command(
+    adapter: TelegramAdapter, session: Session, msg: Message, name: str, now: datetime
+) -> None:
+    user = msg.from_user
+    assert user is not None
+    author = Author(id=str(user.id), handle=user.username or "", name=user.full_name)
+    if name in ("start", "stop"):
+        set_opt_out(session, platform=adapter.platform, author=author, opted_out=name == "stop", now=now)
+    texts = TEXTS["nl" if (user.language_code or "").startswith("nl") else "en"]
+    try:
+        adapter.say(msg.chat.id, texts["stop" if name == "stop" else "start"], reply_to=msg.message_id)
+    except AdapterError as exc:
+        # the opt-out itself is recorded; only the confirmation did not get through
+        log.warning("answer to /%s not sent: %s", name, exc)
+
+
+def process_update(
+    adapter: TelegramAdapter, session: Session, registry: ContentRegistry, update: Update, *, now: datetime
+) -> None:
+    """Act on one update: a command, an edit of a stored message, or a new message that counts."""
+    msg = update.edited_message or update.message
+    if msg is None or msg.from_user is None or msg.from_user.is_bot:
+        return
+    channel = channel_of(msg)
+    external_id = f"{msg.chat.id}:{msg.message_id}"
+    if update.edited_message is not None and record_edit(
+        session,
+        platform=adapter.platform,
+        external_id=external_id,
+        text=msg.text or msg.caption or "",
+        now=now,
+    ):
+        return
+    bot_id, bot_username = adapter.me()
+    command = command_of(msg, bot_username)
+    if command is not None:
+        _answer_command(adapter, session, msg, command, now)
+        return
+    source = source_of(registry, adapter.platform, channel)
+    if source is None:
+        log.info("telegram message from a chat no guideline lists", extra={"channel": channel})
+        return
+    text = msg.text or msg.caption or ""
+    counts = (
+        channel == DIRECT
+        or addresses_bot(msg, bot_id, bot_username)
+        or matches_keywords(text, source.keywords)
+    )
+    if counts and text.strip():
+        take_in(session, registry, adapter.to_mention(msg, channel), now=now)
+
+
+def poll_round(adapter: TelegramAdapter, registry: ContentRegistry) -> Callable[[Session, datetime], int]:
+    """A polling round: fetch updates after the stored offset, act on each, then move the offset on."""
+
+    def run(session: Session, now: datetime) -> int:
+        cursor = load_cursor(session, platform=adapter.platform, source="getUpdates")
+        updates = adapter.fetch_updates(int(cursor.cursor or 0))
+        for update in updates:
+            process_update(adapter, session, registry, update, now=now)
+            # saved after each update: a crash repeats at most one, and receive() is idempotent
+            cursor.cursor = str(update.update_id + 1)
+            save_cursor(session, cursor, now=now)
+        return len(updates)
+
+    return run

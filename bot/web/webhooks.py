@@ -1,0 +1,99 @@
+"""Incoming webhooks: Telegram updates (secret token header) and signed JSON from any source."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
+
+from bot.adapters import webhook
+from bot.adapters.intake import source_of, take_in
+from bot.adapters.telegram import TelegramAdapter, process_update
+from bot.models import utcnow
+from bot.services import Services
+from bot.web.deps import ServicesDep
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+MAX_BODY = 1_000_000
+
+
+async def _json_body(request: Request) -> tuple[bytes, Any]:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "the body is larger than 1 MB")
+    try:
+        return body, json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"the body is not JSON: {exc}") from exc
+
+
+@router.post("/telegram")
+async def telegram_update(request: Request, services: ServicesDep) -> dict[str, bool]:
+    """One update pushed by Telegram; only Telegram knows the secret token."""
+    secret = services.settings.telegram_webhook_secret
+    adapter = services.senders.get("telegram")
+    if secret is None or not isinstance(adapter, TelegramAdapter):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Telegram webhook mode is not configured")
+    given = request.headers.get(TELEGRAM_SECRET_HEADER, "")
+    if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong or missing secret token")
+    _, data = await _json_body(request)
+    if not isinstance(data, dict):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "an update is a JSON object")
+    # DB writes and replies to commands block: keep them off the event loop
+    await run_in_threadpool(_process_telegram, services, adapter, data)
+    return {"ok": True}
+
+
+def _process_telegram(services: Services, adapter: TelegramAdapter, data: dict[str, Any]) -> None:
+    try:
+        update = adapter.parse(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"not a Telegram update: {exc}") from exc
+    with Session(services.engine, expire_on_commit=False) as session:
+        process_update(adapter, session, services.registry, update, now=utcnow())
+
+
+@router.post("/{source}", status_code=status.HTTP_202_ACCEPTED)
+async def signed_webhook(source: str, request: Request, services: ServicesDep) -> dict[str, Any]:
+    """A JSON event from a forum, shop or CRM, signed with the source's HMAC-SHA256 secret."""
+    secret = services.settings.webhook_secrets.get(source)
+    config = source_of(services.registry, "webhook", source)
+    if secret is None or config is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook source {source!r} is configured")
+    body = await request.body()
+    try:
+        webhook.verify(
+            secret.get_secret_value(),
+            body,
+            signature=request.headers.get(webhook.SIGNATURE_HEADER, ""),
+            timestamp=request.headers.get(webhook.TIMESTAMP_HEADER, ""),
+            now=utcnow(),
+            tolerance=timedelta(seconds=services.settings.webhook_tolerance_seconds),
+        )
+    except webhook.SignatureInvalid as exc:
+        log.warning("webhook refused", extra={"source": source, "reason": str(exc)})
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from exc
+    _, payload = await _json_body(request)
+    try:
+        mention = webhook.to_mention(source, payload, config.mapping, now=utcnow())
+    except webhook.PayloadInvalid as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"payload does not map: {exc}") from exc
+    result = await run_in_threadpool(_receive, services, mention)
+    return {"mention_id": result.mention_id, "draft_id": result.draft_id, "duplicate": result.duplicate}
+
+
+def _receive(services: Services, mention: Any) -> Any:
+    with Session(services.engine, expire_on_commit=False) as session:
+        result = take_in(session, services.registry, mention, now=utcnow())
+    if result is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no community listens to this source")
+    return result

@@ -1,0 +1,45 @@
+"""Test content whose guideline lists a source on every platform the adapters serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.registry import ContentRegistry
+from tests.factories import GUIDELINE, write_content
+
+FEED_PATH = "/forum/feed.atom"
+
+SOURCES = """\
+sources:
+  - platform: console
+    channels: [shop-nl]
+  - platform: telegram
+    channels: ["@dekelder_community", "direct"]
+    keywords: ["de kelder", "bezorging"]
+  - platform: reddit
+    channels: ["r/wijnliefhebbers", "inbox"]
+    keywords: ["de kelder", "dekelder"]
+  - platform: rss
+    channels: [{feeds}]
+    keywords: ["kelder", "bezorging", "delivery"]
+  - platform: webhook
+    channels: ["shop-reviews"]
+    mapping:
+      external_id: review.id
+      text: review.body
+      author_id: review.customer.id
+      author_name: review.customer.name
+      created_at: review.created_at
+      url: review.url
+  - platform: webhook
+    channels: ["forum"]
+"""
+
+
+def adapter_registry(root: Path, feeds: list[str] | None = None) -> ContentRegistry:
+    """A registry with the test community listening on Telegram, Reddit, feeds and webhooks."""
+    quoted = ", ".join(f'"{url}"' for url in feeds or ["http://127.0.0.1:9/none.xml"])
+    start, end = GUIDELINE.index("sources:"), GUIDELINE.index("tone:")
+    guideline = GUIDELINE[:start] + SOURCES.format(feeds=quoted) + GUIDELINE[end:]
+    guidelines, faq = write_content(root, guideline=guideline)
+    return ContentRegistry(guidelines, faq)

@@ -1,0 +1,156 @@
+"""Reddit with the real praw against a fake Reddit (OAuth, listings, inbox, api/comment) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from bot import pipeline
+from bot.adapters.base import AdapterError, OutgoingMessage
+from bot.adapters.reddit import RedditAdapter, poll_round
+from bot.models import Draft, Mention, utcnow
+from bot.registry import ContentRegistry
+from bot.settings import Settings
+from tests.fakes import reddit_api
+from tests.fakes.content import adapter_registry
+from tests.fakes.reddit_api import FakeReddit
+from tests.live_server import serve
+
+SUB = "wijnliefhebbers"
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> ContentRegistry:
+    return adapter_registry(tmp_path / "content")
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeReddit, str]]:
+    server = FakeReddit()
+    with serve(server.app) as url:
+        yield server, url
+
+
+def adapter_for(url: str, **changes: Any) -> RedditAdapter:
+    values: dict[str, Any] = {
+        "reddit_client_id": reddit_api.CLIENT_ID,
+        "reddit_client_secret": reddit_api.CLIENT_SECRET,
+        "reddit_username": reddit_api.USERNAME,
+        "reddit_password": reddit_api.PASSWORD,
+        "reddit_oauth_url": url,
+        "reddit_url": url,
+        "http_timeout_seconds": 3,
+    }
+    settings = Settings(**(values | changes))
+    return RedditAdapter.from_settings(settings)
+
+
+@pytest.fixture
+def reddit(fake: tuple[FakeReddit, str]) -> RedditAdapter:
+    return adapter_for(fake[1])
+
+
+def poll(reddit: RedditAdapter, session: Session, registry: ContentRegistry) -> int:
+    return poll_round(reddit, registry)(session, utcnow())
+
+
+def stored(session: Session) -> dict[str, Mention]:
+    session.expire_all()
+    return {m.external_id: m for m in session.exec(select(Mention)).all()}
+
+
+def test_posts_and_comments_with_keywords_and_inbox_mentions_go_in(
+    fake: tuple[FakeReddit, str], reddit: RedditAdapter, session: Session, registry: ContentRegistry
+) -> None:
+    server, _ = fake
+    post = server.post(SUB, "Ervaringen met De Kelder?", "Hoe lang duurt de bezorging bij hen?")
+    server.post(SUB, "Beste Rioja onder de 15 euro", "Tips?")
+    comment = server.comment(SUB, "Ik bestel altijd bij dekelder, snel geleverd", post)
+    server.comment(SUB, "Leuk topic", post)
+    mention = server.mention("wijnliefhebbers", "u/dekelder_webcare weten jullie de levertijd?")
+    server.comment(SUB, "Graag gedaan!", post, author=reddit_api.USERNAME)
+    assert poll(reddit, session, registry) == 3
+    found = stored(session)
+    assert set(found) == {post["name"], comment["name"], mention["name"]}
+    assert found[post["name"]].text == "Ervaringen met De Kelder?\n\nHoe lang duurt de bezorging bij hen?"
+    assert found[post["name"]].url == f"https://www.reddit.com/r/{SUB}/comments/{post['id']}/x/"
+    assert found[mention["name"]].channel == f"r/{SUB}"
+
+
+def test_it_resumes_after_a_restart_without_repeating_or_missing_items(
+    fake: tuple[FakeReddit, str], session: Session, registry: ContentRegistry
+) -> None:
+    server, url = fake
+    for n in range(130):  # more than one page of 100
+        server.post(SUB, f"De Kelder vraag {n}", age=1000 - n)
+    assert poll(adapter_for(url), session, registry) == 130
+    restarted = adapter_for(url)  # a new process: only the database remembers where we were
+    assert poll(restarted, session, registry) == 0
+    server.post(SUB, "Nog een vraag over De Kelder", age=1)
+    assert poll(restarted, session, registry) == 1
+    assert len(stored(session)) == 131
+
+
+def test_end_to_end_the_reply_is_a_comment_under_the_customers_post(
+    fake: tuple[FakeReddit, str], reddit: RedditAdapter, session: Session, registry: ContentRegistry
+) -> None:
+    server, _ = fake
+    post = server.post(SUB, "Vraag over De Kelder", "Hoe lang duurt de bezorging?")
+    poll(reddit, session, registry)
+    mention = stored(session)[post["name"]]
+    draft = session.exec(select(Draft).where(Draft.mention_id == mention.id)).one()
+    now = utcnow()
+    pipeline.approve(session, draft.id or 0, actor="user:agent1", role="senior", now=now)
+    assert pipeline.deliver_due(session, {"reddit": reddit}, now=now, worker="t").sent == 1
+    [reply] = server.replies
+    assert reply["thing_id"] == post["name"] and reply["text"] == draft.text
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "retryable"),
+    [
+        (429, {"message": "Too Many Requests", "error": 429}, True),
+        (503, {"message": "Service Unavailable", "error": 503}, True),
+        (403, {"message": "Forbidden", "error": 403}, False),
+        (200, {"json": {"errors": [["THREAD_LOCKED", "that thread is locked", "parent"]]}}, False),
+        (200, {"json": {"errors": [["RATELIMIT", "you are doing that too much", "ratelimit"]]}}, True),
+    ],
+)
+def test_comment_errors_are_classified(
+    fake: tuple[FakeReddit, str], reddit: RedditAdapter, status: int, body: Any, retryable: bool
+) -> None:
+    fake[0].errors.extend([(status, body)] * 3)  # prawcore retries 5xx itself before giving up
+    with pytest.raises(AdapterError) as caught:
+        reddit.send(OutgoingMessage("draft:1", f"r/{SUB}", "Hallo", reply_to="t3_abc"))
+    assert caught.value.retryable is retryable
+
+
+def test_rate_limit_headers_make_it_wait_for_the_reset(
+    fake: tuple[FakeReddit, str], reddit: RedditAdapter, session: Session, registry: ContentRegistry
+) -> None:
+    server, _ = fake
+    server.post(SUB, "De Kelder?")
+    server.rate_limit = {"x-ratelimit-remaining": "0", "x-ratelimit-used": "600", "x-ratelimit-reset": "2"}
+    poll(reddit, session, registry)
+    times = [at for path, at in server.requests]
+    assert len(times) >= 2 and times[1] - times[0] >= 1.5, "the next call waited for the reset"
+
+
+def test_network_timeouts_come_from_prawcore() -> None:
+    # a server that accepts the connection and never answers, like a hung platform
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        hung = adapter_for(f"http://127.0.0.1:{silent.getsockname()[1]}", http_timeout_seconds=0.5)
+        started = time.monotonic()
+        with pytest.raises(AdapterError) as caught:
+            hung.send(OutgoingMessage("draft:1", f"r/{SUB}", "Hallo", reply_to="t3_abc"))
+        waited = time.monotonic() - started
+    assert caught.value.retryable
+    assert waited < 12, "prawcore's default of 16 s per try was not used"

@@ -1,0 +1,319 @@
+"""Telegram with the real python-telegram-bot against a fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from bot import pipeline
+from bot.adapters.base import AdapterError, OutgoingMessage
+from bot.adapters.pacing import split_text
+from bot.adapters.telegram import TelegramAdapter, poll_round
+from bot.cli import app as cli
+from bot.main import create_app
+from bot.models import Customer, Draft, Mention, utcnow
+from bot.registry import ContentRegistry
+from bot.services import Services
+from bot.settings import Settings, get_settings
+from tests.fakes.content import adapter_registry
+from tests.fakes.telegram_api import TOKEN, FakeTelegram, group_chat, private_chat, user
+from tests.live_server import serve
+
+QUESTION = "Hoe lang duurt de bezorging van mijn bestelling?"
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> ContentRegistry:
+    return adapter_registry(tmp_path / "content")
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeTelegram, str]]:
+    server = FakeTelegram()
+    with serve(server.app) as url:
+        yield server, url
+
+
+@pytest.fixture
+def bot(fake: tuple[FakeTelegram, str]) -> Iterator[TelegramAdapter]:
+    adapter = TelegramAdapter(TOKEN, api_url=fake[1], timeout=5, poll_timeout=0, pace=(0.05, 0.05, 0.0))
+    yield adapter
+    adapter.close()
+
+
+def poll(bot: TelegramAdapter, session: Session, registry: ContentRegistry) -> int:
+    return poll_round(bot, registry)(session, utcnow())
+
+
+def stored(session: Session) -> list[Mention]:
+    session.expire_all()
+    return list(session.exec(select(Mention).order_by(Mention.id)).all())  # type: ignore[arg-type]
+
+
+def approve_and_deliver(session: Session, bot: TelegramAdapter, draft_id: int) -> pipeline.DeliveryReport:
+    now = utcnow()
+    pipeline.approve(session, draft_id, actor="user:agent1", role="senior", now=now)
+    return pipeline.deliver_due(session, {"telegram": bot}, now=now, worker="test")
+
+
+def draft_of(session: Session, mention: Mention) -> Draft:
+    draft = session.exec(select(Draft).where(Draft.mention_id == mention.id)).one()
+    return draft
+
+
+def test_a_direct_message_is_drafted_approved_and_the_reply_threads_to_it(
+    fake: tuple[FakeTelegram, str], bot: TelegramAdapter, session: Session, registry: ContentRegistry
+) -> None:
+    server, _ = fake
+    update = server.message(private_chat(1001), user(1001), QUESTION)
+    assert poll(bot, session, registry) == 1
+    [mention] = stored(session)
+    assert (mention.channel, mention.text) == ("direct", QUESTION)
+    draft = draft_of(session, mention)
+    assert draft.status == "pending"
+    assert poll(bot, session, registry) == 0, "the offset moved on: nothing is fetched twice"
+    assert approve_and_deliver(session, bot, draft.id or 0).sent == 1
+    [sent] = server.sent
+    assert sent["chat_id"] == "1001" and sent["text"] == draft.text
+    assert sent["reply_parameters"]["message_id"] == update["message"]["message_id"]
+    assert pipeline.deliver_due(session, {"telegram": bot}, now=utcnow(), worker="test").sent == 0
+    assert len(server.sent) == 1
+
+
+def test_in_groups_only_mentions_replies_and_keywords_count(
+    fake: tuple[FakeTelegram, str], bot: TelegramAdapter, session: Session, registry: ContentRegistry
+) -> None:
+    server, _ = fake
+    group, anna = group_chat(), user(1001)
+    server.message(group, anna, "Iemand zin in een borrel vanavond?")
+    server.message(
+        group,
+        user(1002, "Bram", "bram"),
+        "@dekelder_bot hoe snel leveren jullie?",
+        entities=[{"type": "mention", "offset": 0, "length": 13}],
+    )
+    server.message(group, user(1003, "Cor", "cor"), "Wanneer komt de bezorging eigenlijk?")
+    bot_message = {
+        "message_id": 7,
+        "date": 1,
+        "chat": group,
+        "from": {"id": 4242, "is_bot": True, "first_name": "De Kelder", "username": "dekelder_bot"},
+        "text": "Graag gedaan!",
+    }
+    server.message(
+        group,
+        user(1004, "Dirk", "dirk"),
+        "Dank, en wat is de levertijd naar Gent?",
+        reply_to_message=bot_message,
+    )
+    server.message(
+        group_chat("other_group", -100999),
+        anna,
+        "@dekelder_bot hallo?",
+        entities=[{"type": "mention", "offset": 0, "length": 13}],
+    )
+    assert poll(bot, session, registry) == 5
+    texts = [m.text for m in stored(session)]
+    assert texts == [
+        "@dekelder_bot hoe snel leveren jullie?",
+        "Wanneer komt de bezorging eigenlijk?",
+        "Dank, en wat is de levertijd naar Gent?",
+    ]
+
+
+def test_a_reply_in_a_forum_topic_goes_to_that_topic(
+    fake: tuple[FakeTelegram, str], bot: TelegramAdapter, session: Session, registry: ContentRegistry
+) -> None:
+    server, _ = fake
+    forum = group_chat(forum=True)
+    topic_start = {
+        "message_id": 55,
+        "date": 1,
+        "chat": forum,
+        "from": user(1009),
+        "text": "",
+        "forum_topic_created": {"name": "Bezorging", "icon_color": 7322096},
+    }
+    # a plain message in a topic "replies" to the topic's first message: that is not a reply to us
+    server.message(
+        forum,
+        user(1005),
+        "gewoon gezellig hier",
+        message_thread_id=55,
+        is_topic_message=True,
+        reply_to_message=topic_start,
+    )
+    update = server.message(
+        forum,
+        user(1006),
+        "Hoe lang duurt de bezorging naar Utrecht?",
+        message_thread_id=55,
+        is_topic_message=True,
+        reply_to_message=topic_start,
+    )
+    poll(bot, session, registry)
+    [mention] = stored(session)
+    approve_and_deliver(session, bot, draft_of(session, mention).id or 0)
+    [sent] = server.sent
+    assert sent["chat_id"] == str(forum["id"]) and sent["message_thread_id"] == "55"
+    assert sent["reply_parameters"]["message_id"] == update["message"]["message_id"]
+
+
+def test_start_help_and_stop_answer_and_stop_records_the_opt_out(
+    fake: tuple[FakeTelegram, str], bot: TelegramAdapter, session: Session, registry: ContentRegistry
+) -> None:
+    server, _ = fake
+    chat, anna = private_chat(1001), user(1001)
+    for command in ("/start", "/help", "/stop"):
+        server.message(
+            chat, anna, command, entities=[{"type": "bot_command", "offset": 0, "length": len(command)}]
+        )
+    poll(bot, session, registry)
+    assert [s["text"].split()[0] for s in server.sent] == ["Hoi!", "Hoi!", "Gelukt:"]
+    assert stored(session) == [], "commands are not questions for the queue"
+    customer = session.exec(select(Customer).where(Customer.platform_user_id == "1001")).one()
+    assert customer.opted_out_at is not None
+    server.message(chat, anna, "/start")
+    poll(bot, session, registry)
+    session.refresh(customer)
+    assert customer.opted_out_at is None
+
+
+def test_an_edited_message_updates_the_stored_mention(
+    fake: tuple[FakeTelegram, str], bot: TelegramAdapter, session: Session, registry: ContentRegistry
+) -> None:
+    server, _ = fake
+    update = server.message(private_chat(), user(), "Hoe lang duurt de bezorgign?")
+    poll(bot, session, registry)
+    server.message(private_chat(), user(), QUESTION, edited=True, message_id=update["message"]["message_id"])
+    poll(bot, session, registry)
+    [mention] = stored(session)
+    assert mention.text == QUESTION and mention.edited_at is not None
+    assert any("edited" in reason for reason in draft_of(session, mention).reasons)
+
+
+def test_a_long_reply_is_split_below_4096_characters_and_paced(fake: tuple[FakeTelegram, str]) -> None:
+    server, url = fake
+    bot = TelegramAdapter(TOKEN, api_url=url, timeout=5, poll_timeout=0, pace=(0.3, 0.3, 0.0))
+    paragraph = ("Een lange uitleg over wijn. " * 60).strip()
+    text = "\n\n".join([paragraph] * 6)
+    assert len(text) > 9000
+    receipt = bot.send(OutgoingMessage("draft:1", "direct", text, thread_ref="1001", reply_to="1001:5"))
+    assert len(server.sent) == 3 == len(receipt.platform_message_id.split(","))
+    assert all(len(s["text"]) <= 4096 for s in server.sent)
+    assert "\n\n".join(s["text"] for s in server.sent) == text
+    assert "reply_parameters" in server.sent[0] and "reply_parameters" not in server.sent[1]
+    gaps = [b - a for a, b in zip(server.sent_at, server.sent_at[1:], strict=False)]
+    bot.close()
+    assert min(gaps) >= 0.2, "messages to one chat are paced"
+    assert split_text("kort", 4096) == ["kort"]
+
+
+@pytest.mark.parametrize(
+    ("status", "description", "params", "retryable"),
+    [
+        (429, "Too Many Requests: retry after 3", {"retry_after": 3}, True),
+        (500, "Internal Server Error", {}, True),
+        (400, "Bad Request: message to be replied not found", {}, False),
+        (403, "Forbidden: bot was blocked by the user", {}, False),
+    ],
+)
+def test_delivery_errors_are_classified(
+    fake: tuple[FakeTelegram, str],
+    bot: TelegramAdapter,
+    status: int,
+    description: str,
+    params: dict[str, Any],
+    retryable: bool,
+) -> None:
+    fake[0].fail_next(status, description, **params)
+    with pytest.raises(AdapterError) as caught:
+        bot.send(OutgoingMessage("draft:9", "direct", "Hallo", thread_ref="1001", reply_to="1001:5"))
+    assert caught.value.retryable is retryable
+
+
+def closed_port_url() -> str:
+    """An address where nothing listens: connections are refused, like a platform that is down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_when_telegram_is_down_nothing_is_lost(session: Session, registry: ContentRegistry) -> None:
+    server = FakeTelegram()
+    with serve(server.app) as url:
+        down = TelegramAdapter(TOKEN, api_url=closed_port_url(), timeout=2, poll_timeout=0)
+        with pytest.raises(AdapterError) as caught:
+            down.send(OutgoingMessage("draft:1", "direct", "Hallo", thread_ref="1001", reply_to="1001:5"))
+        assert caught.value.retryable
+        down.close()
+        server.message(private_chat(), user(), QUESTION)
+        adapter = TelegramAdapter(TOKEN, api_url=url, timeout=2, poll_timeout=0)
+        assert poll(adapter, session, registry) == 1
+        adapter.close()
+    assert [m.text for m in stored(session)] == [QUESTION]
+
+
+@pytest.fixture
+def webhook_client(
+    fake: tuple[FakeTelegram, str],
+    bot: TelegramAdapter,
+    engine: Engine,
+    registry: ContentRegistry,
+    db_url: str,
+) -> Iterator[TestClient]:
+    settings = Settings(
+        database_url=db_url,
+        guidelines_dir=registry.guidelines_dir,
+        faq_dir=registry.faq_dir,
+        telegram_webhook_secret="hook-secret-xyz",
+    )  # type: ignore[arg-type]
+    with Session(engine) as session:
+        pipeline.sync_communities(session, registry, now=utcnow())
+    with TestClient(create_app(Services(settings, engine, registry, {"telegram": bot}), run_jobs=False)) as c:
+        yield c
+
+
+def test_webhook_mode_takes_updates_only_with_the_secret_token(
+    fake: tuple[FakeTelegram, str], webhook_client: TestClient, session: Session
+) -> None:
+    update = fake[0].message(private_chat(), user(), QUESTION)
+    fake[0].updates.clear()
+    assert webhook_client.post("/webhooks/telegram", json=update).status_code == 401
+    wrong = {"X-Telegram-Bot-Api-Secret-Token": "hook-secret-xy"}
+    assert webhook_client.post("/webhooks/telegram", json=update, headers=wrong).status_code == 401
+    assert stored(session) == []
+    right = {"X-Telegram-Bot-Api-Secret-Token": "hook-secret-xyz"}
+    assert webhook_client.post("/webhooks/telegram", json=update, headers=right).status_code == 200
+    assert webhook_client.post("/webhooks/telegram", json=update, headers=right).status_code == 200
+    [mention] = stored(session)
+    assert mention.text == QUESTION
+    assert webhook_client.post("/webhooks/telegram", json={"hello": 1}, headers=right).status_code == 422
+
+
+def test_set_webhook_command_registers_the_url_and_secret(
+    fake: tuple[FakeTelegram, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEBCARE_TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("WEBCARE_TELEGRAM_WEBHOOK_SECRET", "hook-secret-xyz")
+    monkeypatch.setenv("WEBCARE_TELEGRAM_API_URL", fake[1])
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            cli, ["telegram", "set-webhook", "https://webcare.example/webhooks/telegram"]
+        )
+        refused = CliRunner().invoke(cli, ["telegram", "set-webhook", "http://webcare.example/hook"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert fake[0].webhook["url"] == "https://webcare.example/webhooks/telegram"
+    assert fake[0].webhook["secret_token"] == "hook-secret-xyz"
+    assert refused.exit_code == 2 and "https" in refused.output
