@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from bot import pipeline, store
 from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt
@@ -43,6 +44,11 @@ def _approved_draft(session: Session, registry: ContentRegistry) -> int:
     return received.draft_id
 
 
+def _start_sending(session: Session) -> None:
+    session.execute(update(Outbox).where(col(Outbox.status) == "claimed").values(status="sending"))
+    session.commit()
+
+
 def test_a_failing_platform_is_retried_with_backoff_until_it_works(
     session: Session, registry: ContentRegistry
 ) -> None:
@@ -79,7 +85,7 @@ def test_a_permanent_error_fails_the_draft_and_keeps_the_reason(
     )
     assert report.failed == 1
     row = session.exec(select(Outbox)).one()
-    assert row.status == "failed" and "502" in row.last_error
+    assert (row.status, row.error_class) == ("failed", "permanent") and "502" in row.last_error
     draft = session.get(Draft, draft_id)
     assert draft is not None
     session.refresh(draft)
@@ -100,7 +106,8 @@ def test_a_send_interrupted_by_a_crash_is_not_repeated_on_a_platform_that_cannot
     _approved_draft(session, registry)
     now = utcnow()
     claimed = store.claim_outbox(session, now=now, worker="dead", lease=pipeline.LEASE, limit=10)
-    assert len(claimed) == 1  # the worker took the row and died before recording the result
+    assert len(claimed) == 1
+    _start_sending(session)  # the worker called the platform and died before recording the result
     sender = FlakySender(0, retryable=True)
     pipeline.deliver_due(
         session, {"console": sender}, now=now + pipeline.LEASE + timedelta(seconds=1), worker="w"
@@ -108,7 +115,10 @@ def test_a_send_interrupted_by_a_crash_is_not_repeated_on_a_platform_that_cannot
     assert sender.sent == []
     row = session.exec(select(Outbox)).one()
     session.refresh(row)
-    assert row.status == "failed" and "interrupted" in row.last_error
+    assert (row.status, row.error_class) == ("failed", "interrupted") and "interrupted" in row.last_error
+    draft = session.exec(select(Draft)).one()
+    session.refresh(draft)
+    assert draft.status == "failed"  # shows in the queue for a person to check the platform
 
 
 def test_a_send_interrupted_by_a_crash_is_retried_where_the_platform_deduplicates(
@@ -117,6 +127,7 @@ def test_a_send_interrupted_by_a_crash_is_retried_where_the_platform_deduplicate
     _approved_draft(session, registry)
     now = utcnow()
     store.claim_outbox(session, now=now, worker="dead", lease=pipeline.LEASE, limit=10)
+    _start_sending(session)
     console = ConsoleSender()
     later = now + pipeline.LEASE + timedelta(seconds=1)
     pipeline.deliver_due(session, {"console": console}, now=later, worker="w")
@@ -137,3 +148,36 @@ def test_two_workers_never_claim_the_same_row(session: Session, registry: Conten
     second = store.claim_outbox(session, now=now, worker="b", lease=pipeline.LEASE, limit=3)
     assert len(first) == 3 and len(second) == 2
     assert not {r.id for r in first} & {r.id for r in second}
+
+
+def test_a_row_claimed_by_a_crashed_worker_but_never_sent_is_delivered_anyway(
+    session: Session, registry: ContentRegistry
+) -> None:
+    _approved_draft(session, registry)
+    now = utcnow()
+    store.claim_outbox(session, now=now, worker="dead", lease=pipeline.LEASE, limit=10)
+    # the worker died before it called the platform: the row is safe to send, even without dedup
+    sender = FlakySender(0, retryable=True)
+    later = now + pipeline.LEASE + timedelta(seconds=1)
+    pipeline.deliver_due(session, {"console": sender}, now=later, worker="w")
+    assert len(sender.sent) == 1
+    assert session.exec(select(Outbox.status)).one() == "sent"
+
+
+def test_a_retryable_error_gives_up_after_the_maximum_attempts(
+    session: Session, registry: ContentRegistry
+) -> None:
+    draft_id = _approved_draft(session, registry)
+    sender = FlakySender(100, retryable=True)
+    now = utcnow()
+    for _ in range(pipeline.MAX_ATTEMPTS):
+        pipeline.deliver_due(session, {"console": sender}, now=now, worker="w")
+        now += timedelta(hours=2)
+    row = session.exec(select(Outbox)).one()
+    session.refresh(row)
+    assert (row.status, row.error_class, row.attempts) == ("failed", "retryable", pipeline.MAX_ATTEMPTS)
+    assert row.last_error.startswith(f"gave up after {pipeline.MAX_ATTEMPTS} attempts")
+    draft = session.get(Draft, draft_id)
+    assert draft is not None
+    session.refresh(draft)
+    assert draft.status == "failed"

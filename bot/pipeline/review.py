@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -70,11 +71,11 @@ def _approve(
             created_at=now,
         )
     )
-    edited = final != draft.original_text
+    was_edited = final != draft.original_text
     store.audit(
         session,
         actor=actor,
-        action="draft.approve_edited" if edited else "draft.approve",
+        action="draft.approve_edited" if was_edited else "draft.approve",
         object_type="draft",
         object_id=str(draft.id),
         now=now,
@@ -143,3 +144,75 @@ def _pending(session: Session, draft_id: int) -> Draft:
 def approve_by_policy(session: Session, draft: Draft, *, now: datetime) -> None:
     """Approve a draft the guideline lets go out without a human; recorded as such."""
     _approve(session, draft, actor="policy:auto-send", text=None, now=now)
+
+
+def _update_pending(
+    session: Session,
+    draft_id: int,
+    *,
+    actor: str,
+    action: str,
+    now: datetime,
+    version: int | None,
+    values: dict[str, Any],
+) -> Draft:
+    """Change a pending draft if nobody got there first, and record it in the audit log."""
+    draft = _pending(session, draft_id)
+    before = {key: _plain(getattr(draft, key)) for key in values}
+    changed = store.change_draft(
+        session,
+        draft_id=draft_id,
+        from_status="pending",
+        version=version,
+        values={**values, "updated_at": now},
+    )
+    if not changed:
+        session.rollback()
+        raise Conflict("this draft was changed by someone else meanwhile; look again")
+    after = {key: _plain(value) for key, value in values.items()}
+    store.audit(
+        session, actor=actor, action=action, object_type="draft", object_id=str(draft_id), now=now,
+        before=before, after=after,
+    )  # fmt: skip
+    session.commit()
+    session.refresh(draft)
+    return draft
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def assign(
+    session: Session, draft_id: int, *, actor: str, to: str, now: datetime, version: int | None = None
+) -> Draft:
+    """Give a pending draft to one agent ('' takes it back to the team)."""
+    return _update_pending(
+        session, draft_id, actor=actor, action="draft.assign", now=now, version=version,
+        values={"assigned_to": to},
+    )  # fmt: skip
+
+
+def snooze(
+    session: Session, draft_id: int, *, actor: str, until: datetime, now: datetime, version: int | None = None
+) -> Draft:
+    """Hide a pending draft from the queue until a later time."""
+    if until <= now:
+        raise ValueError("snooze until a time in the future")
+    return _update_pending(
+        session, draft_id, actor=actor, action="draft.snooze", now=now, version=version,
+        values={"snoozed_until": until},
+    )  # fmt: skip
+
+
+def escalate(
+    session: Session, draft_id: int, *, actor: str, note: str, now: datetime, version: int | None = None
+) -> Draft:
+    """Hand a draft to the seniors: it now needs a senior's approval and rises in priority."""
+    draft = _pending(session, draft_id)
+    priority = draft.priority if draft.priority in ("urgent", "high") else "high"
+    return _update_pending(
+        session, draft_id, actor=actor, action="draft.escalate", now=now, version=version,
+        values={"approval_level": "senior", "priority": priority, "escalated_at": now,
+                "escalation_note": note, "snoozed_until": None},
+    )  # fmt: skip

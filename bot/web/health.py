@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from sqlalchemy import func, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.models import Draft, Outbox
+from bot.models import Draft, Job, Outbox, SlaEvent, utcnow
 from bot.web.deps import ApiActorDep, ServicesDep, SessionDep
 
 log = logging.getLogger(__name__)
@@ -43,4 +43,36 @@ def metrics(actor: ApiActorDep, session: SessionDep) -> Response:
     outbox = Gauge("webcare_outbox", "Outbox rows by status", ["status"], registry=registry)
     for outbox_status, count in session.exec(select(Outbox.status, func.count()).group_by(Outbox.status)):
         outbox.labels(outbox_status).set(count)
+    _work_metrics(registry, session)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _work_metrics(registry: CollectorRegistry, session: SessionDep) -> None:
+    """Queue depth, due jobs, deliveries, failures by class and response-time events."""
+    now = utcnow()
+    pending = session.exec(select(func.count()).select_from(Draft).where(Draft.status == "pending")).one()
+    Gauge("webcare_queue_depth", "Drafts waiting for review", registry=registry).set(pending)
+    due = Gauge("webcare_jobs_due", "Jobs due now and not yet taken, by kind", ["kind"], registry=registry)
+    stmt = select(Job.kind, func.count()).where(Job.status == "pending", col(Job.due_at) <= now)
+    for kind, count in session.exec(stmt.group_by(Job.kind)):
+        due.labels(kind).set(count)
+    jobs = Gauge("webcare_jobs", "Jobs by kind and status", ["kind", "status"], registry=registry)
+    for kind, job_status, count in session.exec(
+        select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status)
+    ):
+        jobs.labels(kind, job_status).set(count)
+    sent = session.exec(select(func.count()).select_from(Outbox).where(Outbox.status == "sent")).one()
+    Gauge("webcare_deliveries", "Messages delivered", registry=registry).set(sent)
+    failures = Gauge(
+        "webcare_delivery_failures", "Failed deliveries by error class", ["error_class"], registry=registry
+    )
+    stmt2 = (
+        select(Outbox.error_class, func.count()).where(Outbox.status == "failed").group_by(Outbox.error_class)
+    )
+    for error_class, count in session.exec(stmt2):
+        failures.labels(error_class or "unknown").set(count)
+    events = Gauge(
+        "webcare_response_events", "Response-time warnings and breaches", ["kind"], registry=registry
+    )
+    for kind, count in session.exec(select(SlaEvent.kind, func.count()).group_by(SlaEvent.kind)):
+        events.labels(kind).set(count)

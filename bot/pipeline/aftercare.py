@@ -1,0 +1,56 @@
+"""What delivery asks of the rest of the pipeline: quiet hours, opt-outs, and what follows a send."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.models import Conversation, Customer, Draft, Outbox
+from bot.pipeline import followups, reminders
+from bot.registry import ContentRegistry
+from responders import hours
+
+UNPROMPTED = ("reminder", "follow_up")
+
+
+class Aftercare:
+    """The delivery policy of a running process, reading the guidelines in force."""
+
+    def __init__(self, registry: ContentRegistry) -> None:
+        self.registry = registry
+
+    def hold_until(self, session: Session, row: Outbox, now: datetime) -> datetime | None:
+        """Reminders and follow-ups wait for the end of quiet hours, even when approved at night."""
+        draft = session.get(Draft, row.draft_id)
+        if draft is None or draft.kind not in UNPROMPTED:
+            return None
+        guideline = reminders.guideline_of(self.registry, draft.community_id)
+        if guideline is None:
+            return None
+        quiet = guideline.reminders.quiet_hours
+        later = hours.after_quiet_hours(now, timezone=guideline.timezone, quiet=quiet)
+        return later if later != now else None
+
+    def cancel_reason(self, session: Session, row: Outbox, now: datetime) -> str | None:
+        """Why an approved reminder or follow-up must not go out after all (the customer opted out)."""
+        draft = session.get(Draft, row.draft_id)
+        if draft is None or draft.kind not in UNPROMPTED:
+            return None
+        guideline = reminders.guideline_of(self.registry, draft.community_id)
+        conversation = session.get(Conversation, draft.conversation_id)
+        customer = session.get(Customer, conversation.customer_id) if conversation else None
+        if guideline is None or customer is None:
+            return None
+        replied = conversation.last_customer_message_at if conversation else None
+        if draft.kind == "reminder" and replied is not None and replied > draft.created_at:
+            return "customer replied"
+        words = guideline.reminders.opt_out_words
+        if reminders.note_opt_out(session, customer, words, since=draft.created_at):
+            return "customer opted out"
+        return None
+
+    def after_sent(self, session: Session, draft: Draft, now: datetime) -> None:
+        """Plan a reminder after a question; note when a satisfaction check went out."""
+        reminders.schedule_after_sent(session, draft, self.registry, now)
+        followups.after_sent(session, draft, self.registry, now)
