@@ -15,7 +15,13 @@ from sqlmodel import Session, col, select
 from bot.models import ApiToken, User, UserSession
 
 Role = Literal["agent", "senior", "community_manager", "admin"]
-ROLES: tuple[str, ...] = get_args(Role)
+ROLES: tuple[str, ...] = get_args(Role)  # each role can do what the ones before it can
+
+
+def role_at_least(role: str, minimum: str) -> bool:
+    """Whether a role includes the rights of another (admin > community_manager > senior > agent)."""
+    return role in ROLES and ROLES.index(role) >= ROLES.index(minimum)
+
 
 _hasher = PasswordHasher()
 # Verifying against this keeps sign-in time the same whether or not the user exists.
@@ -68,6 +74,16 @@ def set_password(session: Session, *, user: User, password: str, now: datetime) 
 def disable_user(session: Session, *, user: User, now: datetime) -> None:
     """Stop a user from signing in and sign out their open sessions."""
     user.disabled = True
+    session.add(user)
+    _revoke_sessions(session, user=user, now=now)
+    session.commit()
+
+
+def set_role(session: Session, *, user: User, role: str, now: datetime) -> None:
+    """Change a user's role; open sessions end so the new rights apply from the next sign-in."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    user.role = role
     session.add(user)
     _revoke_sessions(session, user=user, now=now)
     session.commit()

@@ -19,7 +19,6 @@ from playwright.sync_api import (
     Locator,
     Page,
     expect,
-    sync_playwright,
 )
 from sqlmodel import Session
 
@@ -32,22 +31,10 @@ from tests.conftest import API_TOKEN, add_user
 from tests.factories import mention_json
 from tests.live_server import serve
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
-CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 APPROVED = "Approved: the reply is on its way."
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole run."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -273,8 +260,8 @@ def test_a_draft_two_agents_approve_is_sent_once(
 
     second.locator("#draft-text").fill("Een andere versie van het antwoord.")
     second.get_by_role("button", name="Approve and send").click()
-    expect(second).to_have_url(re.compile(rf"/queue/{draft_id}\?notice="))
-    expect(second.get_by_role("status")).to_have_text(
+    expect(second).to_have_url(re.compile(rf"/queue/{draft_id}\?error="))
+    expect(second.get_by_role("alert")).to_have_text(
         "Not approved: this draft was already handled: it is approved by user:agent1."
     )
     expect(second.locator(".draft .status")).to_have_text("approved")

@@ -88,7 +88,17 @@ def _login_again(request: Request, services: ServicesDep, error: str, code: int 
 @router.post("/logout")
 def logout(request: Request, who: CsrfUserDep, session: SessionDep) -> Response:
     """Revoke the session and return to the sign-in page."""
-    accounts.end_session(session, token=request.cookies.get(SESSION_COOKIE, ""), now=utcnow())
+    now = utcnow()
+    accounts.end_session(session, token=request.cookies.get(SESSION_COOKIE, ""), now=now)
+    store.audit(
+        session,
+        actor=who.actor,
+        action="user.sign_out",
+        object_type="user",
+        object_id=str(who.user.id),
+        now=now,
+    )
+    session.commit()
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SESSION_COOKIE)
     return response

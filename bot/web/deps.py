@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -70,14 +70,34 @@ def current_user(request: Request, session: SessionDep) -> SignedIn:
 UserDep = Annotated[SignedIn, Depends(current_user)]
 
 
-def check_csrf(who: UserDep, csrf_token: Annotated[str, Form()] = "") -> SignedIn:
-    """Refuse a form post whose CSRF token does not belong to the session."""
-    if not hmac.compare_digest(csrf_token.encode(), who.session.csrf_token.encode()):
+def check_csrf(request: Request, who: UserDep, csrf_token: Annotated[str, Form()] = "") -> SignedIn:
+    """Refuse a form post whose CSRF token (form field or htmx header) does not belong to the session."""
+    sent = csrf_token or request.headers.get("X-CSRF-Token", "")
+    if not hmac.compare_digest(sent.encode(), who.session.csrf_token.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid or missing CSRF token; reload the page")
     return who
 
 
 CsrfUserDep = Annotated[SignedIn, Depends(check_csrf)]
+
+
+def require_role(who: SignedIn, minimum: str) -> SignedIn:
+    """Let only users of this role or a higher one through (403 otherwise)."""
+    if not accounts.role_at_least(who.user.role, minimum):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {minimum} role or higher")
+    return who
+
+
+def role_at_least(minimum: str) -> Callable[[SignedIn], SignedIn]:
+    """A dependency for pages only this role or a higher one may see."""
+
+    def check(who: UserDep) -> SignedIn:
+        return require_role(who, minimum)
+
+    return check
+
+
+AdminDep = Annotated[SignedIn, Depends(role_at_least("admin"))]
 
 _bearer = HTTPBearer(auto_error=False)
 

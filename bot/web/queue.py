@@ -1,121 +1,145 @@
-"""The review queue: pending drafts by deadline, the item view, approve and reject."""
+"""The review queue: pending drafts by deadline with filters, and the item view."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import select
 
-from bot import pipeline, store
-from bot.models import Customer, Draft, Mention, utcnow
-from bot.web.deps import CsrfUserDep, SessionDep, UserDep, templates
+from bot import queries
+from bot.models import Community, Conversation, Customer, Draft, Mention, User, utcnow
+from bot.web.deps import ServicesDep, SessionDep, UserDep, templates
+from responders.domain import Guideline
 
 router = APIRouter()
 PAGE_SIZE = 50
+MAX_PAGE = 1000
 
 
 @router.get("/")
-def home() -> Response:
-    """The queue is the home page."""
+def home(who: UserDep) -> Response:
+    """The queue is the home page (for signed-in users)."""
     return RedirectResponse("/queue", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _calendars(services: ServicesDep) -> dict[str, Guideline]:
+    """Each community's guideline, whose business hours decide when a deadline is at risk."""
+    return {cid: c.guideline for cid, c in services.registry.snapshot.communities.items()}
+
+
+def _choices(session: SessionDep, services: ServicesDep) -> dict[str, object]:
+    communities = session.exec(select(Community.id).order_by(Community.id)).all()
+    return {
+        "calendars": _calendars(services),
+        "communities": communities,
+        "statuses": queries.STATUSES,
+        "sentiments": queries.SENTIMENTS,
+        "priorities": queries.PRIORITIES,
+    }
+
+
+def _total(
+    session: SessionDep, f: queries.QueueFilter, *, now: datetime, offset: int, shown: int, has_next: bool
+) -> tuple[int, bool]:
+    """How many items match, and whether that is a lower bound ("200+"): counted only when cheap."""
+    if not has_next:  # the last page: the count is known without asking the database
+        return offset + shown, False
+    if offset + shown >= queries.COUNT_CAP:  # deep in the list: at least this many
+        return offset + shown + 1, True
+    total = queries.queue_count(session, f, now=now)
+    return total, total > queries.COUNT_CAP
 
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(
-    request: Request, who: UserDep, session: SessionDep, page: int = 1, notice: str = ""
+    request: Request,
+    who: UserDep,
+    session: SessionDep,
+    services: ServicesDep,
+    page: int = 1,
+    notice: str = "",
+    status_: Annotated[str, Query(alias="status")] = "pending",
+    community: str = "",
+    platform: str = "",
+    language: str = "",
+    sentiment: str = "",
+    priority: str = "",
+    mine: str = "",
+    q: str = "",
 ) -> Response:
-    """Pending drafts, the nearest response deadline first."""
-    page = max(page, 1)
-    rows = store.list_drafts(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    total = store.count_drafts(session)
-    return templates.TemplateResponse(
-        request,
-        "queue.html",
-        {
-            "who": who,
-            "rows": rows,
-            "now": utcnow(),
-            "page": page,
-            "total": total,
-            "pages": max(1, -(-total // PAGE_SIZE)),
-            "notice": notice,
-        },
+    """Drafts matching the filters, the nearest response deadline first, 50 a page."""
+    page = min(max(page, 1), MAX_PAGE)
+    f = queries.QueueFilter(
+        status=status_ if status_ in queries.STATUSES else "",
+        community=community,
+        platform=platform.strip(),
+        language=language.strip().lower(),
+        sentiment=sentiment,
+        priority=priority,
+        assigned=who.user.username if mine else "",
+        q=q.strip()[:200],
     )
+    now = utcnow()
+    offset = (page - 1) * PAGE_SIZE
+    rows = queries.queue(session, f, now=now, limit=PAGE_SIZE + 1, offset=offset)
+    has_next, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    total, capped = _total(session, f, now=now, offset=offset, shown=len(rows), has_next=has_next)
+    params = {**f.params(), **({"mine": "1"} if mine else {})}
+    params.pop("assigned", None)
+    partial = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "results"
+    context = {
+        "partial": partial,
+        "who": who,
+        "rows": rows,
+        "now": now,
+        "page": page,
+        "total": total,
+        "capped": capped,
+        "has_next": has_next,
+        "f": f,
+        "mine": bool(mine),
+        "query": urlencode(params),
+        "notice": notice,
+        **_choices(session, services),
+    }
+    return templates.TemplateResponse(request, "queue_results.html" if partial else "queue.html", context)
 
 
 @router.get("/queue/{draft_id}", response_class=HTMLResponse)
 def item_page(
-    request: Request, draft_id: int, who: UserDep, session: SessionDep, notice: str = ""
+    request: Request,
+    draft_id: int,
+    who: UserDep,
+    session: SessionDep,
+    services: ServicesDep,
+    notice: str = "",
+    error: str = "",
 ) -> Response:
-    """One draft with the mention, why the bot drafted it, and the actions."""
+    """One draft with the mention, its thread, the customer's history, why the bot drafted it."""
     draft = session.get(Draft, draft_id)
-    if draft is None or draft.mention_id is None:
+    if draft is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such draft")
-    mention = session.get(Mention, draft.mention_id)
-    customer = session.get(Customer, mention.customer_id) if mention else None
-    return templates.TemplateResponse(
-        request,
-        "item.html",
-        {
-            "who": who,
-            "draft": draft,
-            "mention": mention,
-            "customer": customer,
-            "now": utcnow(),
-            "notice": notice,
-        },
-    )
-
-
-def _back(draft_id: int, notice: str, *, to_queue: bool) -> Response:
-    target = "/queue" if to_queue else f"/queue/{draft_id}"
-    return RedirectResponse(
-        f"{target}?{urlencode({'notice': notice})}", status_code=status.HTTP_303_SEE_OTHER
-    )
-
-
-@router.post("/queue/{draft_id}/approve")
-def approve_form(
-    draft_id: int,
-    who: CsrfUserDep,
-    session: SessionDep,
-    text: Annotated[str, Form(max_length=40_000)] = "",
-    version: Annotated[int | None, Form()] = None,
-) -> Response:
-    """Approve (maybe edited) and queue for sending."""
-    try:
-        pipeline.approve(
-            session, draft_id, actor=who.actor, role=who.user.role, now=utcnow(), text=text, version=version
-        )
-    except pipeline.NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except (pipeline.Conflict, pipeline.Forbidden) as exc:
-        return _back(draft_id, f"Not approved: {exc}.", to_queue=False)
-    return _back(draft_id, "Approved: the reply is on its way.", to_queue=True)
-
-
-@router.post("/queue/{draft_id}/reject")
-def reject_form(
-    draft_id: int,
-    who: CsrfUserDep,
-    session: SessionDep,
-    reason: Annotated[str, Form(max_length=2000)] = "",
-    version: Annotated[int | None, Form()] = None,
-) -> Response:
-    """Reject with a reason; nothing is sent."""
-    try:
-        pipeline.reject(
-            session,
-            draft_id,
-            actor=who.actor,
-            reason=reason.strip() or "no reason given",
-            now=utcnow(),
-            version=version,
-        )
-    except pipeline.NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except pipeline.Conflict as exc:
-        return _back(draft_id, f"Not rejected: {exc}.", to_queue=False)
-    return _back(draft_id, "Rejected: nothing was sent.", to_queue=True)
+    mention = session.get(Mention, draft.mention_id) if draft.mention_id else None
+    conversation = session.get(Conversation, draft.conversation_id)
+    customer = session.get(Customer, conversation.customer_id) if conversation else None
+    users = session.exec(select(User.username).where(User.disabled == False).order_by(User.username))  # noqa: E712
+    context = {
+        "who": who,
+        "draft": draft,
+        "mention": mention,
+        "customer": customer,
+        "conversation": conversation,
+        "calendar": _calendars(services).get(draft.community_id),
+        "thread": queries.thread(session, draft.conversation_id, exclude=draft.mention_id),
+        "history": queries.history(session, customer, exclude=draft.conversation_id) if customer else [],
+        "outbox": queries.outbox_for(session, draft_id),
+        "users": list(users),
+        "now": utcnow(),
+        "notice": notice,
+        "error": error,
+    }
+    return templates.TemplateResponse(request, "item.html", context)

@@ -1,0 +1,100 @@
+"""Numbers for the insights page, per community over the last days; plain aggregate queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, cast, func
+from sqlmodel import Session, col, select
+
+from bot.models import Draft, Mention
+
+DECIDED = ("approved", "sent", "answered", "failed")
+
+
+@dataclass(frozen=True)
+class Insights:
+    """What a community manager looks at: volume, mood, speed, what the bot answered, leads."""
+
+    days: list[date]
+    volume: list[int]
+    sentiment: list[float | None]
+    decided: int
+    within_target: int
+    approved: int
+    unedited: int
+    escalations: int
+    competitor: int
+    leads: int
+    top_faq: list[tuple[str, int]]
+
+    @property
+    def within_target_share(self) -> float | None:
+        """Share of answered items answered before their deadline."""
+        return self.within_target / self.decided if self.decided else None
+
+    @property
+    def unedited_share(self) -> float | None:
+        """Share of approved drafts that went out as the bot wrote them."""
+        return self.unedited / self.approved if self.approved else None
+
+
+def _day(value: Any) -> date:
+    # SQLite gives 'YYYY-MM-DD' strings, PostgreSQL gives dates
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _per_day(session: Session, community: str, since: datetime) -> dict[date, tuple[int, float]]:
+    # by when the customer wrote, not when webcare fetched it (a backfill arrives all at once)
+    day = func.date(Mention.created_at)
+    stmt = (
+        select(day, func.count(), func.avg(Mention.sentiment))
+        .where(Mention.community_id == community, col(Mention.created_at) >= since)
+        .group_by(day)
+    )
+    return {_day(d): (int(n), float(avg or 0.0)) for d, n, avg in session.exec(stmt).all()}
+
+
+def _count(session: Session, *conditions: Any) -> int:
+    return int(session.exec(select(func.count()).select_from(Draft).where(*conditions)).one())
+
+
+def _signal(session: Session, community: str, since: datetime, signal: str) -> int:
+    stmt = select(func.count()).where(
+        Mention.community_id == community,
+        col(Mention.created_at) >= since,
+        cast(Mention.signals, String).like(f'%"{signal}"%'),
+    )
+    return int(session.exec(stmt).one())
+
+
+def compute(session: Session, *, community: str, now: datetime, days: int) -> Insights:
+    """Insights for one community over the last `days` days (UTC)."""
+    since = datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time(), tzinfo=now.tzinfo)
+    daily = _per_day(session, community, since)
+    axis = [since.date() + timedelta(days=i) for i in range(days)]
+    mine = (Draft.community_id == community, col(Draft.created_at) >= since)
+    decided = (*mine, col(Draft.status).in_(DECIDED), col(Draft.decided_at).is_not(None))
+    approved = (*mine, col(Draft.status).in_(("approved", "sent", "failed")))
+    top = session.exec(
+        select(Draft.faq_id, func.count())
+        .where(*approved, col(Draft.faq_id).is_not(None))
+        .group_by(col(Draft.faq_id))
+        .order_by(func.count().desc())
+        .limit(10)
+    ).all()
+    return Insights(
+        days=axis,
+        volume=[daily.get(d, (0, 0.0))[0] for d in axis],
+        sentiment=[daily[d][1] if d in daily else None for d in axis],
+        decided=_count(session, *decided),
+        within_target=_count(session, *decided, col(Draft.decided_at) <= col(Draft.due_at)),
+        approved=_count(session, *approved),
+        unedited=_count(session, *approved, col(Draft.text) == col(Draft.original_text)),
+        escalations=_count(session, *mine, col(Draft.escalated_at).is_not(None)),
+        competitor=_signal(session, community, since, "competitor"),
+        leads=_signal(session, community, since, "buying_intent"),
+        top_faq=[(str(faq), int(n)) for faq, n in top],
+    )

@@ -1,0 +1,134 @@
+"""What an agent does to a queue item: approve, reject, escalate, assign, snooze."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, status
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, select
+
+from bot.models import Draft, User, utcnow
+from bot.pipeline import review
+from bot.pipeline.errors import Conflict, Forbidden, NotFound
+from bot.web.deps import CsrfUserDep, SessionDep
+
+router = APIRouter()
+SNOOZE = {
+    "1h": timedelta(hours=1),
+    "4h": timedelta(hours=4),
+    "1d": timedelta(days=1),
+    "3d": timedelta(days=3),
+}
+VersionField = Annotated[int | None, Form()]
+NoteField = Annotated[str, Form(max_length=2000)]
+
+
+def _back(draft_id: int, *, notice: str = "", error: str = "", to_queue: bool = False) -> Response:
+    target = "/queue" if to_queue else f"/queue/{draft_id}"
+    query = urlencode({"notice": notice} if notice else {"error": error})
+    return RedirectResponse(f"{target}?{query}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _act(draft_id: int, verb: str, done: str, action: Callable[[], Draft], *, to_queue: bool) -> Response:
+    """Run one use case; tell the agent plainly when someone else got there first."""
+    try:
+        action()
+    except NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except (Conflict, Forbidden, ValueError) as exc:
+        return _back(draft_id, error=f"Not {verb}: {exc}.")
+    return _back(draft_id, notice=done, to_queue=to_queue)
+
+
+@router.post("/queue/{draft_id}/approve")
+def approve_form(
+    draft_id: int,
+    who: CsrfUserDep,
+    session: SessionDep,
+    text: Annotated[str, Form(max_length=40_000)] = "",
+    version: VersionField = None,
+) -> Response:
+    """Approve (maybe edited) and queue for sending."""
+
+    def run() -> Draft:
+        return review.approve(
+            session, draft_id, actor=who.actor, role=who.user.role, now=utcnow(), text=text, version=version
+        )
+
+    return _act(draft_id, "approved", "Approved: the reply is on its way.", run, to_queue=True)
+
+
+@router.post("/queue/{draft_id}/reject")
+def reject_form(
+    draft_id: int, who: CsrfUserDep, session: SessionDep, reason: NoteField = "", version: VersionField = None
+) -> Response:
+    """Reject with a reason; nothing is sent."""
+
+    def run() -> Draft:
+        why = reason.strip() or "no reason given"
+        return review.reject(session, draft_id, actor=who.actor, reason=why, now=utcnow(), version=version)
+
+    return _act(draft_id, "rejected", "Rejected: nothing was sent.", run, to_queue=True)
+
+
+@router.post("/queue/{draft_id}/escalate")
+def escalate_form(
+    draft_id: int, who: CsrfUserDep, session: SessionDep, note: NoteField = "", version: VersionField = None
+) -> Response:
+    """Hand the item to a senior: it now needs senior approval."""
+
+    def run() -> Draft:
+        return review.escalate(
+            session, draft_id, actor=who.actor, note=note.strip(), now=utcnow(), version=version
+        )
+
+    return _act(draft_id, "escalated", "Escalated: a senior has to approve this one.", run, to_queue=True)
+
+
+def _active_user(session: Session, username: str) -> bool:
+    stmt = select(User).where(User.username == username, User.disabled == False)  # noqa: E712
+    return session.exec(stmt).first() is not None
+
+
+@router.post("/queue/{draft_id}/assign")
+def assign_form(
+    draft_id: int,
+    who: CsrfUserDep,
+    session: SessionDep,
+    to: Annotated[str, Form(max_length=100)] = "",
+    version: VersionField = None,
+) -> Response:
+    """Give the item to a colleague (or yourself, or back to the team)."""
+    to = who.user.username if to == "@me" else to.strip()
+    if to and not _active_user(session, to):
+        return _back(draft_id, error=f"Not assigned: there is no active user {to!r}.")
+
+    def run() -> Draft:
+        return review.assign(session, draft_id, actor=who.actor, to=to, now=utcnow(), version=version)
+
+    return _act(draft_id, "assigned", f"Assigned to {to}." if to else "Unassigned.", run, to_queue=False)
+
+
+@router.post("/queue/{draft_id}/snooze")
+def snooze_form(
+    draft_id: int,
+    who: CsrfUserDep,
+    session: SessionDep,
+    for_: Annotated[str, Form(alias="for")] = "1h",
+    version: VersionField = None,
+) -> Response:
+    """Hide the item from the queue for a while."""
+    if for_ not in SNOOZE:
+        return _back(draft_id, error=f"Not snoozed: choose one of {', '.join(SNOOZE)}.")
+
+    def run() -> Draft:
+        now = utcnow()
+        return review.snooze(
+            session, draft_id, actor=who.actor, until=now + SNOOZE[for_], now=now, version=version
+        )
+
+    return _act(draft_id, "snoozed", f"Snoozed for {for_}.", run, to_queue=True)

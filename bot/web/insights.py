@@ -1,0 +1,37 @@
+"""Insights per community: volume, sentiment, speed, top answers, escalations, competitors, leads."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import select
+
+from bot import insights
+from bot.models import Community, utcnow
+from bot.web import charts
+from bot.web.deps import SessionDep, UserDep, templates
+
+router = APIRouter()
+PERIODS = (7, 30, 90)
+
+
+@router.get("/insights", response_class=HTMLResponse)
+def insights_page(
+    request: Request, who: UserDep, session: SessionDep, community: str = "", days: int = 30
+) -> Response:
+    """One community's numbers over the last 7, 30 or 90 days, with SVG charts."""
+    communities = list(session.exec(select(Community).order_by(Community.id)).all())
+    chosen = next((c for c in communities if c.id == community), communities[0] if communities else None)
+    days = days if days in PERIODS else 30
+    data = insights.compute(session, community=chosen.id, now=utcnow(), days=days) if chosen else None
+    context = {
+        "who": who,
+        "communities": communities,
+        "chosen": chosen,
+        "days": days,
+        "periods": PERIODS,
+        "data": data,
+        "volume": charts.bars(data.days, data.volume) if data else None,
+        "mood": charts.line(data.days, data.sentiment) if data else None,
+    }
+    return templates.TemplateResponse(request, "insights.html", context)

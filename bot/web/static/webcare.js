@@ -1,0 +1,69 @@
+// Keyboard shortcuts and small conveniences for the review queue. A static file, so the
+// Content-Security-Policy can forbid inline scripts.
+(function () {
+  "use strict";
+
+  function typing(target) {
+    var tag = target && target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
+  }
+
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("tr.row"));
+  }
+
+  function select(index) {
+    var all = rows();
+    if (!all.length) return;
+    index = Math.max(0, Math.min(all.length - 1, index));
+    all.forEach(function (row) { row.classList.remove("selected"); row.removeAttribute("aria-selected"); });
+    all[index].classList.add("selected");
+    all[index].setAttribute("aria-selected", "true");
+    all[index].scrollIntoView({ block: "nearest" });
+  }
+
+  function selectedIndex() {
+    return rows().findIndex(function (row) { return row.classList.contains("selected"); });
+  }
+
+  function openSelected() {
+    var row = document.querySelector("tr.row.selected a");
+    if (row) window.location.href = row.getAttribute("href");
+  }
+
+  function help() {
+    var dialog = document.getElementById("help");
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+
+  var keys = {
+    j: function () { select(selectedIndex() + 1); },
+    k: function () { var i = selectedIndex(); select(i < 0 ? 0 : i - 1); },
+    o: openSelected,
+    Enter: openSelected,
+    e: function () { var t = document.getElementById("draft-text"); if (t) { t.focus(); t.setSelectionRange(t.value.length, t.value.length); } },
+    a: function () { var b = document.getElementById("approve"); if (b) b.click(); },
+    r: function () { var i = document.getElementById("reject-reason"); if (i) i.focus(); },
+    u: function () { window.location.href = "/queue"; },
+    "?": help
+  };
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && typing(event.target)) { event.target.blur(); return; }
+    if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+    var action = keys[event.key];
+    if (action && (event.key !== "Enter" || selectedIndex() >= 0)) {
+      event.preventDefault();
+      action();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("[data-help]")) { event.preventDefault(); help(); }
+    if (target.matches && target.matches("button.alt[data-text]")) {
+      var text = document.getElementById("draft-text");
+      if (text) { text.value = target.getAttribute("data-text"); text.focus(); }
+    }
+  });
+})();

@@ -1,0 +1,194 @@
+"""The guideline editor (CLI-identical errors, preview, revisions, roll-back), audit log, insights, users."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from bot.cli import app as cli
+from bot.models import Community, GuidelineRevision
+from bot.services import Services
+from bot.settings import get_settings
+from tests.conftest import add_user
+from tests.test_web import sign_in
+from tests.test_web_queue import post_mention
+
+FILE = "guidelines/testshop.yaml"
+
+
+@pytest.fixture
+def manager(client: TestClient, services: Services) -> str:
+    """Signed in as a community manager; yields the CSRF token."""
+    add_user(services, "cm", role="community_manager")
+    return sign_in(client, "cm")
+
+
+def _cli_errors(services: Services, text: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What `webcare guidelines check` prints for the file with this text (the file is put back after)."""
+    path = services.registry.guidelines_dir / "testshop.yaml"
+    original = path.read_text()
+    monkeypatch.setenv("WEBCARE_GUIDELINES_DIR", str(services.registry.guidelines_dir))
+    monkeypatch.setenv("WEBCARE_FAQ_DIR", str(services.registry.faq_dir))
+    get_settings.cache_clear()
+    try:
+        path.write_text(text)
+        result = CliRunner().invoke(cli, ["guidelines", "check"], terminal_width=500)
+    finally:
+        path.write_text(original)
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    return [line for line in result.output.splitlines() if ".yaml:" in line]
+
+
+def test_a_broken_edit_shows_the_clis_errors_and_saves_nothing(
+    client: TestClient, services: Services, manager: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = services.registry.guidelines_dir / "testshop.yaml"
+    original = path.read_text()
+    broken = original.replace("normal: 24h", "normal: soon").replace("threshold: 0.6", "threshold: 7")
+    response = client.post("/guidelines/file", data={"name": FILE, "text": broken, "csrf_token": manager})
+    assert response.status_code == 422
+    shown = [html.unescape(e) for e in re.findall(r"<li><code>(.*?)</code></li>", response.text)]
+    assert shown == _cli_errors(services, broken, monkeypatch)
+    assert len(shown) == 2
+    assert "normal: soon" in response.text  # what the manager typed is kept in the editor
+    assert path.read_text() == original
+    with Session(services.engine) as session:
+        assert session.exec(select(GuidelineRevision)).all() == []
+
+
+def test_saving_keeps_revisions_and_rolls_back(client: TestClient, services: Services, manager: str) -> None:
+    path = services.registry.guidelines_dir / "testshop.yaml"
+    original = path.read_text()
+    edited = original.replace("name: Testshop community", "name: Testshop fans")
+    response = client.post(
+        "/guidelines/file", data={"name": FILE, "text": edited, "note": "new name", "csrf_token": manager}
+    )
+    assert "Saved: the new version is in force." in response.text
+    assert path.read_text() == edited
+    assert services.registry.snapshot.communities["testshop"].guideline.name == "Testshop fans"
+    assert "-name: Testshop community" in html.unescape(response.text)
+    assert "+name: Testshop fans" in html.unescape(response.text)
+    with Session(services.engine) as session:
+        revisions = session.exec(select(GuidelineRevision).order_by(GuidelineRevision.id)).all()  # type: ignore[arg-type]
+        assert [(r.actor, r.note) for r in revisions] == [
+            ("disk", "as found on disk"),
+            ("user:cm", "new name"),
+        ]
+        assert session.get(Community, "testshop").name == "Testshop fans"  # type: ignore[union-attr]
+        first = revisions[0].id
+
+    response = client.post("/guidelines/rollback", data={"revision": first, "csrf_token": manager})
+    assert f"Rolled back to revision {first}." in response.text
+    assert path.read_text() == original
+    assert services.registry.snapshot.communities["testshop"].guideline.name == "Testshop community"
+    audit = client.get("/audit", params={"action": "guideline."}).text
+    assert audit.count("guideline.edit") == 2 and "user:cm" in audit
+
+
+def test_the_preview_answers_a_message_with_the_unsaved_text(
+    client: TestClient, services: Services, manager: str
+) -> None:
+    path = services.registry.guidelines_dir / "testshop.yaml"
+    original = path.read_text()
+    edited = original.replace("Team {{ brand }}", "Het Testshop-team")
+    response = client.post(
+        "/guidelines/preview",
+        data={
+            "name": FILE,
+            "text": edited,
+            "message": "Hoe lang duurt de bezorging?",
+            "community": "testshop",
+            "csrf_token": manager,
+        },
+    )
+    assert response.status_code == 200
+    draft = html.unescape(
+        re.search(r'<pre class="final preview-draft">(.*?)</pre>', response.text, re.S).group(1)
+    )  # type: ignore[union-attr]
+    assert "1 tot 2 werkdagen" in draft and "Het Testshop-team" in draft
+    assert path.read_text() == original
+
+
+def test_files_outside_the_content_folders_cannot_be_opened(
+    client: TestClient, services: Services, manager: str
+) -> None:
+    for name in ("../../etc/passwd", "guidelines/../../secret.yaml", "/etc/passwd"):
+        assert client.get("/guidelines/file", params={"name": name}).status_code == 404
+    listing = client.get("/guidelines").text
+    assert FILE in listing and "faq/faq.yaml" in listing
+
+
+def test_the_audit_log_shows_sign_ins_and_decisions(client: TestClient, services: Services) -> None:
+    add_user(services)
+    draft_id = post_mention(client)
+    csrf = sign_in(client)
+    client.post(f"/queue/{draft_id}/approve", data={"text": "Hoi! Morgen.", "csrf_token": csrf})
+    page = client.get("/audit").text
+    rows = re.findall(r'<td class="action">([^<]+)</td>', page)
+    assert rows == ["draft.approve_edited", "user.sign_in"]
+    assert "Hoi! Morgen." in page
+    only = client.get("/audit", params={"action": "user."}).text
+    assert re.findall(r'<td class="action">([^<]+)</td>', only) == ["user.sign_in"]
+
+
+def test_insights_count_what_happened(client: TestClient, services: Services) -> None:
+    add_user(services)
+    ids = [post_mention(client, f"m-{i}", author_id=f"u-{i}") for i in range(3)]
+    lead = post_mention(
+        client, "m-lead", "Wijnvoordeel is goedkoper, maar ik wil graag bestellen", author_id="u-9"
+    )
+    csrf = sign_in(client)
+    client.post(f"/queue/{ids[0]}/approve", data={"csrf_token": csrf})
+    client.post(f"/queue/{ids[1]}/approve", data={"text": "Anders geschreven.", "csrf_token": csrf})
+    client.post(f"/queue/{ids[2]}/escalate", data={"csrf_token": csrf})
+    page = client.get("/insights", params={"community": "testshop", "days": 7}).text
+    assert '<span class="num" id="volume-total">4</span>' in page
+    assert '<span class="num" id="unedited">50%</span>' in page
+    assert '<span class="num" id="escalations">1</span>' in page
+    assert '<span class="num" id="competitor">1</span>' in page
+    assert '<span class="num" id="within-target">100%</span>' in page
+    assert page.count('<rect class="bar"') == 7 and page.count('<circle class="dot"') == 1
+    assert "levertijd" in page.split("Top FAQ answers")[1]
+    assert lead
+
+
+def test_an_admin_adds_and_disables_users(client: TestClient, services: Services) -> None:
+    add_user(services, "root", role="admin")
+    csrf = sign_in(client, "root")
+    response = client.post(
+        "/users",
+        data={"username": "newbie", "password": "long enough pass", "role": "agent", "csrf_token": csrf},
+    )
+    assert "User newbie added as agent." in response.text
+    short = client.post(
+        "/users", data={"username": "x", "password": "short", "role": "agent", "csrf_token": csrf}
+    )
+    assert "at least 10 characters" in short.text
+    user_id = re.search(r'action="/users/(\d+)/disable"', response.text).group(1)  # type: ignore[union-attr]
+    response = client.post(f"/users/{user_id}/disable", data={"csrf_token": csrf})
+    assert "User newbie disabled" in response.text
+
+
+def test_a_save_over_someone_elses_newer_save_is_refused_and_keeps_the_text(
+    client: TestClient, services: Services, manager: str
+) -> None:
+    page = client.get("/guidelines/file", params={"name": FILE}).text
+    base = re.search(r'name="base" value="([0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
+    path = services.registry.guidelines_dir / "testshop.yaml"
+    original = path.read_text()
+    theirs = original.replace("name: Testshop community", "name: Their name")
+    mine = original.replace("name: Testshop community", "name: My name")
+    path.write_text(theirs)  # a colleague saved first
+    response = client.post(
+        "/guidelines/file", data={"name": FILE, "text": mine, "base": base, "csrf_token": manager}
+    )
+    assert response.status_code == 409
+    assert "someone changed this file since you opened it" in response.text
+    assert "name: My name" in response.text
+    assert path.read_text() == theirs
