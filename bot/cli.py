@@ -23,8 +23,16 @@ from bot.settings import get_settings
 app = typer.Typer(help="webcare: community mentions in, human-reviewed replies out.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage the people who sign in.", no_args_is_help=True)
 guidelines_app = typer.Typer(help="Check and test guideline files.", no_args_is_help=True)
+customers_app = typer.Typer(help="Customer data: GDPR erasure.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(customers_app, name="customers")
 app.add_typer(guidelines_app, name="guidelines")
+faq_app = typer.Typer(help="Measure FAQ matching.", no_args_is_help=True)
+analyze_app = typer.Typer(help="Measure the analysis of mentions.", no_args_is_help=True)
+app.add_typer(faq_app, name="faq")
+app.add_typer(analyze_app, name="analyze")
+telegram_app = typer.Typer(help="Connect the Telegram bot.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
 console = Console()
 err = Console(stderr=True)
 
@@ -67,10 +75,45 @@ def worker() -> None:
         services.registry,
         worker=settings.worker_id or f"worker-{threading.get_native_id()}",
         interval=settings.delivery_interval_seconds,
+        settings=settings,
     )
     jobs.start()
+    from bot.adapters.wiring import build_poll_loops, close_senders
+
+    pollers = build_poll_loops(services)
+    for poller in pollers:
+        poller.start()
     stop.wait()
+    for poller in pollers:
+        poller.stop()
     jobs.stop()
+    close_senders(services.senders)
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook(
+    url: Annotated[str, typer.Argument(help="e.g. https://webcare.example/webhooks/telegram")],
+) -> None:
+    """Ask Telegram to push updates to URL; needs WEBCARE_TELEGRAM_BOT_TOKEN and ..._WEBHOOK_SECRET."""
+    from bot.adapters.base import AdapterError
+    from bot.adapters.telegram import TelegramAdapter
+
+    settings = get_settings()
+    if settings.telegram_bot_token is None or settings.telegram_webhook_secret is None:
+        err.print("Set WEBCARE_TELEGRAM_BOT_TOKEN and WEBCARE_TELEGRAM_WEBHOOK_SECRET first.")
+        raise typer.Exit(2)
+    if not url.startswith("https://") and not url.startswith("http://127.0.0.1"):
+        err.print("Telegram only pushes to https:// URLs.")
+        raise typer.Exit(2)
+    bot = TelegramAdapter(settings.telegram_bot_token.get_secret_value(), api_url=settings.telegram_api_url)
+    try:
+        bot.set_webhook(url, settings.telegram_webhook_secret.get_secret_value())
+    except AdapterError as exc:
+        err.print(f"Telegram did not accept the webhook: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    finally:
+        bot.close()
+    console.print(f"Telegram now sends updates to {url}", markup=False)
 
 
 @app.command()
@@ -180,6 +223,13 @@ def users_disable(name: str) -> None:
     console.print(f"User {name!r} disabled.")
 
 
+@users_app.command("role")
+def users_role(name: str, role: str) -> None:
+    """Give a user another role (agent, senior, community_manager, admin); their sessions are signed out."""
+    _set_user(name, lambda s, u: accounts.set_role(s, user=u, role=role, now=utcnow()))
+    console.print(f"User {name!r} is now {role}.")
+
+
 @guidelines_app.command("check")
 def guidelines_check(path: Annotated[Path | None, typer.Argument()] = None) -> None:
     """Validate guideline and FAQ files; list every error with file, line and field."""
@@ -190,9 +240,69 @@ def guidelines_check(path: Annotated[Path | None, typer.Argument()] = None) -> N
         content = load_content(path or settings.guidelines_dir, settings.faq_dir)
     except ContentInvalid as exc:
         for error in exc.errors:
-            console.print(str(error), markup=False)
+            typer.echo(str(error))
+        typer.echo(f"{len(exc.errors)} error(s) found.")
         raise typer.Exit(1) from exc
-    console.print(f"OK: {len(content.guidelines)} guidelines, {len(content.faq)} FAQ entries.")
+    typer.echo(f"OK: {len(content.guidelines)} guidelines, {len(content.faq)} FAQ entries.")
+
+
+@guidelines_app.command("test")
+def guidelines_test(path: Annotated[Path | None, typer.Argument()] = None) -> None:
+    """Run each guideline's examples and print pass or fail per example."""
+    from bot import evaluate
+    from responders.content import ContentInvalid
+
+    settings = get_settings()
+    try:
+        results = evaluate.run_guideline_examples(
+            path or settings.guidelines_dir, settings.faq_dir, now=utcnow()
+        )
+    except ContentInvalid as exc:
+        for error in exc.errors:
+            typer.echo(str(error))
+        raise typer.Exit(1) from exc
+    failed = sum(evaluate.example_lines(gid, found, typer.echo) for gid, found in results.items())
+    total = sum(len(found) for found in results.values())
+    typer.echo(f"{total - failed} passed, {failed} failed ({total} examples in {len(results)} guidelines).")
+    raise typer.Exit(1 if failed else 0)
+
+
+@faq_app.command("eval")
+def faq_eval(
+    faq: Annotated[Path, typer.Option("--faq", exists=True, help="An FAQ file or folder.")],
+    cases: Annotated[Path, typer.Option("--cases", help="CSV with the header text,expected.")],
+    threshold: Annotated[float, typer.Option("--threshold", min=0, max=1)] = 0.6,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Score FAQ matching on labelled messages (empty expected: out of scope)."""
+    from bot import evaluate
+    from responders.content import ContentInvalid
+
+    try:
+        rows = evaluate.read_cases(cases, ["text", "expected"])
+        index, _ = evaluate.load_faq_index(faq)
+    except (evaluate.CasesInvalid, ContentInvalid) as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from exc
+    scores = evaluate.score_faq(index, rows, threshold)
+    typer.echo(json.dumps(evaluate.as_dict(scores)) if as_json else "\n".join(evaluate.faq_report(scores)))
+
+
+@analyze_app.command("eval")
+def analyze_eval(
+    cases: Annotated[Path, typer.Option("--cases", help="CSV with the header text,label[,language].")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Score sentiment (and language, with a language column) on labelled messages."""
+    from bot import evaluate
+
+    try:
+        scores = evaluate.score_sentiment(evaluate.read_cases(cases, ["text", "label"]))
+    except evaluate.CasesInvalid as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from exc
+    report = evaluate.sentiment_report(scores)
+    typer.echo(json.dumps(evaluate.as_dict(scores)) if as_json else "\n".join(report))
 
 
 @app.command()
@@ -200,31 +310,35 @@ def simulate(
     text: str,
     community: Annotated[str, typer.Option("--community", help="Community id from its guideline.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    name: Annotated[str, typer.Option(help="The author's display name.")] = "",
+    followers: Annotated[int | None, typer.Option(help="The author's follower count.")] = None,
 ) -> None:
     """Show what the bot would do with a message: analysis, candidates, decision and draft."""
     from dataclasses import asdict
 
+    from bot.evaluate import describe
     from bot.registry import ContentRegistry
+    from responders.content import ContentInvalid
     from responders.domain import Author, Context, Mention
     from responders.engine import respond
 
     settings = get_settings()
-    registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir)
+    try:
+        registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir)
+    except ContentInvalid as exc:
+        err.print(f"error: the content does not load (see `webcare guidelines check`):\n{exc}", markup=False)
+        raise typer.Exit(1) from exc
     found = registry.snapshot.communities.get(community)
     if found is None:
         err.print(f"error: no community {community!r}; known: {', '.join(registry.snapshot.communities)}")
         raise typer.Exit(2)
     now = utcnow()
-    response = respond(
-        Mention("console", "simulate", "sim-1", Author("sim", "klant", ""), text, now),
-        Context(now=now),
-        found,
-    )
-    data = asdict(response)
+    author = Author("simulate", "", name, followers)
+    response = respond(Mention("console", "simulate", "sim-1", author, text, now), Context(now=now), found)
     if as_json:
-        console.print_json(json.dumps(data, default=sorted_default))
+        typer.echo(json.dumps(asdict(response), default=sorted_default, ensure_ascii=False, indent=2))
         return
-    console.print(data)
+    typer.echo("\n".join(describe(response)))
 
 
 def sorted_default(value: object) -> object:
@@ -243,3 +357,21 @@ def users_list() -> None:
         for user in session.exec(select(User).order_by(User.username)):
             state = "disabled" if user.disabled else "active"
             typer.echo(f"{user.username}\t{user.role}\t{state}")
+
+
+@customers_app.command("erase")
+def customers_erase(
+    customer_id: int,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase everything about one customer (GDPR request); the audit log records that it happened."""
+    from bot.db import make_engine
+    from bot.pipeline.retention import erase_customer
+
+    if not yes and not typer.confirm(f"Erase customer {customer_id} and all their messages?"):
+        raise typer.Exit(1)
+    with Session(make_engine(get_settings().database_url)) as session:
+        if not erase_customer(session, customer_id, actor="cli", now=utcnow()):
+            err.print(f"error: no customer {customer_id}")
+            raise typer.Exit(2)
+    console.print(f"Customer {customer_id} erased.")

@@ -17,13 +17,28 @@ from sqlmodel import Session
 from bot import pipeline
 from bot.adapters.base import Sender
 from bot.adapters.console import ConsoleSender
+from bot.adapters.wiring import build_poll_loops, build_senders, close_senders
 from bot.db import make_engine
 from bot.jobs import Jobs
 from bot.models import utcnow
 from bot.registry import ContentRegistry
 from bot.services import Services
 from bot.settings import Settings, get_settings
-from bot.web import api, auth, health, queue
+from bot.web import (
+    actions,
+    answered,
+    api,
+    audit,
+    auth,
+    guidelines,
+    health,
+    insights,
+    orders,
+    queue,
+    users,
+    watch,
+    webhooks,
+)
 from bot.web.deps import LoginRequired
 
 log = logging.getLogger(__name__)
@@ -35,9 +50,9 @@ def build_services(settings: Settings, senders: Mapping[str, Sender] | None = No
     registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir)
     with Session(engine) as session:
         pipeline.sync_communities(session, registry, now=utcnow())
-    return Services(
-        settings, engine, registry, senders if senders is not None else {"console": ConsoleSender()}
-    )
+    if senders is None:
+        senders = {"console": ConsoleSender(), **build_senders(settings)}
+    return Services(settings, engine, registry, senders)
 
 
 def create_app(services: Services | None = None, *, run_jobs: bool = True) -> FastAPI:
@@ -54,19 +69,31 @@ def create_app(services: Services | None = None, *, run_jobs: bool = True) -> Fa
             svc.registry,
             worker=worker,
             interval=svc.settings.delivery_interval_seconds,
+            settings=svc.settings,
         )
+        pollers = build_poll_loops(svc) if run_jobs else []
         if run_jobs:
             jobs.start()
+        for poller in pollers:
+            poller.start()
         try:
             yield
         finally:
+            for poller in pollers:
+                poller.stop()
             jobs.stop()
+            if services is None:
+                close_senders(svc.senders)
 
     # /docs and /redoc would load scripts from a CDN; /openapi.json stays for tools.
     app = FastAPI(title="webcare", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     if services is not None:
         app.state.services = services
-    for router in (health.router, auth.router, queue.router, api.router):
+    for router in (health.router, auth.router, queue.router, api.router, webhooks.router, answered.router):
+        app.include_router(router)
+    for router in (orders.router, watch.router):
+        app.include_router(router)
+    for router in (actions.router, audit.router, guidelines.router, insights.router, users.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
 

@@ -112,6 +112,7 @@ class Mention(SQLModel, table=True):
     text: str
     created_at: datetime = _ts()
     received_at: datetime = _ts()
+    edited_at: datetime | None = _ts(nullable=True)
     language: str = Field(default="", max_length=8)
     sentiment: float = 0.0
     sentiment_label: str = Field(default="neutral", max_length=16)
@@ -121,7 +122,13 @@ class Mention(SQLModel, table=True):
 class Draft(SQLModel, table=True):
     """A proposed brand message waiting for, or past, review."""
 
-    __table_args__ = (Index("ix_draft_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_draft_status_due", "status", "due_at"),
+        # the queue filtered by community or assignee, deadline-ordered, stays an index walk at 1M rows
+        Index("ix_draft_status_community_due", "status", "community_id", "due_at"),
+        Index("ix_draft_status_assigned_due", "status", "assigned_to", "due_at"),
+        Index("ix_draft_status_priority_due", "status", "priority", "due_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     mention_id: int | None = Field(default=None, foreign_key="mention.id", index=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
@@ -146,6 +153,12 @@ class Draft(SQLModel, table=True):
     decided_by: str = Field(default="", max_length=200)
     decided_at: datetime | None = _ts(nullable=True)
     reject_reason: str = ""
+    assigned_to: str = Field(default="", max_length=100)
+    snoozed_until: datetime | None = _ts(nullable=True)
+    escalated_at: datetime | None = _ts(nullable=True)
+    escalation_note: str = ""
+    # set for reminders and follow-ups: the job that drafted it, so a retried job drafts once
+    job_id: int | None = Field(default=None, foreign_key="job.id", unique=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -169,6 +182,8 @@ class Outbox(SQLModel, table=True):
     claimed_until: datetime | None = _ts(nullable=True)
     platform_message_id: str = Field(default="", max_length=300)
     last_error: str = ""
+    # retryable, permanent or interrupted (a crash mid-send on a platform that cannot deduplicate)
+    error_class: str = Field(default="", max_length=32)
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
 
@@ -186,9 +201,12 @@ class Job(SQLModel, table=True):
     due_at: datetime = _ts()
     status: str = Field(default="pending", max_length=32)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # what the job is for, e.g. "order:A-1001:thanks": scheduling the same work twice stores it once
+    dedupe_key: str | None = Field(default=None, unique=True, max_length=300)
     attempts: int = 0
     claimed_by: str = Field(default="", max_length=200)
     claimed_until: datetime | None = _ts(nullable=True)
+    outcome: str = ""
     created_at: datetime = _ts()
     done_at: datetime | None = _ts(nullable=True)
 
@@ -205,6 +223,26 @@ class CustomerOrder(SQLModel, table=True):
     status: str = Field(default="placed", max_length=32)
     purchased_at: datetime = _ts()
     created_at: datetime = _ts()
+    follow_ups_cancelled_at: datetime | None = _ts(nullable=True)
+    cancel_reason: str = ""
+    satisfaction_asked_at: datetime | None = _ts(nullable=True)
+    satisfaction: str = Field(default="", max_length=16)
+    satisfaction_text: str = ""
+
+
+class SlaEvent(SQLModel, table=True):
+    """A response-time warning or breach for one draft, recorded once and told to the team."""
+
+    __tablename__ = "sla_event"
+    __table_args__ = (UniqueConstraint("draft_id", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    community_id: str = Field(foreign_key="community.id", index=True, max_length=64)
+    kind: str = Field(max_length=16)
+    priority: str = Field(default="normal", max_length=16)
+    due_at: datetime = _ts()
+    at: datetime = _ts(index=True)
+    notified_at: datetime | None = _ts(nullable=True)
 
 
 class SourceCursor(SQLModel, table=True):
@@ -269,3 +307,16 @@ class AuditEvent(SQLModel, table=True):
     object_id: str = Field(max_length=200)
     before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class GuidelineRevision(SQLModel, table=True):
+    """One saved version of a guideline or FAQ file: who, when, the diff and the full text."""
+
+    __tablename__ = "guideline_revision"
+    id: int | None = Field(default=None, primary_key=True)
+    file: str = Field(max_length=300, index=True)
+    at: datetime = _ts()
+    actor: str = Field(max_length=200)
+    diff: str = ""
+    content: str = ""
+    note: str = Field(default="", max_length=500)

@@ -26,7 +26,32 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     delivery_interval_seconds: float = Field(default=2.0, gt=0)
+    # how long a worker may take over one send before others treat it as crashed
+    delivery_lease_seconds: float = Field(default=120.0, gt=0)
+    jobs_interval_seconds: float = Field(default=15.0, gt=0)
+    # Telegram chat (id or @name) told about response-time warnings and breaches; empty: UI only
+    notify_telegram_chat: str = ""
+    # HMAC-SHA256 secret a shop signs POST /api/v1/orders with (instead of a bearer token)
+    orders_secret: SecretStr | None = None
     worker_id: str = ""
+    # Platform adapters: each stays off until its credentials are set (README "Connecting platforms").
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    reddit_client_id: str = ""
+    reddit_client_secret: SecretStr | None = None
+    reddit_username: str = ""
+    reddit_password: SecretStr | None = None
+    reddit_user_agent: str = "webcare/0.1 (self-hosted webcare bot)"
+    reddit_oauth_url: str = "https://oauth.reddit.com"
+    reddit_url: str = "https://www.reddit.com"
+    # JSON object: {"shop-reviews": "secret", ...}; one HMAC secret per webhook source
+    webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    http_timeout_seconds: float = Field(default=15.0, gt=0)
+    poll_seconds: dict[str, float] = Field(
+        default_factory=lambda: {"telegram": 1.0, "reddit": 60.0, "rss": 300.0}
+    )
 
     @field_validator("database_url")
     @classmethod

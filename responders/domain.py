@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -14,6 +14,9 @@ Approval = Literal["agent", "senior", "auto"]
 Action = Literal["reply", "acknowledge", "no_reply"]
 SentimentLabel = Literal["negative", "neutral", "positive"]
 Formality = Literal["informal", "formal"]
+WebhookField = Literal[
+    "external_id", "text", "author_id", "author_handle", "author_name", "created_at", "url", "thread_ref"
+]
 
 PRIORITIES: tuple[Priority, ...] = ("urgent", "high", "normal", "low")
 DEFAULT_TARGETS: dict[Priority, timedelta] = {
@@ -97,6 +100,7 @@ class Decision:
     due_at: datetime
     team: str = "webcare"
     reasons: tuple[str, ...] = ()
+    escalations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,14 @@ class Source(_Frozen):
     platform: Literal["telegram", "reddit", "rss", "webhook", "console"]
     channels: tuple[str, ...] = Field(min_length=1)
     keywords: tuple[str, ...] = ()
+    # webhook only: Mention field -> dotted path in the posted JSON, e.g. {text: review.body}
+    mapping: dict[WebhookField, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _mapping_for_webhooks(self) -> Source:
+        if self.mapping and self.platform != "webhook":
+            raise ValueError("mapping is only used by webhook sources")
+        return self
 
 
 class Tone(_Frozen):
@@ -184,6 +196,8 @@ class EscalationRule(_Frozen):
     priority: Priority = "high"
     team: str = "webcare"
     approval: Approval = "senior"
+    # false: a person answers (acknowledge now), even when an FAQ entry matches, e.g. legal threats
+    faq_answer: bool = True
 
 
 class Limits(_Frozen):
@@ -220,6 +234,81 @@ class Example(_Frozen):
     language: str | None = None
 
 
+def parse_clock(value: object) -> time:
+    """Parse a quoted local time such as '09:00'; YAML reads an unquoted 09:00 as a number."""
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+        hours, minutes = (int(part) for part in value.strip().split(":"))
+        if hours < 24 and minutes < 60:
+            return time(hours, minutes)
+    raise ValueError(f'{value!r} is not a time of day: write it in quotes as HH:MM, e.g. "09:00"')
+
+
+Clock = Annotated[time, BeforeValidator(parse_clock)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class BusinessHours(_Frozen):
+    """When the team works, in the community's time zone; response targets count only these hours."""
+
+    days: tuple[Weekday, ...] = Field(default=("mon", "tue", "wed", "thu", "fri"), min_length=1)
+    start: Clock = time(9, 0)
+    end: Clock = time(17, 0)
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> BusinessHours:
+        if self.start >= self.end:
+            raise ValueError("business_hours.start must be before business_hours.end")
+        return self
+
+
+class QuietHours(_Frozen):
+    """Local hours in which no reminder or follow-up goes out; may wrap midnight (21:00-09:00)."""
+
+    start: Clock = time(21, 0)
+    end: Clock = time(9, 0)
+
+
+class ResponseWatch(_Frozen):
+    """The response-time watch: warn this long before a target is missed; next-response targets."""
+
+    warn_before: Duration = timedelta(minutes=30)
+    next_response_targets: dict[Priority, Duration] = Field(default_factory=dict)
+
+
+class Reminders(_Frozen):
+    """Gentle reminders: one friendly nudge when the customer went quiet after a brand question."""
+
+    enabled: bool = False
+    delay: Duration = timedelta(days=2)
+    quiet_hours: QuietHours = QuietHours()
+    max_nudges: int = Field(default=1, ge=0, le=3)
+    opt_out_words: tuple[str, ...] = ("stop", "geen berichten meer", "unsubscribe", "no more messages")
+    auto_send: bool = False
+    # per language; template variables as in tone (name, brand, signature)
+    template: dict[str, str] = Field(default_factory=dict)
+
+
+class FollowUpStep(_Frozen):
+    """One post-purchase message: how long after the purchase, and what it says per language."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    delay: Duration
+    template: dict[str, str] = Field(min_length=1)
+    # the customer's answer to this step is recorded as their satisfaction with the order
+    satisfaction_check: bool = False
+
+
+class FollowUps(_Frozen):
+    """Post-purchase follow-ups from order events; a refund, return or complaint cancels the rest."""
+
+    steps: tuple[FollowUpStep, ...] = ()
+    auto_send: bool = False
+    cancel_words: tuple[str, ...] = ("refund", "return", "retour", "terugsturen", "geld terug", "klacht")
+
+
 class Guideline(_Frozen):
     """A community's rules for answering, as its community manager wrote them."""
 
@@ -238,6 +327,12 @@ class Guideline(_Frozen):
     faq: FaqScope = FaqScope()
     competitors: tuple[str, ...] = ()
     examples: tuple[Example, ...] = ()
+    business_hours: BusinessHours | None = None
+    holidays: tuple[date, ...] = ()
+    response_watch: ResponseWatch = ResponseWatch()
+    reminders: Reminders = Reminders()
+    follow_ups: FollowUps = FollowUps()
+    retention_days: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _tone_per_language(self) -> Guideline:
@@ -251,3 +346,7 @@ class Guideline(_Frozen):
     def target_for(self, priority: Priority) -> timedelta:
         """The response-time target for a priority, falling back to the normal target."""
         return self.response_targets.get(priority) or self.response_targets.get("normal", timedelta(hours=24))
+
+    def next_target_for(self, priority: Priority) -> timedelta:
+        """The target for answering a customer's follow-up message; the first-response target if unset."""
+        return self.response_watch.next_response_targets.get(priority) or self.target_for(priority)

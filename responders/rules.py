@@ -17,6 +17,7 @@ from responders.domain import (
     Mention,
     Priority,
 )
+from responders.hours import add_business_time
 
 
 def limit_reasons(mention: Mention, analysis: Analysis, guideline: Guideline, context: Context) -> list[str]:
@@ -80,25 +81,43 @@ def decide(
             f"escalation '{rule.name}': {rule.priority}, team {rule.team}, {rule.approval} approval"
         )
     blocked = limit_reasons(mention, analysis, guideline, context)
-    answered = confidence >= guideline.faq.threshold
+    matched = confidence >= guideline.faq.threshold
+    personal = [rule.name for rule in fired if not rule.faq_answer]
+    answered = matched and not personal
     action: Action = "no_reply" if blocked else ("reply" if answered else "acknowledge")
     reasons += blocked
     if not blocked:
-        reasons.append(
-            f"FAQ match {confidence:.2f} >= threshold {guideline.faq.threshold:.2f}"
-            if answered
-            else f"no FAQ answer above threshold {guideline.faq.threshold:.2f}: acknowledge"
-        )
+        reasons.append(_answer_reason(confidence, guideline.faq.threshold, personal))
     auto = guideline.auto_send
     if action == "reply" and not fired and auto.enabled and confidence >= auto.min_confidence:
         approval = "auto"
         reasons.append(f"auto-send allowed: confidence {confidence:.2f} >= {auto.min_confidence:.2f}")
-    target: timedelta = guideline.target_for(priority)
+    # a customer writing again in a thread we already answered gets the next-response target
+    answered_before = context.brand_replies_in_thread > 0
+    target: timedelta = (
+        guideline.next_target_for(priority) if answered_before else guideline.target_for(priority)
+    )
     return Decision(
         action=action,
         priority=priority,
         approval=approval,
-        due_at=mention.created_at + target,
+        due_at=add_business_time(
+            mention.created_at,
+            target,
+            timezone=guideline.timezone,
+            hours=guideline.business_hours,
+            holidays=guideline.holidays,
+        ),
         team=team,
         reasons=tuple(reasons),
+        escalations=tuple(rule.name for rule in fired),
     )
+
+
+def _answer_reason(confidence: float, threshold: float, personal: list[str]) -> str:
+    if confidence < threshold:
+        return f"no FAQ answer above threshold {threshold:.2f} (best {confidence:.2f}): acknowledge"
+    if personal:
+        # the FAQ candidates stay visible to the agent; only the canned answer is held back
+        return f"FAQ match {confidence:.2f}, but escalation '{personal[0]}' needs a person: acknowledge"
+    return f"FAQ match {confidence:.2f} >= threshold {threshold:.2f}"

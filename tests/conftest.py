@@ -7,6 +7,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -108,6 +109,19 @@ def session(engine: Engine, registry: ContentRegistry) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         pipeline.sync_communities(session, registry, now=utcnow())
         yield session
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium (Debian's) for the whole run, shared by every browser test module."""
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+    args += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=args)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 17:57:42.947539
+Create Date: 2026-11-23 18:53:55.756067
 """
 
 from collections.abc import Sequence
@@ -70,6 +70,19 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('platform', 'platform_user_id')
     )
+    op.create_table('guideline_revision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('file', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('diff', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('content', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('guideline_revision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_guideline_revision_file'), ['file'], unique=False)
+
     op.create_table('source_cursor',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('platform', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -125,6 +138,11 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('purchased_at', bot.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('follow_ups_cancelled_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancel_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('satisfaction_asked_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('satisfaction', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('satisfaction_text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['community.id'], ),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -156,16 +174,19 @@ def upgrade() -> None:
     sa.Column('due_at', bot.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('claimed_until', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('done_at', bot.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['community_id'], ['community.id'], ),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversation.id'], ),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.ForeignKeyConstraint(['order_id'], ['customer_order.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('dedupe_key')
     )
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.create_index('ix_job_status_due', ['status', 'due_at'], unique=False)
@@ -183,6 +204,7 @@ def upgrade() -> None:
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('received_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('edited_at', bot.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
     sa.Column('sentiment', sa.Float(), nullable=False),
     sa.Column('sentiment_label', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -223,18 +245,28 @@ def upgrade() -> None:
     sa.Column('decided_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('decided_at', bot.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reject_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('assigned_to', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('snoozed_until', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('escalated_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('escalation_note', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=True),
     sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', bot.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['community.id'], ),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversation.id'], ),
+    sa.ForeignKeyConstraint(['job_id'], ['job.id'], ),
     sa.ForeignKeyConstraint(['mention_id'], ['mention.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('job_id')
     )
     with op.batch_alter_table('draft', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_draft_community_id'), ['community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_draft_conversation_id'), ['conversation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_draft_mention_id'), ['mention_id'], unique=False)
+        batch_op.create_index('ix_draft_status_assigned_due', ['status', 'assigned_to', 'due_at'], unique=False)
+        batch_op.create_index('ix_draft_status_community_due', ['status', 'community_id', 'due_at'], unique=False)
         batch_op.create_index('ix_draft_status_due', ['status', 'due_at'], unique=False)
+        batch_op.create_index('ix_draft_status_priority_due', ['status', 'priority', 'due_at'], unique=False)
 
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -252,6 +284,7 @@ def upgrade() -> None:
     sa.Column('claimed_until', bot.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('platform_message_id', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('error_class', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', bot.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['draft_id'], ['draft.id'], ),
@@ -262,17 +295,45 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_status_next', ['status', 'next_attempt_at'], unique=False)
 
+    op.create_table('sla_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('draft_id', sa.Integer(), nullable=False),
+    sa.Column('community_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('priority', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('due_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('notified_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], ),
+    sa.ForeignKeyConstraint(['draft_id'], ['draft.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('draft_id', 'kind')
+    )
+    with op.batch_alter_table('sla_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sla_event_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sla_event_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sla_event_draft_id'), ['draft_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('sla_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sla_event_draft_id'))
+        batch_op.drop_index(batch_op.f('ix_sla_event_community_id'))
+        batch_op.drop_index(batch_op.f('ix_sla_event_at'))
+
+    op.drop_table('sla_event')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_status_next')
 
     op.drop_table('outbox')
     with op.batch_alter_table('draft', schema=None) as batch_op:
+        batch_op.drop_index('ix_draft_status_priority_due')
         batch_op.drop_index('ix_draft_status_due')
+        batch_op.drop_index('ix_draft_status_community_due')
+        batch_op.drop_index('ix_draft_status_assigned_due')
         batch_op.drop_index(batch_op.f('ix_draft_mention_id'))
         batch_op.drop_index(batch_op.f('ix_draft_conversation_id'))
         batch_op.drop_index(batch_op.f('ix_draft_community_id'))
@@ -303,6 +364,10 @@ def downgrade() -> None:
     op.drop_table('conversation')
     op.drop_table('user_account')
     op.drop_table('source_cursor')
+    with op.batch_alter_table('guideline_revision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_guideline_revision_file'))
+
+    op.drop_table('guideline_revision')
     op.drop_table('customer')
     op.drop_table('community')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
