@@ -20,14 +20,26 @@ DEMO_USER = "demo"
 DEMO_MENTIONS = Path(__file__).resolve().parent.parent / "demo" / "mentions.jsonl"
 
 
-def _newest(lines: list[str]) -> datetime | None:
+# The demo file spans a few days; squeezed into the last hours, its queue shows deadlines that
+# are on track, at risk and breached, whatever day `make run` happens on.
+DEMO_SPAN = timedelta(hours=6)
+
+
+def _retimer(lines: list[str], now: datetime) -> Callable[[MentionIn], MentionIn]:
+    """Move the demo mentions so the newest is from just now and the oldest DEMO_SPAN ago."""
     times = []
     for line in lines:
         try:
             times.append(parse_line(line).created_at)
         except ValueError:
             continue
-    return max(times, default=None)
+    newest, oldest = max(times, default=now), min(times, default=now)
+    squeeze = min(1.0, DEMO_SPAN / (newest - oldest)) if newest > oldest else 1.0
+
+    def retime(item: MentionIn) -> MentionIn:
+        return item.model_copy(update={"created_at": now - (newest - item.created_at) * squeeze})
+
+    return retime
 
 
 def prepare(settings: Settings, say: Callable[[str], None] = print) -> IngestSummary:
@@ -48,15 +60,7 @@ def prepare(settings: Settings, say: Callable[[str], None] = print) -> IngestSum
             token = accounts.add_api_token(session, name="demo", now=now)
             say(f"API token created (shown once): {token}")
         lines = DEMO_MENTIONS.read_text(encoding="utf-8").splitlines()
-        newest = _newest(lines)
-
-        # The demo file has fixed dates; move them so the newest mention is from just now.
-        offset = now - newest if newest else timedelta(0)
-
-        def shift(item: MentionIn) -> MentionIn:
-            return item.model_copy(update={"created_at": item.created_at + offset})
-
-        summary = ingest_lines(session, lines, services.registry, shift=shift)
+        summary = ingest_lines(session, lines, services.registry, shift=_retimer(lines, now))
         pipeline.sync_communities(session, services.registry, now=now)
     services.engine.dispose()
     say(
