@@ -33,3 +33,11 @@ def test_openapi_lists_the_public_endpoints(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/api/v1/mentions", "/api/v1/drafts", "/api/v1/drafts/{draft_id}/approve", "/healthz"):
         assert path in paths
+
+
+def test_every_response_carries_the_browser_security_headers(client: TestClient) -> None:
+    for path in ("/healthz", "/login", "/static/webcare.css"):
+        headers = client.get(path).headers
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"
