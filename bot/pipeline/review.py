@@ -99,36 +99,10 @@ def reject(
     session: Session, draft_id: int, *, actor: str, reason: str, now: datetime, version: int | None = None
 ) -> Draft:
     """Reject a pending draft with a reason; nothing is sent."""
-    draft = _pending(session, draft_id)
-    changed = store.change_draft(
-        session,
-        draft_id=draft_id,
-        from_status="pending",
-        version=version,
-        values={
-            "status": "rejected",
-            "reject_reason": reason,
-            "decided_by": actor,
-            "decided_at": now,
-            "updated_at": now,
-        },
-    )
-    if not changed:
-        session.rollback()
-        raise Conflict("this draft was already handled by someone else")
-    store.audit(
-        session,
-        actor=actor,
-        action="draft.reject",
-        object_type="draft",
-        object_id=str(draft_id),
-        now=now,
-        before={"status": "pending"},
-        after={"status": "rejected", "reason": reason},
-    )
-    session.commit()
-    session.refresh(draft)
-    return draft
+    return _update_pending(
+        session, draft_id, actor=actor, action="draft.reject", now=now, version=version,
+        values={"status": "rejected", "reject_reason": reason, "decided_by": actor, "decided_at": now},
+    )  # fmt: skip
 
 
 def _pending(session: Session, draft_id: int) -> Draft:
