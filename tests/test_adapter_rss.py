@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -151,3 +152,23 @@ def test_end_to_end_an_entry_is_drafted_and_marked_as_answered_by_hand(
         assert session.get(Draft, draft.id).status == "answered"  # type: ignore[union-attr]
         assert session.exec(select(Outbox)).all() == [], "webcare posted nothing"
     assert services.senders["rss"].capabilities.can_start_conversation is False
+
+
+def test_placeholder_feeds_on_reserved_domains_are_never_fetched(
+    tmp_path: Path, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(200, content=b"<rss version='2.0'><channel></channel></rss>")
+
+    placeholders = ["https://forum.dekelder.example/feed.atom", "http://feeds.invalid/x.xml"]
+    registry = adapter_registry(tmp_path / "placeholders", placeholders)
+    reader = rss.FeedReader(timeout=5, transport=httpx.MockTransport(answer))
+    try:
+        assert rss.poll_round(reader, registry)(session, utcnow()) == 0
+    finally:
+        reader.close()
+    assert asked == []
+    assert "feed not fetched" not in caplog.text

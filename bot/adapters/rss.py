@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import httpx
@@ -146,10 +147,28 @@ def poll_round(reader: FeedReader, registry: ContentRegistry) -> Callable[[Sessi
                 if source.platform != "rss":
                     continue
                 for url in source.channels:
+                    if _reserved_host(url):
+                        continue
                     taken += _poll_feed(reader, session, registry, url, source.keywords, now)
         return taken
 
     return run
+
+
+# Names reserved for documentation and tests (RFC 2606, RFC 6761) never resolve: a feed there is a
+# placeholder, as in the demo content, so it is not fetched.
+RESERVED_SUFFIXES = (".example", ".invalid", ".test", ".localhost")
+RESERVED_DOMAINS = frozenset({"example", "example.com", "example.org", "example.net"})
+
+
+def _reserved_host(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    return host.endswith(RESERVED_SUFFIXES) or host in {
+        "example",
+        "example.com",
+        "example.org",
+        "example.net",
+    }
 
 
 def _poll_feed(
