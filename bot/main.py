@@ -92,7 +92,7 @@ def create_app(services: Services | None = None, *, run_jobs: bool = True) -> Fa
         app.state.services = services
     for router in (health.router, auth.router, queue.router, api.router, webhooks.router, answered.router):
         app.include_router(router)
-    for router in (orders.router, watch.router):
+    for router in (orders.router, watch.router, watch.pages):
         app.include_router(router)
     for router in (actions.router, audit.router, guidelines.router, insights.router, users.router):
         app.include_router(router)

@@ -79,16 +79,19 @@ class DraftOut(BaseModel):
     reasons: list[str]
     candidates: list[dict[str, Any]]
     version: int
-    mention: dict[str, Any]
+    # null for reminders and follow-ups: the brand writes first, there is no mention to answer
+    mention: dict[str, Any] | None
 
     @classmethod
-    def of(cls, draft: Draft, mention: Mention) -> DraftOut:
-        """Combine a draft row and its mention."""
+    def of(cls, draft: Draft, mention: Mention | None) -> DraftOut:
+        """Combine a draft row and its mention, if it answers one."""
         assert draft.id is not None
         return cls(
             **draft.model_dump(include=set(cls.model_fields) - {"mention", "id"}),
             id=draft.id,
-            mention={
+            mention=None
+            if mention is None
+            else {
                 "id": mention.id,
                 "platform": mention.platform,
                 "channel": mention.channel,

@@ -228,11 +228,11 @@ def list_drafts(
     community_id: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> list[tuple[Draft, Mention]]:
-    """Drafts with their mentions, the nearest response deadline first."""
+) -> list[tuple[Draft, Mention | None]]:
+    """Drafts with their mentions (None for reminders and follow-ups), the nearest deadline first."""
     stmt = (
         select(Draft, Mention)
-        .join(Mention, col(Draft.mention_id) == col(Mention.id))
+        .outerjoin(Mention, col(Draft.mention_id) == col(Mention.id))
         .where(col(Draft.status).in_(statuses))
         .order_by(col(Draft.due_at), col(Draft.id))
         .offset(offset)

@@ -209,6 +209,10 @@ def _check_guideline(
         ]
         errors.extend(_check_templates(file, lines, templates))
         errors.extend(_check_register(file, lines, templates, lang, tone.formality))
+    for lang, messages in _message_templates(g).items():
+        errors.extend(_check_templates(file, lines, messages))
+        if lang in g.tone:
+            errors.extend(_check_register(file, lines, messages, lang, g.tone[lang].formality))
     for i, tag in enumerate(g.faq.tags):
         if tag not in faq_tags:
             loc: Location = ("faq", "tags", i)
@@ -216,6 +220,17 @@ def _check_guideline(
                 ContentError(str(file), _line_for(loc, lines), _field_name(loc), f"unknown FAQ tag {tag!r}")
             )
     return errors + _check_examples(g, file, lines, faq_ids)
+
+
+def _message_templates(g: Guideline) -> dict[str, list[tuple[Location, str]]]:
+    """Reminder and follow-up texts per language: jobs render them with the tone's variables."""
+    found: dict[str, list[tuple[Location, str]]] = {}
+    for lang, text in g.reminders.template.items():
+        found.setdefault(lang, []).append((("reminders", "template", lang), text))
+    for i, step in enumerate(g.follow_ups.steps):
+        for lang, text in step.template.items():
+            found.setdefault(lang, []).append((("follow_ups", "steps", i, "template", lang), text))
+    return found
 
 
 def _check_examples(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
@@ -21,6 +22,7 @@ from tests.test_browser import (
     row,
     sign_in,
 )
+from tests.test_web_alerts import time_passes, watch_round
 
 __all__ = ["base_url", "new_page", "page"]  # fixtures shared with test_browser
 
@@ -173,3 +175,29 @@ def test_a_community_manager_fixes_a_guideline_after_a_validation_error(
     expect(page.get_by_role("status")).to_have_text("Saved: the new version is in force.")
     assert "normal: 12h" in path.read_text()
     expect(page.locator(".revision summary").first).to_contain_text("cm · faster target")
+
+
+@pytest.mark.browser
+def test_a_breach_shows_in_the_alerts_panel_and_the_nav_badge(
+    page: Page, base_url: str, services: Services
+) -> None:
+    late = post_mention(base_url, "m-late", text="Waar blijft mijn pakket?")
+    time_passes(services, late, overdue=timedelta(hours=1))
+    watch_round(services)
+    problems = _watch_console(page)
+    sign_in(page)
+    alerts = page.get_by_role("region", name=re.compile("Response-time alerts"))
+    expect(alerts).to_contain_text("target missed")
+    expect(page.locator("#alert-count")).to_have_text("1")
+    alerts.get_by_role("link", name="Waar blijft mijn pakket?").click()
+    expect(page).to_have_url(re.compile(rf"/queue/{late}$"))
+    expect(page.locator(".sla-note")).to_contain_text("Response target missed")
+    # on other pages htmx fetches the badge after loading (no inline script: the CSP allows it)
+    page.goto("/audit")
+    expect(page.locator("#alert-count")).to_have_text("1")
+    page.goto(f"/queue/{late}")
+    page.locator("#approve").click()
+    expect(page.get_by_role("status")).to_have_text("Approved: the reply is on its way.")
+    expect(page.locator("#alerts")).to_have_count(0)
+    expect(page.locator("#alert-count")).to_be_hidden()
+    assert problems == []

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.models import Conversation, Customer, Draft, Outbox
+from bot.models import Conversation, Customer, Draft, Mention, Outbox
 from bot.pipeline import followups, reminders
 from bot.registry import ContentRegistry
-from responders import hours
+from responders import hours, nudges
 
 UNPROMPTED = ("reminder", "follow_up")
 
@@ -54,3 +54,20 @@ class Aftercare:
         """Plan a reminder after a question; note when a satisfaction check went out."""
         reminders.schedule_after_sent(session, draft, self.registry, now)
         followups.after_sent(session, draft, self.registry, now)
+
+
+def on_customer_message(
+    session: Session, registry: ContentRegistry, mention_id: int, *, now: datetime
+) -> None:
+    """React at once to a new customer message: an opt-out, a complaint, an awaited satisfaction answer."""
+    # the jobs' sweep would notice within a minute too; doing it now means no follow-up slips out meanwhile
+    mention = session.get(Mention, mention_id)
+    customer = session.get(Customer, mention.customer_id) if mention else None
+    guideline = reminders.guideline_of(registry, mention.community_id) if mention else None
+    if mention is None or customer is None or guideline is None:
+        return
+    if customer.opted_out_at is None and nudges.is_opt_out(mention.text, guideline.reminders.opt_out_words):
+        customer.opted_out_at = mention.received_at
+        session.add(customer)
+    followups.on_customer_message(session, mention, registry, now)
+    session.commit()

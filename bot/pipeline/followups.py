@@ -144,13 +144,49 @@ def check_cancellation(
     )
     for mention in session.exec(stmt):
         if nudges.cancels_follow_ups(mention.text, frozenset(mention.signals), policy):
-            assert order.id is not None
-            order.follow_ups_cancelled_at, order.cancel_reason = now, f"customer wrote: {mention.text[:200]}"
-            session.add(order)
-            work.cancel_jobs(session, order_id=order.id, why="customer complained or returned", now=now)
-            _expire_pending_drafts(session, order.id, now=now)
+            _cancel(session, order, mention, now)
             return True
     return False
+
+
+def _cancel(session: Session, order: CustomerOrder, mention: Mention, now: datetime) -> None:
+    assert order.id is not None
+    order.follow_ups_cancelled_at, order.cancel_reason = now, f"customer wrote: {mention.text[:200]}"
+    session.add(order)
+    work.cancel_jobs(session, order_id=order.id, why="customer complained or returned", now=now)
+    _expire_pending_drafts(session, order.id, now=now)
+
+
+def _plan_open(session: Session, order_id: int) -> bool:
+    """Whether a step is still to come: a pending job, or a drafted step waiting for approval."""
+    jobs = select(Job.id).where(Job.order_id == order_id)
+    pending_job = select(Job.id).where(Job.order_id == order_id, Job.status == "pending")
+    waiting = select(Draft.id).where(col(Draft.job_id).in_(jobs), Draft.status == "pending")
+    return session.exec(pending_job.limit(1)).first() is not None or (
+        session.exec(waiting.limit(1)).first() is not None
+    )
+
+
+def on_customer_message(session: Session, mention: Mention, registry: ContentRegistry, now: datetime) -> None:
+    """As soon as a customer writes: a complaint ends their open plans, an awaited answer is recorded."""
+    awaited = (col(CustomerOrder.satisfaction_asked_at).is_not(None)) & (CustomerOrder.satisfaction == "")
+    stmt = select(CustomerOrder).where(
+        CustomerOrder.customer_id == mention.customer_id,
+        col(CustomerOrder.purchased_at) <= mention.created_at,
+        col(CustomerOrder.follow_ups_cancelled_at).is_(None) | awaited,
+    )
+    for order in session.exec(stmt).all():
+        assert order.id is not None
+        guideline = guideline_of(registry, order.community_id)
+        complaint = guideline is not None and nudges.cancels_follow_ups(
+            mention.text, frozenset(mention.signals), guideline.follow_ups
+        )
+        if complaint and order.follow_ups_cancelled_at is None and _plan_open(session, order.id):
+            _cancel(session, order, mention, now)
+        asked = order.satisfaction_asked_at
+        if asked is not None and not order.satisfaction and mention.created_at >= asked:
+            order.satisfaction, order.satisfaction_text = mention.sentiment_label, mention.text[:2000]
+            session.add(order)
 
 
 def _expire_pending_drafts(session: Session, order_id: int, *, now: datetime) -> None:

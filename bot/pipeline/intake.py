@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from bot import store
 from bot.models import Draft
+from bot.pipeline import aftercare
 from bot.pipeline.errors import UnknownChannel
 from bot.pipeline.review import approve_by_policy
 from bot.registry import ContentRegistry
@@ -50,6 +51,7 @@ def receive(
         try:
             result = _store_new(session, mention, community, now)
             session.commit()
+            _after_stored(session, registry, result.mention_id, now)
             return result
         except IntegrityError:
             session.rollback()
@@ -59,6 +61,15 @@ def receive(
             if attempt == ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
+
+
+def _after_stored(session: Session, registry: ContentRegistry, mention_id: int, now: datetime) -> None:
+    """Opt-outs, complaints that end follow-ups and satisfaction answers take effect right away."""
+    try:
+        aftercare.on_customer_message(session, registry, mention_id, now=now)
+    except Exception:  # the mention is stored already; the jobs' sweep catches up within a minute
+        session.rollback()
+        log.exception("could not apply a customer message to follow-ups", extra={"mention_id": mention_id})
 
 
 def _duplicate(session: Session, mention_id: int) -> Received:

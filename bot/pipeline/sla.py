@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.models import Draft, Outbox, SlaEvent
+from bot.models import Draft, Mention, Outbox, SlaEvent
 from bot.registry import ContentRegistry
 
 log = logging.getLogger(__name__)
@@ -126,3 +127,72 @@ def response_share(session: Session, *, community_id: str, since: datetime, unti
     rows = session.exec(stmt).all()
     within = sum(1 for due_at, sent_at in rows if sent_at is not None and sent_at <= due_at)
     return Share(community_id, len(rows), within)
+
+
+# The alerts panel reads the newest events only, then looks their drafts up by primary key: a
+# bounded amount of work per page view however many mentions, drafts and events the database holds
+# (a join would let the planner scan every pending draft).
+ALERT_WINDOW = timedelta(days=14)
+ALERT_SCAN = 200
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A draft still pending after a warning or breach: what the team sees in the UI."""
+
+    draft_id: int
+    kind: str
+    priority: str
+    due_at: datetime
+    at: datetime
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class OpenAlerts:
+    """The newest open alerts (a breach wins over a warning of the same draft) and how many there are."""
+
+    alerts: list[Alert]
+    count: int
+    capped: bool
+
+
+def open_alerts(session: Session, *, now: datetime, limit: int = 10) -> OpenAlerts:
+    """Warnings and breaches of the last two weeks whose draft is still pending, breaches first."""
+    columns = (SlaEvent.draft_id, SlaEvent.kind, SlaEvent.priority, SlaEvent.due_at, SlaEvent.at)
+    recent = (
+        sa_select(*(col(c) for c in columns))
+        .where(col(SlaEvent.at) >= now - ALERT_WINDOW)
+        .order_by(col(SlaEvent.id).desc())  # recorded in id order: a backward walk of the key
+        .limit(ALERT_SCAN)
+    )
+    events = [Alert(*row) for row in session.execute(recent).all()]
+    drafts = {e.draft_id for e in events}
+    pending_stmt = select(Draft.id).where(col(Draft.id).in_(drafts), Draft.status == "pending")
+    pending = set(session.exec(pending_stmt).all()) if drafts else set()
+    by_draft: dict[int, Alert] = {}
+    for e in events:  # newest first: keep a draft's newest event, a breach over a warning
+        seen = by_draft.get(e.draft_id)
+        if e.draft_id in pending and (seen is None or (e.kind == "breach" and seen.kind != "breach")):
+            by_draft[e.draft_id] = e
+    ordered = sorted(by_draft.values(), key=lambda a: (a.kind != "breach", -a.at.timestamp()))[:limit]
+    return OpenAlerts(_with_texts(session, ordered), len(by_draft), len(events) == ALERT_SCAN)
+
+
+def _with_texts(session: Session, alerts: list[Alert]) -> list[Alert]:
+    """The customer's words for the alerts shown, so the team sees what is waiting."""
+    if not alerts:
+        return []
+    stmt = (
+        select(Draft.id, Mention.text)
+        .join(Mention, col(Mention.id) == col(Draft.mention_id))
+        .where(col(Draft.id).in_([a.draft_id for a in alerts]))
+    )
+    texts = dict(session.exec(stmt).all())
+    return [replace(a, text=texts.get(a.draft_id, "")) for a in alerts]
+
+
+def events_for(session: Session, draft_id: int) -> list[SlaEvent]:
+    """The warning and breach recorded for one draft, oldest first."""
+    stmt = select(SlaEvent).where(SlaEvent.draft_id == draft_id).order_by(col(SlaEvent.at))
+    return list(session.exec(stmt).all())

@@ -49,9 +49,8 @@ def list_drafts(
 
 def _draft_out(session: SessionDep, draft_id: int) -> DraftOut:
     draft = session.get(Draft, draft_id)
-    assert draft is not None and draft.mention_id is not None
-    mention = session.get(Mention, draft.mention_id)
-    assert mention is not None
+    assert draft is not None
+    mention = session.get(Mention, draft.mention_id) if draft.mention_id is not None else None
     return DraftOut.of(draft, mention)
 
 

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from bot import queries
 from bot.models import Community, Conversation, Customer, Draft, Mention, User, utcnow
+from bot.pipeline import sla
 from bot.web.deps import ServicesDep, SessionDep, UserDep, templates
 from responders.domain import Guideline
 
@@ -105,8 +106,16 @@ def queue_page(
         "query": urlencode(params),
         "notice": notice,
         **_choices(session, services),
+        # the filters swap only the results: the alerts panel is read on a full page load
+        **({} if partial else _alerts(session, now)),
     }
     return templates.TemplateResponse(request, "queue_results.html" if partial else "queue.html", context)
+
+
+def _alerts(session: SessionDep, now: datetime) -> dict[str, object]:
+    """Response-time warnings and breaches on drafts still pending: the panel and the nav badge."""
+    found = sla.open_alerts(session, now=now)
+    return {"alerts": found.alerts, "alert_count": found.count, "alert_capped": found.capped}
 
 
 @router.get("/queue/{draft_id}", response_class=HTMLResponse)
@@ -137,6 +146,7 @@ def item_page(
         "thread": queries.thread(session, draft.conversation_id, exclude=draft.mention_id),
         "history": queries.history(session, customer, exclude=draft.conversation_id) if customer else [],
         "outbox": queries.outbox_for(session, draft_id),
+        "sla_events": sla.events_for(session, draft_id),
         "users": list(users),
         "now": utcnow(),
         "notice": notice,

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlmodel import col, select
 
 from bot.models import SlaEvent, utcnow
 from bot.pipeline import sla
-from bot.web.deps import ApiActorDep, ServicesDep, SessionDep
+from bot.web.deps import ApiActorDep, LoginRequired, ServicesDep, SessionDep, current_user, templates
 
 router = APIRouter(prefix="/api/v1", tags=["response times"])
+pages = APIRouter()
 
 
 class SlaEventOut(BaseModel):
@@ -92,3 +94,16 @@ def response_events(
         )
         for e in session.exec(stmt)
     ]
+
+
+@pages.get("/alerts/count", response_class=HTMLResponse)
+def alert_count(request: Request, session: SessionDep) -> Response:
+    """The nav badge: how many pending drafts had a response-time warning or breach."""
+    try:
+        who = current_user(request, session)
+    except LoginRequired:
+        # htmx swaps nothing on a 401, so an expired session never puts the login page in the nav
+        return Response(status_code=status.HTTP_401_UNAUTHORIZED)
+    found = sla.open_alerts(session, now=utcnow(), limit=0)
+    context = {"who": who, "alert_count": found.count, "alert_capped": found.capped}
+    return templates.TemplateResponse(request, "alert_count.html", context)
