@@ -18,6 +18,7 @@ from bot.models import (
     Community,
     Conversation,
     Customer,
+    CustomerOrder,
     Draft,
     Mention,
     Outbox,
@@ -77,6 +78,7 @@ def _run(session: Session, stmt: Any, values: dict[str, Any] | None = None) -> A
 def _statement(name: str) -> Any:
     """The prepared statements of the intake path, by name."""
     cu, cv, mn, dr = _table(Customer), _table(Conversation), _table(Mention), _table(Draft)
+    orders = _table(CustomerOrder)
     p = bindparam
     statements: dict[str, Any] = {
         "find_customer": select(cu.c.id, cu.c.handle, cu.c.name, cu.c.followers).where(
@@ -101,6 +103,7 @@ def _statement(name: str) -> Any:
         .order_by(dr.c.id.desc())
         .limit(1),
         "last_reply": select(func.max(cv.c.last_brand_reply_at)).where(cv.c.customer_id == p("customer")),
+        "has_orders": select(orders.c.id).where(orders.c.customer_id == p("customer")).limit(1),
     }
     for model in (Customer, Conversation, Mention, Draft):
         statements[f"insert_{_table(model).name}"] = insert(_table(model)).returning(_table(model).c.id)
@@ -203,6 +206,11 @@ def mention_id_for(session: Session, *, platform: str, external_id: str) -> int 
 def last_opening(session: Session, *, community_id: str) -> str:
     """The greeting the newest draft of a community opened with, to vary the next one."""
     return str(_run(session, _statement("last_opening"), {"community": community_id}).scalar() or "")
+
+
+def has_orders(session: Session, *, customer_id: int) -> bool:
+    """Whether a customer ever ordered (only then can a message touch post-purchase follow-ups)."""
+    return _run(session, _statement("has_orders"), {"customer": customer_id}).first() is not None
 
 
 def last_reply_to_customer(session: Session, *, customer_id: int) -> datetime | None:

@@ -16,7 +16,7 @@ from bot.pipeline import aftercare
 from bot.pipeline.errors import UnknownChannel
 from bot.pipeline.review import approve_by_policy
 from bot.registry import ContentRegistry
-from responders import domain
+from responders import domain, nudges
 from responders.engine import Community, respond
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,16 @@ def receive(
         raise UnknownChannel(f"no community listens to {mention.platform} channel {mention.channel!r}")
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            result = _store_new(session, mention, community, now)
+            result, customer_id = _store_new(session, mention, community, now)
+            # cheap checks, still in the transaction: most messages neither opt out nor come
+            # from a customer with orders, and only those can change follow-ups
+            opt_out_words = community.guideline.reminders.opt_out_words
+            aftercare_needed = nudges.is_opt_out(mention.text, opt_out_words) or store.has_orders(
+                session, customer_id=customer_id
+            )
             session.commit()
-            _after_stored(session, registry, result.mention_id, now)
+            if aftercare_needed:
+                _after_stored(session, registry, result.mention_id, now)
             return result
         except IntegrityError:
             session.rollback()
@@ -77,7 +84,9 @@ def _duplicate(session: Session, mention_id: int) -> Received:
     return Received(mention_id, draft[0] if draft else None, True, draft[1] if draft else "no_reply")
 
 
-def _store_new(session: Session, mention: domain.Mention, community: Community, now: datetime) -> Received:
+def _store_new(
+    session: Session, mention: domain.Mention, community: Community, now: datetime
+) -> tuple[Received, int]:
     """Customer, thread, mention and draft in one transaction; upserts make concurrent intake safe."""
     guideline = community.guideline
     customer_id = store.customer_id_for(session, platform=mention.platform, author=mention.author, now=now)
@@ -106,7 +115,7 @@ def _store_new(session: Session, mention: domain.Mention, community: Community, 
         stored = session.get(Draft, draft_id)
         assert stored is not None
         approve_by_policy(session, stored, now=now)
-    return Received(mention_id, draft_id, False, response.decision.action)
+    return Received(mention_id, draft_id, False, response.decision.action), customer_id
 
 
 def _mention_fields(
