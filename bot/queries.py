@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from bot import search
 from bot.models import AuditEvent, Customer, Draft, Mention, Outbox
 
 STATUSES = ("pending", "snoozed", "escalated", "approved", "sent", "failed", "rejected", "answered")
@@ -37,7 +38,7 @@ class QueueFilter:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
 
-def _filtered(stmt: Any, f: QueueFilter, now: datetime) -> Any:
+def _filtered(session: Session, stmt: Any, f: QueueFilter, now: datetime) -> Any:
     if f.status == "pending":
         snoozed = or_(col(Draft.snoozed_until).is_(None), col(Draft.snoozed_until) <= now)
         stmt = stmt.where(Draft.status == "pending", snoozed)
@@ -58,10 +59,7 @@ def _filtered(stmt: Any, f: QueueFilter, now: datetime) -> Any:
         if value:
             stmt = stmt.where(column == value)
     if f.q:
-        pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            or_(col(Mention.text).ilike(pattern, escape="\\"), col(Draft.text).ilike(pattern, escape="\\"))
-        )
+        stmt = stmt.where(search.search_clause(session, f.q))
     return stmt
 
 
@@ -71,14 +69,15 @@ def queue(
     """One page of drafts matching the filter, the nearest response deadline first."""
     # outer join: reminders and follow-ups answer no mention but need review all the same
     stmt = select(Draft, Mention).join(Mention, col(Draft.mention_id) == col(Mention.id), isouter=True)
-    stmt = _filtered(stmt, f, now).order_by(col(Draft.due_at), col(Draft.id)).offset(offset).limit(limit)
+    stmt = _filtered(session, stmt, f, now).order_by(col(Draft.due_at), col(Draft.id))
+    stmt = stmt.offset(offset).limit(limit)
     return [(draft, mention) for draft, mention in session.exec(stmt).all()]
 
 
 def queue_count(session: Session, f: QueueFilter, *, now: datetime, cap: int = COUNT_CAP) -> int:
     """How many drafts match, counted up to cap + 1 so the count stays cheap at a million rows."""
     inner = select(Draft.id).join(Mention, col(Draft.mention_id) == col(Mention.id), isouter=True)
-    inner = _filtered(inner, f, now).limit(cap + 1).subquery()
+    inner = _filtered(session, inner, f, now).limit(cap + 1).subquery()
     return int(session.exec(select(func.count()).select_from(inner)).one())
 
 

@@ -1,0 +1,119 @@
+"""The queue's search: substring, any case, literal % and _, in mention and draft text, index-backed."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text, update
+from sqlmodel import Session, col
+
+from alembic import command
+from bot import migrations, search
+from bot.models import Draft
+from bot.services import Services
+from tests.conftest import add_user
+from tests.test_web import sign_in
+from tests.test_web_queue import _ids, post_mention
+
+
+def _search(client: TestClient, q: str) -> list[int]:
+    return sorted(_ids(client.get("/queue", params={"q": q}).text))
+
+
+def _set_draft_text(services: Services, draft_id: int, new_text: str) -> None:
+    with Session(services.engine) as session:  # a Core UPDATE, as the edit paths write it
+        session.execute(update(Draft).where(col(Draft.id) == draft_id).values(text=new_text))
+        session.commit()
+
+
+@pytest.fixture
+def three(client: TestClient, services: Services) -> dict[str, int]:
+    """Three pending mentions (posted through the API after the migration), signed in."""
+    add_user(services)
+    ids = {
+        "wine": post_mention(client, "m-1", "Is de Wijnvoordeelbox er nog?", author_id="u-1"),
+        "percent": post_mention(client, "m-2", "Krijg ik 100% korting op order_42?", author_id="u-2"),
+        "plain": post_mention(client, "m-3", "Waar blijft mijn pakket?", author_id="u-3"),
+    }
+    sign_in(client)
+    return ids
+
+
+# both ways a search runs: the index lookup, and the scan it falls back to for common words
+@pytest.fixture(params=["index", "scan"])
+def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """'scan' makes every word 'common' so the queue filters with the plain ILIKE walk."""
+    if request.param == "scan":
+        monkeypatch.setattr(search, "CANDIDATE_CAP", 0)
+    return str(request.param)
+
+
+def test_search_finds_a_word_inside_a_word_ignoring_case(
+    client: TestClient, three: dict[str, int], way: str
+) -> None:
+    assert _search(client, "VOORDEEL") == [three["wine"]]
+    assert _search(client, "ijnvoo") == [three["wine"]]
+    assert _search(client, "PAKket") == [three["plain"]]
+
+
+def test_percent_and_underscore_are_literal(client: TestClient, three: dict[str, int], way: str) -> None:
+    assert _search(client, "100%") == [three["percent"]]
+    assert _search(client, "order_4") == [three["percent"]]
+    assert _search(client, "%") == [three["percent"]]  # short: always the scan on SQLite
+    assert _search(client, "r_4") == [three["percent"]]
+    assert _search(client, "de%box") == []  # not a wildcard
+    assert _search(client, "order_x") == []
+    assert _search(client, 'kort"ing') == []  # a quote is not FTS5 syntax either
+
+
+def test_search_finds_the_draft_text(
+    client: TestClient, services: Services, three: dict[str, int], way: str
+) -> None:
+    _set_draft_text(services, three["plain"], "Je pakket gaat vandaag met PostNL-Express mee.")
+    assert _search(client, "postnl-exp") == [three["plain"]]
+    _set_draft_text(services, three["plain"], "Je pakket komt morgen.")  # the index follows edits
+    assert _search(client, "postnl-exp") == []
+
+
+def test_a_word_that_matches_nothing_gives_an_empty_page(
+    client: TestClient, three: dict[str, int], way: str
+) -> None:
+    page = client.get("/queue", params={"q": "zzzz-nothing"}).text
+    assert _ids(page) == [] and "Nothing to review with these filters" in page
+
+
+def test_a_rare_word_is_looked_up_in_the_index(
+    session: Session, client: TestClient, three: dict[str, int]
+) -> None:
+    # the index path answers (None would mean the scan) and agrees with the scan
+    assert search.candidate_draft_ids(session, "voordeel") == [three["wine"]]
+    assert search.candidate_draft_ids(session, "zzzz-nothing") == []
+
+
+def test_postgres_serves_the_search_from_the_trigram_index(session: Session, db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: on SQLite the index is the FTS5 table, used in the test above")
+    session.execute(text("SET LOCAL enable_seqscan = off"))  # a handful of rows: make the index win
+    for table in ("draft", "mention"):
+        # the statement the queue sends: a bound pattern with an ESCAPE clause
+        explain = text(f"EXPLAIN SELECT id FROM {table} WHERE text ILIKE :p ESCAPE '\\'")  # noqa: S608
+        plan = "\n".join(session.execute(explain, {"p": search.like_pattern("100%_x")}).scalars())
+        assert f"ix_{table}_text_trgm" in plan, plan
+
+
+def test_the_migration_indexes_the_rows_already_there(
+    client: TestClient, services: Services, db_url: str
+) -> None:
+    add_user(services)
+    config = migrations.alembic_config(db_url)
+    command.downgrade(config, "0001")
+    try:
+        before = post_mention(client, "m-old", "Een mention van voor de zoekindex", author_id="u-9")
+    finally:
+        command.upgrade(config, "head")
+    after = post_mention(client, "m-new", "Een mention van na de zoekindex", author_id="u-8")
+    sign_in(client)
+    assert _search(client, "zoekindex") == sorted([before, after])
+    assert _search(client, "van voor") == [before]
+    with Session(services.engine) as session:
+        assert search.candidate_draft_ids(session, "van voor") == [before]  # from the index
