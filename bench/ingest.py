@@ -23,7 +23,6 @@ import platform
 import pstats
 import random
 import re
-import secrets
 import socket
 import statistics
 import subprocess
@@ -45,11 +44,12 @@ if str(ROOT) not in sys.path:  # `python bench/ingest.py` puts bench/, not the r
 
 import httpx  # noqa: E402
 import yaml  # noqa: E402
-from sqlalchemy import create_engine, func, text  # noqa: E402
+from scratch_db import scratch_database  # noqa: E402
+from sqlalchemy import func  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
-from bot import migrations, pipeline  # noqa: E402
+from bot import pipeline  # noqa: E402
 from bot.db import make_engine  # noqa: E402
 from bot.models import Draft, Mention, utcnow  # noqa: E402
 from bot.registry import ContentRegistry  # noqa: E402
@@ -203,28 +203,8 @@ def _redacted(url: str) -> str:
 @contextmanager
 def fresh_database(base_url: str | None) -> Iterator[Database]:
     """A migrated SQLite file in a temp dir, or a schema of its own on PostgreSQL; removed after."""
-    if base_url is None or base_url.startswith("sqlite"):
-        with tempfile.TemporaryDirectory(prefix="webcare-bench-") as tmp:
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-            migrations.upgrade(url)
-            yield Database("sqlite", url)
-        return
-    if base_url.startswith("postgresql://"):
-        base_url = "postgresql+psycopg://" + base_url.removeprefix("postgresql://")
-    schema = f"bench_{secrets.token_hex(4)}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        pg_url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        url_text = pg_url.render_as_string(hide_password=False)
-        migrations.upgrade(url_text)
-        yield Database("postgresql", url_text)
-    finally:
-        with admin.connect() as conn:
-            # only the schema this run created, with what is in it
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_database(base_url) as (kind, url):
+        yield Database(kind, url)
 
 
 def count_rows(url: str) -> dict[str, Any]:

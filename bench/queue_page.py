@@ -20,7 +20,6 @@ import re
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,8 +32,9 @@ if str(ROOT) not in sys.path:  # `python bench/queue_page.py` puts bench/, not t
     sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
+from scratch_db import scratch_database  # noqa: E402
 from sqlalchemy import Table, create_engine, insert, text  # noqa: E402
-from sqlalchemy.engine import Connection, Engine, make_url  # noqa: E402
+from sqlalchemy.engine import Connection, Engine  # noqa: E402
 from sqlmodel import Session, SQLModel, select  # noqa: E402
 
 from bot import accounts, migrations  # noqa: E402
@@ -80,25 +80,8 @@ def fresh_database(base_url: str | None, keep: Path | None = None) -> Iterator[t
         migrations.upgrade(url)
         yield "sqlite", url
         return
-    if base_url is None or base_url.startswith("sqlite"):
-        with tempfile.TemporaryDirectory(prefix="webcare-bench-") as tmp:
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-            migrations.upgrade(url)
-            yield "sqlite", url
-        return
-    schema = f"bench_{secrets.token_hex(4)}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        pg_url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        url_text = pg_url.render_as_string(hide_password=False)
-        migrations.upgrade(url_text)
-        yield "postgresql", url_text
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))  # only this run's schema
-        admin.dispose()
+    with scratch_database(base_url) as found:
+        yield found
 
 
 def _rows(start: int, stop: int, now: datetime, rng: random.Random) -> dict[str, list[dict[str, Any]]]:

@@ -251,12 +251,6 @@ def list_drafts(
     return [(draft, mention) for draft, mention in session.exec(stmt).all()]
 
 
-def count_drafts(session: Session, *, statuses: Sequence[str] = ("pending",)) -> int:
-    """How many drafts have one of the statuses."""
-    stmt = select(func.count()).select_from(Draft).where(col(Draft.status).in_(statuses))
-    return int(session.exec(stmt).one())
-
-
 def change_draft(
     session: Session,
     *,
