@@ -282,6 +282,10 @@ class UserSession(SQLModel, table=True):
     created_at: datetime = _ts()
     expires_at: datetime = _ts()
     revoked_at: datetime | None = _ts(nullable=True)
+    # shown on the account's sessions page so a person can tell their browsers apart
+    last_seen_at: datetime | None = _ts(nullable=True)
+    user_agent: str | None = Field(default=None, max_length=300)
+    ip: str | None = Field(default=None, max_length=64)
 
 
 class ApiToken(SQLModel, table=True):
