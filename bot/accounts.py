@@ -10,7 +10,7 @@ from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.models import ApiToken, User, UserSession
 
@@ -26,6 +26,8 @@ def role_at_least(role: str, minimum: str) -> bool:
 _hasher = PasswordHasher()
 # Verifying against this keeps sign-in time the same whether or not the user exists.
 _DUMMY_HASH = _hasher.hash("webcare-timing-equaliser")
+# "Last seen" is this precise, so a page view writes to the database only now and then.
+SEEN_EVERY = timedelta(minutes=5)
 
 
 class AccountError(Exception):
@@ -55,11 +57,32 @@ def add_user(session: Session, *, username: str, password: str, role: str, now: 
     return user
 
 
-def _revoke_sessions(session: Session, *, user: User, now: datetime) -> None:
+def _revoke_sessions(session: Session, *, user: User, now: datetime, keep: str | None = None) -> int:
     stmt = select(UserSession).where(UserSession.user_id == user.id, col(UserSession.revoked_at).is_(None))
+    revoked = 0
     for row in session.exec(stmt):
+        if row.id == keep:
+            continue
         row.revoked_at = now
         session.add(row)
+        if row.expires_at > now:
+            revoked += 1
+    return revoked
+
+
+def _lock_admins(session: Session) -> None:
+    """Lock the active admins' rows (PostgreSQL) so two admins cannot demote each other at once."""
+    session.exec(select(User.id).where(User.role == "admin", col(User.disabled).is_(False)).with_for_update())
+
+
+def _keep_an_admin(session: Session, *, user: User) -> None:
+    """Undo the pending change and refuse it when it left no active admin."""
+    session.flush()
+    stmt = select(func.count()).select_from(User).where(User.role == "admin", col(User.disabled).is_(False))
+    if session.exec(stmt).one() == 0:
+        name = user.username  # read before the rollback expires the row
+        session.rollback()
+        raise AccountError(f"{name} is the last admin; make someone else admin first")
 
 
 def set_password(session: Session, *, user: User, password: str, now: datetime) -> None:
@@ -72,10 +95,22 @@ def set_password(session: Session, *, user: User, password: str, now: datetime) 
 
 
 def disable_user(session: Session, *, user: User, now: datetime) -> None:
-    """Stop a user from signing in and sign out their open sessions."""
+    """Stop a user from signing in and sign out their open sessions; never the last admin."""
+    was_admin = user.role == "admin" and not user.disabled
+    if was_admin:
+        _lock_admins(session)
     user.disabled = True
     session.add(user)
     _revoke_sessions(session, user=user, now=now)
+    if was_admin:
+        _keep_an_admin(session, user=user)
+    session.commit()
+
+
+def enable_user(session: Session, *, user: User) -> None:
+    """Let a disabled user sign in again."""
+    user.disabled = False
+    session.add(user)
     session.commit()
 
 
@@ -83,9 +118,14 @@ def set_role(session: Session, *, user: User, role: str, now: datetime) -> None:
     """Change a user's role; open sessions end so the new rights apply from the next sign-in."""
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    was_admin = user.role == "admin" and not user.disabled
+    if was_admin:
+        _lock_admins(session)
     user.role = role
     session.add(user)
     _revoke_sessions(session, user=user, now=now)
+    if was_admin:
+        _keep_an_admin(session, user=user)
     session.commit()
 
 
@@ -101,7 +141,15 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     return user
 
 
-def start_session(session: Session, *, user: User, now: datetime, hours: int) -> tuple[str, UserSession]:
+def start_session(
+    session: Session,
+    *,
+    user: User,
+    now: datetime,
+    hours: int,
+    user_agent: str | None = None,
+    ip: str | None = None,
+) -> tuple[str, UserSession]:
     """Open a server-side session; return the cookie value and the row."""
     assert user.id is not None
     token = secrets.token_urlsafe(32)
@@ -111,6 +159,9 @@ def start_session(session: Session, *, user: User, now: datetime, hours: int) ->
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
         expires_at=now + timedelta(hours=hours),
+        last_seen_at=now,
+        user_agent=user_agent[:300] if user_agent else None,
+        ip=ip[:64] if ip else None,
     )
     user.last_login_at = now
     session.add_all([row, user])
@@ -127,6 +178,52 @@ def session_user(session: Session, *, token: str, now: datetime) -> tuple[User, 
     if user is None or user.disabled:
         return None
     return user, row
+
+
+def touch_session(session: Session, *, row: UserSession, now: datetime) -> None:
+    """Note that a session is in use (at most once every SEEN_EVERY)."""
+    if row.last_seen_at is None or now - row.last_seen_at >= SEEN_EVERY:
+        row.last_seen_at = now
+        session.add(row)
+        session.commit()
+
+
+def open_sessions(session: Session, *, user: User, now: datetime) -> list[UserSession]:
+    """A user's live sessions, the most recently used first."""
+    stmt = select(UserSession).where(
+        UserSession.user_id == user.id,
+        col(UserSession.revoked_at).is_(None),
+        col(UserSession.expires_at) > now,
+    )
+    return sorted(session.exec(stmt), key=lambda row: row.last_seen_at or row.created_at, reverse=True)
+
+
+def open_session_counts(session: Session, *, now: datetime) -> dict[int, int]:
+    """How many live sessions each user has (users without any are left out)."""
+    stmt = (
+        select(UserSession.user_id, func.count())
+        .where(col(UserSession.revoked_at).is_(None), col(UserSession.expires_at) > now)
+        .group_by(col(UserSession.user_id))
+    )
+    return dict(session.exec(stmt).all())
+
+
+def revoke_session(session: Session, *, user: User, session_id: str, now: datetime) -> UserSession | None:
+    """Sign out one of this user's live sessions; None when there is no such session of theirs."""
+    row = session.get(UserSession, session_id)
+    if row is None or row.user_id != user.id or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    row.revoked_at = now
+    session.add(row)
+    session.commit()
+    return row
+
+
+def revoke_sessions(session: Session, *, user: User, now: datetime, keep: str | None = None) -> int:
+    """Sign out all of a user's sessions but the one kept; return how many live ones ended."""
+    revoked = _revoke_sessions(session, user=user, now=now, keep=keep)
+    session.commit()
+    return revoked
 
 
 def end_session(session: Session, *, token: str, now: datetime) -> None:

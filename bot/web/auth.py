@@ -56,7 +56,14 @@ def login(
         return _login_again(request, services, "Wrong username or password.", 401)
     services.throttle.succeeded(keys[0])
     now = utcnow()
-    token, _ = accounts.start_session(session, user=user, now=now, hours=services.settings.session_hours)
+    token, _ = accounts.start_session(
+        session,
+        user=user,
+        now=now,
+        hours=services.settings.session_hours,
+        user_agent=request.headers.get("User-Agent"),
+        ip=request.client.host if request.client else None,
+    )
     store.audit(
         session,
         actor=f"user:{user.username}",

@@ -59,11 +59,13 @@ class SignedIn:
 
 
 def current_user(request: Request, session: SessionDep) -> SignedIn:
-    """The signed-in user, or a redirect to the sign-in page."""
+    """The signed-in user, or a redirect to the sign-in page; notes that the session is in use."""
     token = request.cookies.get(SESSION_COOKIE)
-    found = accounts.session_user(session, token=token, now=utcnow()) if token else None
+    now = utcnow()
+    found = accounts.session_user(session, token=token, now=now) if token else None
     if found is None:
         raise LoginRequired()
+    accounts.touch_session(session, row=found[1], now=now)
     return SignedIn(*found)
 
 
