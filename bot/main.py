@@ -26,6 +26,7 @@ from bot.registry import ContentRegistry
 from bot.services import Services
 from bot.settings import Settings, get_settings
 from bot.web import (
+    account,
     actions,
     answered,
     api,
@@ -96,6 +97,7 @@ def create_app(services: Services | None = None, *, run_jobs: bool = True) -> Fa
         app.include_router(router)
     for router in (actions.router, audit.router, guidelines.router, insights.router, users.router):
         app.include_router(router)
+    app.include_router(account.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
 
     @app.exception_handler(LoginRequired)

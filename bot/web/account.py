@@ -1,0 +1,82 @@
+"""The signed-in person's own sessions: where they are signed in, and signing other browsers out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot import accounts, store
+from bot.models import utcnow
+from bot.web.deps import CsrfUserDep, SessionDep, SignedIn, UserDep, templates
+
+router = APIRouter()
+
+# first match wins: Edge and Opera also say Chrome, Chrome also says Safari, Android also says Linux
+_BROWSERS = (
+    ("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)  # fmt: skip
+_SYSTEMS = (
+    ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+    ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"),
+)  # fmt: skip
+
+
+def describe_agent(user_agent: str | None) -> str:
+    """'Firefox on Windows' for a browser's User-Agent header; the header itself when unrecognised."""
+    if not user_agent:
+        return "unknown browser"
+    browser = next((name for key, name in _BROWSERS if key in user_agent), "")
+    system = next((name for key, name in _SYSTEMS if key in user_agent), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or user_agent[:60]
+
+
+def _back(**query: str) -> Response:
+    return RedirectResponse(f"/account/sessions?{urlencode(query)}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _audit(session: SessionDep, who: SignedIn, action: str, after: dict[str, object]) -> None:
+    store.audit(
+        session, actor=who.actor, action=action, object_type="user", object_id=str(who.user.id), now=utcnow(),
+        after=after,
+    )  # fmt: skip
+    session.commit()
+
+
+@router.get("/account/sessions", response_class=HTMLResponse)
+def sessions_page(
+    request: Request, who: UserDep, session: SessionDep, notice: str = "", error: str = ""
+) -> Response:
+    """Every browser this person is signed in on, this one marked."""
+    rows = accounts.open_sessions(session, user=who.user, now=utcnow())
+    listed = [(row, describe_agent(row.user_agent)) for row in rows]
+    context = {"who": who, "sessions": listed, "notice": notice, "error": error}
+    return templates.TemplateResponse(request, "sessions.html", context)
+
+
+@router.post("/account/sessions/revoke")
+def revoke_session(
+    who: CsrfUserDep, session: SessionDep, session_id: Annotated[str, Form(max_length=64)]
+) -> Response:
+    """Sign out one of this person's other sessions; it stops working on its next request."""
+    if session_id == who.session.id:
+        return _back(error="That is the session you are using now: use Sign out at the top instead.")
+    row = accounts.revoke_session(session, user=who.user, session_id=session_id, now=utcnow())
+    if row is None:
+        return _back(error="That session had already ended.")
+    browser = describe_agent(row.user_agent)
+    _audit(session, who, "user.session_revoke", {"browser": browser, "signed_in": row.created_at.isoformat()})
+    return _back(notice=f"Signed out the session on {browser}.")
+
+
+@router.post("/account/sessions/revoke-others")
+def revoke_other_sessions(who: CsrfUserDep, session: SessionDep) -> Response:
+    """Sign out every session of this person except the one making the request."""
+    ended = accounts.revoke_sessions(session, user=who.user, now=utcnow(), keep=who.session.id)
+    _audit(session, who, "user.sign_out_elsewhere", {"sessions_ended": ended})
+    return _back(notice=f"Signed out everywhere else ({ended} session{'' if ended == 1 else 's'}).")
