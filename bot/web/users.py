@@ -1,4 +1,4 @@
-"""User administration for admins: who can sign in, with which role; add and disable people."""
+"""User administration for admins: who can sign in, with which role; add, disable, sign out people."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot import accounts, store
 from bot.models import User, utcnow
-from bot.web.deps import AdminDep, CsrfUserDep, SessionDep, require_role, templates
+from bot.web.deps import AdminDep, CsrfUserDep, SessionDep, SignedIn, require_role, templates
 
 router = APIRouter()
 
@@ -20,13 +20,32 @@ def _back(**query: str) -> Response:
     return RedirectResponse(f"/users?{urlencode(query)}", status_code=status.HTTP_303_SEE_OTHER)
 
 
+def _user(session: SessionDep, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
+    return user
+
+
+def _audit(session: SessionDep, who: SignedIn, action: str, user: User, **change: dict[str, object]) -> None:
+    store.audit(
+        session, actor=who.actor, action=action, object_type="user", object_id=str(user.id), now=utcnow(),
+        **change,
+    )  # fmt: skip
+    session.commit()
+
+
 @router.get("/users", response_class=HTMLResponse)
 def users_page(
     request: Request, who: AdminDep, session: SessionDep, notice: str = "", error: str = ""
 ) -> Response:
     """Everyone who can sign in."""
     users = session.exec(select(User).order_by(User.username)).all()
-    context = {"who": who, "users": users, "roles": accounts.ROLES, "notice": notice, "error": error}
+    sessions = accounts.open_session_counts(session, now=utcnow())
+    context = {
+        "who": who, "users": users, "sessions": sessions, "roles": accounts.ROLES, "notice": notice,
+        "error": error,
+    }  # fmt: skip
     return templates.TemplateResponse(request, "users.html", context)
 
 
@@ -57,15 +76,53 @@ def add_user(
 def disable_user(user_id: int, who: CsrfUserDep, session: SessionDep) -> Response:
     """Stop a user from signing in and end their sessions."""
     require_role(who, "admin")
-    user = session.get(User, user_id)
-    if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
+    user = _user(session, user_id)
     if user.id == who.user.id:
         return _back(error="Not disabled: you cannot disable yourself.")
-    now = utcnow()
-    accounts.disable_user(session, user=user, now=now)
-    store.audit(
-        session, actor=who.actor, action="user.disable", object_type="user", object_id=str(user_id), now=now
-    )
-    session.commit()
+    try:
+        accounts.disable_user(session, user=user, now=utcnow())
+    except accounts.AccountError as exc:
+        return _back(error=f"Not disabled: {exc}.")
+    _audit(session, who, "user.disable", user)
     return _back(notice=f"User {user.username} disabled and signed out.")
+
+
+@router.post("/users/{user_id}/enable")
+def enable_user(user_id: int, who: CsrfUserDep, session: SessionDep) -> Response:
+    """Let a disabled user sign in again (with their old password)."""
+    require_role(who, "admin")
+    user = _user(session, user_id)
+    accounts.enable_user(session, user=user)
+    _audit(session, who, "user.enable", user)
+    return _back(notice=f"User {user.username} can sign in again.")
+
+
+@router.post("/users/{user_id}/role")
+def change_role(
+    user_id: int, who: CsrfUserDep, session: SessionDep, role: Annotated[str, Form(max_length=32)]
+) -> Response:
+    """Give a user another role; their sessions end so the new rights apply at once."""
+    require_role(who, "admin")
+    user = _user(session, user_id)
+    before = user.role
+    if role == before:
+        return _back(notice=f"{user.username} already has the role {role}.")
+    try:
+        accounts.set_role(session, user=user, role=role, now=utcnow())
+    except accounts.AccountError as exc:
+        return _back(error=f"Role not changed: {exc}.")
+    _audit(session, who, "user.role", user, before={"role": before}, after={"role": role})
+    if user.id == who.user.id:  # the change signed the admin out as well
+        return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+    return _back(notice=f"{user.username} is now {role} and was signed out, so the new rights apply at once.")
+
+
+@router.post("/users/{user_id}/sign-out")
+def sign_out_user(user_id: int, who: CsrfUserDep, session: SessionDep) -> Response:
+    """End all of a user's sessions (an admin's own: all but this one), e.g. for a lost laptop."""
+    require_role(who, "admin")
+    user = _user(session, user_id)
+    keep = who.session.id if user.id == who.user.id else None
+    ended = accounts.revoke_sessions(session, user=user, now=utcnow(), keep=keep)
+    _audit(session, who, "user.sign_out_everywhere", user, after={"sessions_ended": ended})
+    return _back(notice=f"{user.username} signed out: {ended} session{'' if ended == 1 else 's'} ended.")
