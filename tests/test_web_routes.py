@@ -50,6 +50,8 @@ def test_every_route_but_sign_in_health_and_webhooks_needs_authentication(
     paths = {path for _, path in routes}
     # the walk really sees the app: pages, forms and the API
     assert {"/queue", "/queue/1", "/queue/1/approve", "/audit", "/guidelines", "/insights", "/users"} <= paths
+    assert {"/account/sessions", "/account/sessions/revoke", "/account/sessions/revoke-others"} <= paths
+    assert {"/users/1/role", "/users/1/sign-out", "/users/1/disable", "/users/1/enable"} <= paths
     assert any(path.startswith("/api/") for path in paths)
     for method, path in routes:
         response = client.request(method, path, follow_redirects=False)
