@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import itertools
 import json
 import os
 import platform
@@ -51,6 +52,7 @@ from sqlmodel import Session, select  # noqa: E402
 
 from bot import pipeline  # noqa: E402
 from bot.db import make_engine  # noqa: E402
+from bot.ingest import ingest_lines  # noqa: E402
 from bot.models import Draft, Mention, utcnow  # noqa: E402
 from bot.registry import ContentRegistry  # noqa: E402
 from responders import domain  # noqa: E402
@@ -140,7 +142,8 @@ def build_mentions(
         )
         for i in range(count if fresh_authors else max(count // 8, 1))
     ]
-    start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    # recent posts: a guideline ignores posts older than a week, and drafting is what is measured
+    start = datetime.now(UTC) - timedelta(seconds=7 * count + 3600)
     threads: dict[str, list[str]] = {"nl": [], "en": []}
     mentions: list[domain.Mention] = []
     for i in range(count):
@@ -258,6 +261,7 @@ class PipelineResult:
     """Mentions per second from intake to stored draft, in one process."""
 
     database: str
+    mode: str  # "single": a commit per mention (API, pollers); "batched": `webcare ingest`
     mentions: int
     warmup: int
     seconds: float
@@ -271,10 +275,38 @@ class PipelineResult:
     profile: str = ""
 
 
+def _receive_each(
+    session: Session, registry: ContentRegistry, mentions: Sequence[domain.Mention]
+) -> list[float]:
+    """One pipeline.receive and commit per mention, as the API and the pollers do; the durations."""
+    durations = []
+    for mention in mentions:
+        t0 = time.perf_counter()
+        result = pipeline.receive(session, mention, registry, now=utcnow())
+        durations.append(time.perf_counter() - t0)
+        assert not result.duplicate, mention.external_id
+    return durations
+
+
+def _ingest_file(
+    session: Session, registry: ContentRegistry, mentions: Sequence[domain.Mention]
+) -> list[float]:
+    """The JSON lines `webcare ingest` reads, through the same code; the time between lines."""
+    lines = [json.dumps(to_json(m)) for m in mentions]
+    marks: list[float] = []
+    summary = ingest_lines(session, lines, registry, on_line=lambda: marks.append(time.perf_counter()))
+    marks.append(time.perf_counter())
+    assert summary.accepted == len(lines), summary
+    return [b - a for a, b in itertools.pairwise(marks)]
+
+
+MODES = {"single": _receive_each, "batched": _ingest_file}
+
+
 def run_pipeline(
-    base_url: str | None, *, count: int, warmup: int, seed: int, profile: bool
+    base_url: str | None, *, mode: str, count: int, warmup: int, seed: int, profile: bool
 ) -> PipelineResult:
-    """Time pipeline.receive for count new mentions on a fresh database, after a warm-up."""
+    """Time count new mentions from intake to stored draft on a fresh database, after a warm-up."""
     registry = ContentRegistry(GUIDELINES, FAQ)
     mentions = build_mentions(warmup + count, seed=seed, prefix=f"pipe{seed}")
     with fresh_database(base_url) as db:
@@ -282,18 +314,12 @@ def run_pipeline(
         try:
             with Session(engine) as session:
                 pipeline.sync_communities(session, registry, now=utcnow())
-                for mention in mentions[:warmup]:
-                    pipeline.receive(session, mention, registry, now=utcnow())
-                durations: list[float] = []
+                MODES[mode](session, registry, mentions[:warmup])
                 profiler = cProfile.Profile() if profile else None
                 if profiler:
                     profiler.enable()
                 began, cpu_began = time.perf_counter(), time.process_time()
-                for mention in mentions[warmup:]:
-                    t0 = time.perf_counter()
-                    result = pipeline.receive(session, mention, registry, now=utcnow())
-                    durations.append(time.perf_counter() - t0)
-                    assert not result.duplicate, mention.external_id
+                durations = MODES[mode](session, registry, mentions[warmup:])
                 elapsed = time.perf_counter() - began
                 cpu = time.process_time() - cpu_began
                 if profiler:
@@ -311,6 +337,7 @@ def run_pipeline(
         report = out.getvalue()
     return PipelineResult(
         database=db.kind,
+        mode=mode,
         mentions=count,
         warmup=warmup,
         seconds=round(elapsed, 3),
@@ -581,7 +608,7 @@ def summary(results: dict[str, Any]) -> str:
         lat = p["latency"]
         verdict = "meets" if p["per_second"] >= p["target_per_second"] else "BELOW"
         lines += [
-            f"pipeline [{p['database']}]: {p['mentions']} mentions in {p['seconds']:.2f} s "
+            f"pipeline [{p['database']}, {p['mode']}]: {p['mentions']} mentions in {p['seconds']:.2f} s "
             f"= {p['per_second']:.0f}/s ({verdict} target {p['target_per_second']:.0f}/s)",
             f"  per mention: p50 {lat['p50_ms']:.2f} ms  p90 {lat['p90_ms']:.2f} ms  "
             f"p99 {lat['p99_ms']:.2f} ms  max {lat['max_ms']:.2f} ms",
@@ -616,6 +643,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("part", nargs="?", choices=["pipeline", "api", "all"], default="all")
+    parser.add_argument(
+        "--mode",
+        choices=[*MODES, "both"],
+        default="both",
+        help="pipeline: a commit per mention (single), `webcare ingest` batches (batched), or both",
+    )
     parser.add_argument("-n", "--mentions", type=int, default=5000, help="pipeline: mentions to time")
     parser.add_argument("-m", "--requests", type=int, default=2000, help="api: mentions to post")
     parser.add_argument("-c", "--concurrency", type=int, default=16, help="api: concurrent clients")
@@ -664,15 +697,19 @@ def main(argv: Sequence[str]) -> int:
     for backend in backends:
         name = "sqlite" if backend is None else _redacted(backend)
         if args.part in ("pipeline", "all"):
-            print(f"pipeline on {name}: {args.mentions} mentions ...", file=sys.stderr, flush=True)
-            p = run_pipeline(
-                backend,
-                count=args.mentions,
-                warmup=args.warmup,
-                seed=args.seed,
-                profile=args.profile,
-            )
-            results.setdefault("pipeline", []).append(asdict(p))
+            for mode in MODES if args.mode == "both" else [args.mode]:
+                print(
+                    f"pipeline on {name}, {mode}: {args.mentions} mentions ...", file=sys.stderr, flush=True
+                )
+                p = run_pipeline(
+                    backend,
+                    mode=mode,
+                    count=args.mentions,
+                    warmup=args.warmup,
+                    seed=args.seed,
+                    profile=args.profile,
+                )
+                results.setdefault("pipeline", []).append(asdict(p))
         if args.part in ("api", "all"):
             print(
                 f"api on {name}: {args.requests} posts, {args.concurrency} clients ...",

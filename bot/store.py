@@ -10,7 +10,7 @@ from functools import cache, partial
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Table, bindparam, func, insert, or_, update
+from sqlalchemy import Table, bindparam, exists, func, insert, or_, update
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.models import (
@@ -98,12 +98,18 @@ def _statement(name: str) -> Any:
         .where(cv.c.id == p("row_id"))
         .values(next_response_due_at=p("v_due"), first_response_due_at=p("v_due")),
         "find_mention": select(mn.c.id).where(mn.c.platform == p("platform"), mn.c.external_id == p("ext")),
-        "last_opening": select(dr.c.opening)
-        .where(dr.c.community_id == p("community"), dr.c.opening != "")
-        .order_by(dr.c.id.desc())
-        .limit(1),
-        "last_reply": select(func.max(cv.c.last_brand_reply_at)).where(cv.c.customer_id == p("customer")),
-        "has_orders": select(orders.c.id).where(orders.c.customer_id == p("customer")).limit(1),
+        # three look-ups in one round trip: each statement costs more in SQLAlchemy than in SQL
+        "intake_context": select(
+            select(func.max(cv.c.last_brand_reply_at))
+            .where(cv.c.customer_id == p("customer"))
+            .scalar_subquery(),
+            exists().where(orders.c.customer_id == p("customer")),
+            select(dr.c.opening)
+            .where(dr.c.community_id == p("community"), dr.c.opening != "")
+            .order_by(dr.c.id.desc())
+            .limit(1)
+            .scalar_subquery(),
+        ),
     }
     for model in (Customer, Conversation, Mention, Draft):
         statements[f"insert_{_table(model).name}"] = insert(_table(model)).returning(_table(model).c.id)
@@ -203,20 +209,21 @@ def mention_id_for(session: Session, *, platform: str, external_id: str) -> int 
     return int(found) if found is not None else None
 
 
-def last_opening(session: Session, *, community_id: str) -> str:
-    """The greeting the newest draft of a community opened with, to vary the next one."""
-    return str(_run(session, _statement("last_opening"), {"community": community_id}).scalar() or "")
+@dataclass(frozen=True)
+class IntakeContext:
+    """What drafting a reply needs to know beyond the mention and its thread."""
+
+    last_reply_to_customer_at: datetime | None
+    has_orders: bool
+    previous_opening: str
 
 
-def has_orders(session: Session, *, customer_id: int) -> bool:
-    """Whether a customer ever ordered (only then can a message touch post-purchase follow-ups)."""
-    return _run(session, _statement("has_orders"), {"customer": customer_id}).first() is not None
-
-
-def last_reply_to_customer(session: Session, *, customer_id: int) -> datetime | None:
-    """When the brand last replied to this customer anywhere."""
-    found: datetime | None = _run(session, _statement("last_reply"), {"customer": customer_id}).scalar()
-    return found
+def intake_context(session: Session, *, customer_id: int, community_id: str) -> IntakeContext:
+    """When the brand last replied to this customer, whether they ever ordered, and the greeting
+    the newest draft of the community opened with (to vary the next one)."""
+    params = {"customer": customer_id, "community": community_id}
+    last_reply, ordered, opening = _run(session, _statement("intake_context"), params).one()
+    return IntakeContext(last_reply, bool(ordered), str(opening or ""))
 
 
 def draft_summary(session: Session, *, mention_id: int) -> tuple[int, str] | None:

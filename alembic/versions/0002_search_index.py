@@ -56,10 +56,15 @@ def _trgm_schema() -> str:
     if schema is not None:
         return str(schema)
     try:
-        # public, not the first schema on search_path: dropping that schema would drop the
-        # extension and with it the search indexes of every other schema in the database
-        bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+        # a savepoint: a failed CREATE must not abort the migration's transaction
+        with bind.begin_nested():
+            # public, not the first schema on search_path: dropping that schema would drop the
+            # extension and with it the search indexes of every other schema in the database
+            bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
     except sa.exc.DBAPIError as exc:
+        schema = bind.execute(find).scalar()
+        if schema is not None:  # a concurrent migration of another schema created it first
+            return str(schema)
         raise RuntimeError(
             "webcare's search index needs the PostgreSQL extension pg_trgm, and creating it failed: "
             f"{exc.orig}. Ask a database superuser to run `CREATE EXTENSION pg_trgm SCHEMA public;` "

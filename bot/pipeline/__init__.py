@@ -2,7 +2,7 @@
 
 from bot.pipeline.delivery import LEASE, MAX_ATTEMPTS, DeliveryReport, backoff, deliver_due
 from bot.pipeline.errors import Conflict, Forbidden, NotFound, PipelineError, UnknownChannel
-from bot.pipeline.intake import Received, receive, sync_communities
+from bot.pipeline.intake import Received, after_commit, receive, sync_communities
 from bot.pipeline.review import SENIOR_ROLES, approve, reject
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "PipelineError",
     "Received",
     "UnknownChannel",
+    "after_commit",
     "approve",
     "backoff",
     "deliver_due",

@@ -30,6 +30,8 @@ class Received:
     draft_id: int | None
     duplicate: bool
     action: str
+    # an opt-out, or a message from a customer who ordered: follow-ups must hear of it
+    touches_follow_ups: bool = False
 
 
 # A concurrent request may create the same customer, thread or mention between our look-up and
@@ -38,27 +40,32 @@ ATTEMPTS = 3
 
 
 def receive(
-    session: Session, mention: domain.Mention, registry: ContentRegistry, *, now: datetime
+    session: Session,
+    mention: domain.Mention,
+    registry: ContentRegistry,
+    *,
+    now: datetime,
+    commit: bool = True,
 ) -> Received:
-    """Store a mention once and draft the community's answer; idempotent on (platform, external_id)."""
+    """Store a mention once and draft the community's answer; idempotent on (platform, external_id).
+
+    With commit=False the caller commits, so a batch of mentions shares one commit, and then
+    calls after_commit; a clash with a concurrent writer raises with nothing rolled back (see
+    bot.ingest).
+    """
     existing = store.mention_id_for(session, platform=mention.platform, external_id=mention.external_id)
     if existing is not None:
         return _duplicate(session, existing)
     community = registry.community_for(mention.platform, mention.channel)
     if community is None:
         raise UnknownChannel(f"no community listens to {mention.platform} channel {mention.channel!r}")
+    if not commit:
+        return _store_new(session, mention, community, now)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            result, customer_id = _store_new(session, mention, community, now)
-            # cheap checks, still in the transaction: most messages neither opt out nor come
-            # from a customer with orders, and only those can change follow-ups
-            opt_out_words = community.guideline.reminders.opt_out_words
-            aftercare_needed = nudges.is_opt_out(mention.text, opt_out_words) or store.has_orders(
-                session, customer_id=customer_id
-            )
+            result = _store_new(session, mention, community, now)
             session.commit()
-            if aftercare_needed:
-                _after_stored(session, registry, result.mention_id, now)
+            after_commit(session, registry, result, now=now)
             return result
         except IntegrityError:
             session.rollback()
@@ -70,13 +77,17 @@ def receive(
     raise AssertionError("unreachable")
 
 
-def _after_stored(session: Session, registry: ContentRegistry, mention_id: int, now: datetime) -> None:
+def after_commit(session: Session, registry: ContentRegistry, received: Received, *, now: datetime) -> None:
     """Opt-outs, complaints that end follow-ups and satisfaction answers take effect right away."""
+    if not received.touches_follow_ups:
+        return
     try:
-        aftercare.on_customer_message(session, registry, mention_id, now=now)
+        aftercare.on_customer_message(session, registry, received.mention_id, now=now)
     except Exception:  # the mention is stored already; the jobs' sweep catches up within a minute
         session.rollback()
-        log.exception("could not apply a customer message to follow-ups", extra={"mention_id": mention_id})
+        log.exception(
+            "could not apply a customer message to follow-ups", extra={"mention_id": received.mention_id}
+        )
 
 
 def _duplicate(session: Session, mention_id: int) -> Received:
@@ -84,20 +95,19 @@ def _duplicate(session: Session, mention_id: int) -> Received:
     return Received(mention_id, draft[0] if draft else None, True, draft[1] if draft else "no_reply")
 
 
-def _store_new(
-    session: Session, mention: domain.Mention, community: Community, now: datetime
-) -> tuple[Received, int]:
+def _store_new(session: Session, mention: domain.Mention, community: Community, now: datetime) -> Received:
     """Customer, thread, mention and draft in one transaction; upserts make concurrent intake safe."""
     guideline = community.guideline
     customer_id = store.customer_id_for(session, platform=mention.platform, author=mention.author, now=now)
     thread = store.touch_conversation(
         session, community_id=guideline.id, customer_id=customer_id, mention=mention, now=now
     )
+    known = store.intake_context(session, customer_id=customer_id, community_id=guideline.id)
     context = domain.Context(
         now=now,
         brand_replies_in_thread=thread.brand_replies,
-        last_reply_to_customer_at=store.last_reply_to_customer(session, customer_id=customer_id),
-        previous_opening=store.last_opening(session, community_id=guideline.id),
+        last_reply_to_customer_at=known.last_reply_to_customer_at,
+        previous_opening=known.previous_opening,
     )
     response = respond(mention, context, community)
     mention_id = store.insert_mention(
@@ -115,7 +125,9 @@ def _store_new(
         stored = session.get(Draft, draft_id)
         assert stored is not None
         approve_by_policy(session, stored, now=now)
-    return Received(mention_id, draft_id, False, response.decision.action), customer_id
+    # only an opt-out or a customer who ordered can change follow-ups, and most messages are neither
+    opt_out = nudges.is_opt_out(mention.text, guideline.reminders.opt_out_words)
+    return Received(mention_id, draft_id, False, response.decision.action, opt_out or known.has_orders)
 
 
 def _mention_fields(
