@@ -25,8 +25,8 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 check: $(STAMP)
-	$(BIN)/ruff check bot responders tests bench alembic
-	$(BIN)/ruff format --check bot responders tests bench
+	$(BIN)/ruff check bot responders tests bench alembic tools
+	$(BIN)/ruff format --check bot responders tests bench tools
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -2,49 +2,21 @@
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
+from responders import sentiment
 from responders.domain import Analysis, SentimentLabel
-from responders.lexicon import (
-    CONTRASTS,
-    EMOJI,
-    INTENSIFIERS,
-    LEXICON,
-    NEGATIONS,
-    NEUTRAL_CONTEXTS,
-    PHRASE_LEXICON,
-    PROFANITY,
-    QUESTION_WORDS,
-    SIGNAL_PHRASES,
-    SPAM_PHRASES,
-    STOPWORDS,
-)
+from responders.lexicon import PROFANITY, QUESTION_WORDS, SIGNAL_PHRASES, SPAM_PHRASES, STOPWORDS
+from responders.text import normalize, words
 
-_WORD = re.compile(r"[\w']+", re.UNICODE)
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# normalize and words moved to responders.text; other modules still import them from here
+__all__ = ["analyze", "detect_language", "detect_signals", "label_for", "normalize", "words"]
 _URL = re.compile(r"https?://\S+|www\.\S+")
-# suffixes tried when a word is not in the lexicon: inflected Dutch adjectives, English plurals
-_SUFFIXES = ("e", "en", "er", "ste", "s", "ly", "d", "ed")
-# positive words inside a question usually ask about quality ("which wine is good") rather than praise
-_QUESTION_DAMPING = 0.25
-_NEGATION_FLIP = -0.7
-
-
-def normalize(text: str) -> str:
-    """Lowercase and strip diacritics, so 'één' and 'een' compare equal."""
-    if text.isascii():  # most messages: nothing to strip, and this runs several times per message
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def words(text: str) -> list[str]:
-    """The words of a text, normalized."""
-    return _WORD.findall(normalize(text))
+# labels from the score; chosen on TweetEval, checked on the SemEval sentences (docs/benchmarks.md)
+NEGATIVE_AT = -0.05
+POSITIVE_AT = 0.05
 
 
 def detect_language(tokens: Iterable[str], default: str = "nl") -> str:
@@ -67,74 +39,11 @@ def detect_language(tokens: Iterable[str], default: str = "nl") -> str:
     return best
 
 
-def _polarity(token: str) -> float | None:
-    if token in LEXICON:
-        return LEXICON[token]
-    for suffix in _SUFFIXES:
-        stem = token.removesuffix(suffix)
-        if stem != token and len(stem) >= 3 and stem in LEXICON:
-            return LEXICON[stem]
-    return None
-
-
-def _is_question(sentence: str, tokens: list[str]) -> bool:
-    return sentence.rstrip().endswith("?") or bool(tokens and tokens[0] in QUESTION_WORDS and len(tokens) > 2)
-
-
-def _sentence_scores(sentence: str) -> list[float]:
-    plain = " " + " ".join(words(sentence)) + " "
-    for context in NEUTRAL_CONTEXTS:
-        plain = plain.replace(f" {context} ", " ")
-    found: list[float] = []
-    for phrase, polarity in PHRASE_LEXICON.items():
-        if f" {phrase} " in plain:
-            found.append(polarity)
-            plain = plain.replace(f" {phrase} ", " ")
-    tokens = plain.split()
-    question = _is_question(sentence, words(sentence))
-    weight = 1.0
-    for i, token in enumerate(tokens):
-        if token in CONTRASTS:
-            # what follows "maar" / "but" is what the writer means
-            found = [score * 0.5 for score in found]
-            weight = 1.5
-            continue
-        known = _polarity(token)
-        if known is None:
-            continue
-        polarity = known
-        window = tokens[max(0, i - 3) : i]
-        if any(w in NEGATIONS for w in window):
-            polarity *= _NEGATION_FLIP
-        if window and window[-1] in INTENSIFIERS:
-            polarity *= INTENSIFIERS[window[-1]]
-        if question and polarity > 0:
-            polarity *= _QUESTION_DAMPING
-        found.append(polarity * weight)
-    return found
-
-
-def score_sentiment(text: str) -> float:
-    """A sentiment score in [-1, 1] from the lexicon, with negation, intensifiers, emoji and shouting."""
-    found: list[float] = []
-    for sentence in _SENTENCE.findall(_URL.sub(" ", text)):
-        found += _sentence_scores(sentence)
-    for emoji, polarity in EMOJI.items():
-        found += [polarity] * text.count(emoji)
-    if not found:
-        return 0.0
-    score = sum(found) / (math.sqrt(len(found)) * 1.2)
-    shouting = sum(1 for w in text.split() if len(w) > 3 and w.isupper() and w.isalpha())
-    if shouting or "!!" in text:
-        score *= 1.3
-    return max(-1.0, min(1.0, score))
-
-
 def label_for(score: float) -> SentimentLabel:
     """Turn a score into negative, neutral or positive."""
-    if score <= -0.2:
+    if score <= NEGATIVE_AT:
         return "negative"
-    if score >= 0.2:
+    if score >= POSITIVE_AT:
         return "positive"
     return "neutral"
 
@@ -170,7 +79,8 @@ def detect_signals(text: str, tokens: list[str], competitors: Iterable[str] = ()
 def analyze(text: str, *, default_language: str = "nl", competitors: Iterable[str] = ()) -> Analysis:
     """Analyse one message: language, sentiment and signals."""
     tokens = words(text)
-    score = score_sentiment(text)
+    language = detect_language(tokens, default_language)
+    score = sentiment.score(text, language)
     signals = detect_signals(text, tokens, competitors)
     if signals & {"legal_threat", "churn_threat"}:
         score = min(score, -0.4)
@@ -181,7 +91,7 @@ def analyze(text: str, *, default_language: str = "nl", competitors: Iterable[st
     if "praise" in signals:
         signals = signals - {"praise"} if score < 0 else signals
     return Analysis(
-        language=detect_language(tokens, default_language),
+        language=language,
         sentiment=round(score, 3),
         sentiment_label=label_for(score),
         signals=signals,

@@ -63,6 +63,19 @@ LEXICON: dict[str, float] = _scored(
         -0.9: "waardeloos schandalig fraude verschrikkelijk vreselijk afschuwelijk slechtste repulsive"
         " terrible awful worst horrible unacceptable disgusting fraud pathetic",
         -1.0: "opgelicht oplichters oplichting scam scammed scammers",
+        # pattern's sense "affected" is rare next to the participle "made" ("afspraak gemaakt")
+        0.0: "gemaakt",
+    }
+) | _scored(
+    # customer-care words missing from the general lexicons (pattern has only adjectives)
+    {
+        0.7: "toppie chapeau complimenten compliment dankjewel dankuwel smullen gesmuld deskundig"
+        " klantvriendelijk",
+        0.4: "opgelost fixed",
+        -0.4: "balen baal zeuren wachttijd vertraging storing fouten probleem defect nep mislukt"
+        " onbereikbaar ongeinteresseerd onverschillig delay canceled waited unreachable outage",
+        -0.6: "beschadigd zonde afgezet afzetterij ellende drama ontgoochelend klantonvriendelijk"
+        " overcharged ripoff nightmare",
     }
 )
 
@@ -161,11 +174,20 @@ EMOJI: dict[str, float] = {
     "😤": -0.7,
     ":(": -0.5,
     ":-(": -0.5,
+    "💔": -0.6,
+    # hands that greet or ask, whatever their descriptions score
+    "👋": 0.0,
+    "🤚": 0.0,
+    "🙋": 0.0,
 }
 
 NEGATIONS = _words(
-    "niet geen nooit not no never don't didn't isn't wasn't doesn't aren't won't can't cannot nobody"
-    " niemand zonder without nothing hardly nauwelijks"
+    "niet geen nooit niets niks nergens not no never don't didn't isn't wasn't doesn't aren't won't"
+    " can't cannot nobody niemand zonder without nothing hardly nauwelijks"
+    # VADER's list (vaderSentiment, MIT): spellings without apostrophe as typed on phones
+    " aint arent cant couldnt didnt doesnt dont hadnt hasnt havent isnt neither none nope nor nowhere"
+    " shouldnt wasnt werent wont wouldnt couldn't hadn't hasn't haven't shouldn't weren't wouldn't"
+    " rarely seldom despite"
 )
 INTENSIFIERS: dict[str, float] = {
     "heel": 1.5,
@@ -187,6 +209,31 @@ INTENSIFIERS: dict[str, float] = {
     "absolutely": 1.6,
     "way": 1.3,
     "incredibly": 1.7,
+    # degree words that soften ("a bit slow" is milder than "slow") or, like "nogal", add a little
+    "beetje": 0.7,
+    "enigszins": 0.7,
+    "vrij": 0.85,
+    "nogal": 1.1,
+}
+# VADER's degree adverbs (vaderSentiment, MIT), as a factor on the next word: its +-0.293 on a
+# typical valence of 2; the list above overrides them
+BOOSTERS_EN: dict[str, float] = {
+    **dict.fromkeys(
+        _words(
+            "absolutely amazingly awfully completely considerably decidedly deeply entirely especially"
+            " exceptionally extremely fully greatly highly hugely incredibly intensely majorly more most"
+            " particularly purely quite remarkably substantially thoroughly totally tremendously utterly"
+            " unbelievably unusually fucking freaking"
+        ),
+        1.15,
+    ),
+    **dict.fromkeys(
+        _words(
+            "almost barely hardly kinda less little marginally occasionally partly scarcely slightly"
+            " somewhat sorta"
+        ),
+        0.85,
+    ),
 }
 CONTRASTS = _words("maar but however echter though although alleen")
 
