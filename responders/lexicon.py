@@ -126,6 +126,7 @@ PHRASE_LEXICON: dict[str, float] = {
     "no apology": -0.6,
     "not enough": -0.4,
     "niet slecht": 0.4,
+    "te gek": 0.8,  # Dutch for "brilliant", not "too crazy"
 }
 
 # words whose polarity does not count in these neighbourhoods ("tot hoe laat", "blijft goed")
@@ -235,6 +236,11 @@ BOOSTERS_EN: dict[str, float] = {
         0.85,
     ),
 }
+# English adjectives that "too" makes a complaint of (Dutch takes every adjective in pattern's lexicon)
+EXCESS_ADJECTIVES_EN = _words(
+    "much many long late slow expensive pricey high small big loud noisy busy crowded cold hot salty"
+    " sweet dry greasy far short little few"
+)
 CONTRASTS = _words("maar but however echter though although alleen")
 
 SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {

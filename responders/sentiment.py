@@ -21,6 +21,7 @@ from responders.lexicon import (
     BOOSTERS_EN,
     CONTRASTS,
     EMOJI,
+    EXCESS_ADJECTIVES_EN,
     INTENSIFIERS,
     LEXICON,
     NEGATIONS,
@@ -39,6 +40,9 @@ NEGATION = -0.74
 CAPS_EMPHASIS = 0.733
 EXCLAMATION_EMPHASIS = 0.292
 QUESTION_DAMPING = 0.1
+# "te zout", "too late": too much of anything is a complaint, worth a mild negative word
+EXCESS_WORDS = frozenset({"te", "too"})
+EXCESS = -1.5
 # VADER's normalisation: compound = sum / sqrt(sum^2 + ALPHA)
 ALPHA = 15.0
 
@@ -57,6 +61,7 @@ class Lexicon:
     boosters: dict[str, float]
     phrases: dict[tuple[str, ...], float]
     phrase_starts: frozenset[str]
+    adjectives: frozenset[str]  # words that "te" / "too" turns into a complaint
     emoji: dict[str, float]
     compounds: bool  # whether unknown words are read as Dutch compounds
 
@@ -82,12 +87,15 @@ def lexicon(language: str) -> Lexicon:
         rows = _read_tsv("nl.tsv")
         base = {normalize(w): float(p) * PATTERN_SCALE for w, p, _ in rows if float(p)}
         boosters = {normalize(w): float(i) for w, _, i in rows if float(i) > 1.05}
+        adjectives = frozenset(normalize(w) for w, _, _ in rows) | {"veel", "weinig"}
     elif language == "en":
         base = {w: float(v) for w, v in _read_tsv("en.tsv")}
         boosters = dict(BOOSTERS_EN)
+        adjectives = EXCESS_ADJECTIVES_EN
     else:
         dutch, english = lexicon("nl"), lexicon("en")
         base, boosters = dutch.words | english.words, dutch.boosters | english.boosters
+        adjectives = dutch.adjectives | english.adjectives
     emoji = _emoji()
     words = base | {e: v for e, v in emoji.items() if e.isascii()}
     words |= {w: v * WEBCARE_SCALE for w, v in LEXICON.items()}
@@ -95,7 +103,8 @@ def lexicon(language: str) -> Lexicon:
     phrases = {tuple(p.split()): v * WEBCARE_SCALE for p, v in PHRASE_LEXICON.items() if " " in p}
     phrases |= {tuple(p.split()): 0.0 for p in NEUTRAL_CONTEXTS}
     starts = frozenset(p[0] for p in phrases)
-    return Lexicon(words, boosters | INTENSIFIERS, phrases, starts, emoji, compounds=language == "nl")
+    boosters |= INTENSIFIERS
+    return Lexicon(words, boosters, phrases, starts, adjectives, emoji, compounds=language == "nl")
 
 
 class Part(NamedTuple):
@@ -167,6 +176,8 @@ def _sentence_parts(sentence: str, lex: Lexicon, mixed_case: bool) -> list[Part 
     while i < len(tokens):
         size, valence = _match(tokens, i, lex)
         token = tokens[i]
+        if i and tokens[i - 1] in EXCESS_WORDS and token in lex.adjectives and (valence or 0.0) <= 0:
+            valence = min(valence or 0.0, EXCESS)
         if token in CONTRASTS:
             parts.append(None)
         elif valence and not (token in lex.boosters and i + 1 < len(tokens) and tokens[i + 1] in lex.words):

@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bot.cli import app
+from responders import sentiment
 from responders.analysis import analyze
 
 runner = CliRunner()
@@ -110,3 +113,52 @@ def test_analyze_eval_without_language_column_and_with_a_bad_label(tmp_path: Pat
     cases.write_text("text,label\nprima,blij\n", encoding="utf-8")
     result = runner.invoke(app, ["analyze", "eval", "--cases", str(cases)])
     assert result.exit_code == 2 and "label 'blij'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # words the webcare list lacks: pattern's Dutch adjectives, VADER's English words
+        ("Het eten was flauw en de bediening slordig", "negative"),
+        ("Vakkundig en hartelijk geholpen", "positive"),
+        ("The staff were incompetent", "negative"),
+        ("The food was not impressive", "negative"),
+        # Dutch compounds and comparatives
+        ("Superlekkere wijn", "positive"),
+        ("Wat een klantonvriendelijke winkel", "negative"),
+        ("Nog lekkerder dan vorig jaar", "positive"),
+        # too much of anything is a complaint, unless negated or an idiom
+        ("Het wachten duurde te lang", "negative"),
+        ("Delivery took too long", "negative"),
+        ("De wijn was niet te duur", "positive"),
+        ("Te gek, dit feestje", "positive"),
+        # drawn-out words and emoticons, in either language
+        ("sooo goooood", "positive"),
+        ("Pakket eindelijk ontvangen :(", "negative"),
+        ("Me too!", "neutral"),
+        ("Ik heb een afspraak gemaakt", "neutral"),
+    ],
+)
+def test_sentiment_beyond_the_webcare_words(text: str, label: str) -> None:
+    assert analyze(text).sentiment_label == label
+
+
+def test_explain_names_the_words_behind_the_score() -> None:
+    explained = sentiment.explain("Eten was prima maar de bediening was waardeloos", "nl")
+    parts = {p.text: p.valence for p in explained}
+    assert set(parts) == {"prima", "waardeloos"}
+    # after "maar" a word weighs three times what it would before it
+    assert parts["prima"] > 0 > parts["waardeloos"] and abs(parts["waardeloos"]) > 3 * parts["prima"]
+    assert sentiment.explain("Tot hoe laat kan ik bestellen?", "nl") == []
+
+
+def test_the_webcare_list_wins_over_the_general_lexicons() -> None:
+    # VADER rates "joke" as positive; a customer calling the service a joke is not
+    assert analyze("Your service is a joke", default_language="en").sentiment_label == "negative"
+    assert analyze("klantenservice", default_language="nl").sentiment < 0
+
+
+@given(text=st.text(max_size=300), language=st.sampled_from(["nl", "en", "other"]))
+def test_any_text_scores_within_bounds(text: str, language: str) -> None:
+    assert -1.0 <= sentiment.score(text, language) <= 1.0
+    assert all(p.valence for p in sentiment.explain(text, language))

@@ -70,13 +70,16 @@ def build_emoji(analyzer: SentimentIntensityAnalyzer) -> None:
 
 
 def build_dutch() -> None:
-    """Pattern's averaged polarity and intensity per word form, inflected forms included."""
+    """Pattern's averaged polarity and intensity per adjective form, inflected forms included.
+
+    Adjectives without polarity are kept too: "te" before one is a complaint ("te zout").
+    """
     lexicon = nl.sentiment
     lexicon.load()
     rows = []
     for word, by_pos in dict.items(lexicon):
         polarity, _subjectivity, intensity = by_pos[None]
-        if word.isalpha() and (abs(polarity) >= 0.05 or intensity >= 1.05):
+        if word.isalpha() and ("JJ" in by_pos or abs(polarity) >= 0.05):
             rows.append((word.lower(), f"{polarity:.2f}", f"{intensity:.2f}"))
     header = [
         f"source: {PATTERN}",
