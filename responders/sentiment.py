@@ -2,10 +2,11 @@
 
 Word valences are on VADER's scale (-4..4). Sources, in order of precedence: the webcare words in
 `responders.lexicon` (written for customer care), then the shipped lexicons in `lexicons/` (VADER
-for English, pattern for Dutch, VADER's emoji). Rules: negation flips a word (-0.74, VADER), a
-degree word before it scales it, contrast ("maar", "but") halves what came before and weighs
-what follows by 1.5, a word in capitals and each "!" add emphasis, and a positive word in a
-question counts for a tenth (asking "is it good?" is no praise).
+for English, pattern for Dutch, VADER's emoji; see LICENSES.md there). Rules: negation flips a
+word (-0.74, VADER), a degree word before it scales it, contrast ("maar", "but") halves what came
+before and weighs what follows by 1.5, a word in capitals and each "!" add emphasis, a positive
+word in a question counts for a tenth (asking "is it good?" is no praise), "te" / "too" before
+an adjective is a complaint, and an unknown Dutch word is read by the head of its compound.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ ALPHA = 15.0
 
 _URL = re.compile(r"https?://\S+|www\.\S+|@\w+")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
-# ASCII emoticons first (":-(", ";)", "<3"), then words with their apostrophes
 _REPEATS = re.compile(r"(.)\1{2,}")
+# ASCII emoticons first (":-(", ";)", "<3"), then words with their apostrophes
 _TOKEN = re.compile(r"[:;=][\-o']?[()\[\]dDpP/\\|*3]|<3|[\w'’]+")
 
 
@@ -82,7 +83,11 @@ def _emoji() -> dict[str, float]:
 
 @lru_cache(maxsize=4)
 def lexicon(language: str) -> Lexicon:
-    """The lexicon for nl or en; any other language gets both, English first."""
+    """The lexicon for nl or en; another language gets only the webcare words and emoji.
+
+    VADER's and pattern's words mislead in other languages: German "die" and "war" are no
+    English "die" and "war".
+    """
     if language == "nl":
         rows = _read_tsv("nl.tsv")
         base = {normalize(w): float(p) * PATTERN_SCALE for w, p, _ in rows if float(p)}
@@ -93,9 +98,7 @@ def lexicon(language: str) -> Lexicon:
         boosters = dict(BOOSTERS_EN)
         adjectives = EXCESS_ADJECTIVES_EN
     else:
-        dutch, english = lexicon("nl"), lexicon("en")
-        base, boosters = dutch.words | english.words, dutch.boosters | english.boosters
-        adjectives = dutch.adjectives | english.adjectives
+        base, boosters, adjectives = {}, {}, frozenset()
     emoji = _emoji()
     words = base | {e: v for e, v in emoji.items() if e.isascii()}
     words |= {w: v * WEBCARE_SCALE for w, v in LEXICON.items()}
@@ -166,6 +169,15 @@ def _unknown_valence(word: str, lex: Lexicon) -> float | None:
     return None
 
 
+def _modifies_next(tokens: list[str], i: int, lex: Lexicon) -> bool:
+    """A degree word or negation before a known word acts on it and scores nothing itself.
+
+    "heel" in "heel lekker", and "no" in "no good" (VADER's rule: "no" alone is negative).
+    """
+    modifier = tokens[i] in lex.boosters or tokens[i] in NEGATIONS
+    return modifier and i + 1 < len(tokens) and tokens[i + 1] in lex.words
+
+
 def _sentence_parts(sentence: str, lex: Lexicon, mixed_case: bool) -> list[Part | None]:
     """The parts of one sentence; None marks a contrast word."""
     raw = _TOKEN.findall(sentence)
@@ -180,7 +192,7 @@ def _sentence_parts(sentence: str, lex: Lexicon, mixed_case: bool) -> list[Part 
             valence = min(valence or 0.0, EXCESS)
         if token in CONTRASTS:
             parts.append(None)
-        elif valence and not (token in lex.boosters and i + 1 < len(tokens) and tokens[i + 1] in lex.words):
+        elif valence and not _modifies_next(tokens, i, lex):
             if mixed_case and len(raw[i]) > 1 and raw[i].isupper():
                 valence += math.copysign(CAPS_EMPHASIS, valence)
             before = tokens[max(0, i - 3) : i]
