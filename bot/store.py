@@ -10,7 +10,8 @@ from functools import cache, partial
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Table, bindparam, exists, func, insert, or_, update
+from sqlalchemy import Table, and_, bindparam, exists, func, insert, literal, or_, update
+from sqlalchemy import select as core_select  # sqlmodel's select takes at most four columns
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.models import (
@@ -74,12 +75,55 @@ def _run(session: Session, stmt: Any, values: dict[str, Any] | None = None) -> A
     return session.connection().execute(stmt, values)
 
 
+def _intake_lookup(mn: Table, cu: Table, cv: Table, dr: Table, orders: Table) -> Any:
+    """Everything intake reads about a new mention, in one statement: is it stored already, who
+    wrote it, which thread it belongs to, and the community's newest greeting.
+
+    One anchor row, outer-joined to each look-up, so every answer comes back even when the
+    customer or thread is new; each part is an index look-up.
+    """
+    p = bindparam
+    anchor = select(literal(1).label("one")).subquery("anchor")
+    last_reply = select(func.max(cv.c.last_brand_reply_at)).where(cv.c.customer_id == cu.c.id)
+    opening = (
+        select(dr.c.opening)
+        .where(dr.c.community_id == p("community"), dr.c.opening != "")
+        .order_by(dr.c.id.desc())
+        .limit(1)
+    )
+    thread = cv.alias("thread")
+    joined = (
+        anchor.outerjoin(mn, and_(mn.c.platform == p("platform"), mn.c.external_id == p("ext")))
+        .outerjoin(cu, and_(cu.c.platform == p("platform"), cu.c.platform_user_id == p("user_id")))
+        .outerjoin(
+            thread,
+            and_(
+                thread.c.platform == p("platform"),
+                thread.c.channel == p("channel"),
+                thread.c.thread_ref == p("thread"),
+            ),
+        )
+    )
+    return core_select(
+        mn.c.id.label("mention_id"),
+        cu.c.id.label("customer_id"),
+        cu.c.handle,
+        cu.c.name,
+        cu.c.followers,
+        last_reply.scalar_subquery().label("last_reply_at"),
+        exists().where(orders.c.customer_id == cu.c.id).label("has_orders"),
+        thread.c.id.label("thread_id"),
+        thread.c.brand_replies,
+        opening.scalar_subquery().label("opening"),
+    ).select_from(joined)
+
+
 @cache
 def _statement(name: str) -> Any:
     """The prepared statements of the intake path, by name."""
     cu, cv, mn, dr = _table(Customer), _table(Conversation), _table(Mention), _table(Draft)
-    orders = _table(CustomerOrder)
     p = bindparam
+    due = bindparam("v_due", type_=cv.c.next_response_due_at.type)
     statements: dict[str, Any] = {
         "find_customer": select(cu.c.id, cu.c.handle, cu.c.name, cu.c.followers).where(
             cu.c.platform == p("platform"), cu.c.platform_user_id == p("user_id")
@@ -87,59 +131,126 @@ def _statement(name: str) -> Any:
         "update_customer": update(cu)
         .where(cu.c.id == p("row_id"))
         .values(handle=p("v_handle"), name=p("v_name"), followers=p("v_followers")),
-        "find_thread": select(cv.c.id, cv.c.brand_replies, cv.c.first_response_due_at).where(
-            cv.c.platform == p("platform"), cv.c.channel == p("channel"), cv.c.thread_ref == p("thread")
-        ),
+        "find_mention": select(mn.c.id).where(mn.c.platform == p("platform"), mn.c.external_id == p("ext")),
+        # a message without a draft (ignored, listen-only) leaves the deadlines as they were
         "touch_thread": update(cv)
         .where(cv.c.id == p("row_id"))
-        .values(status="waiting_brand", last_customer_message_at=p("v_at"), updated_at=p("v_now")),
-        "set_due": update(cv).where(cv.c.id == p("row_id")).values(next_response_due_at=p("v_due")),
-        "set_first_due": update(cv)
-        .where(cv.c.id == p("row_id"))
-        .values(next_response_due_at=p("v_due"), first_response_due_at=p("v_due")),
-        "find_mention": select(mn.c.id).where(mn.c.platform == p("platform"), mn.c.external_id == p("ext")),
-        # three look-ups in one round trip: each statement costs more in SQLAlchemy than in SQL
-        "intake_context": select(
-            select(func.max(cv.c.last_brand_reply_at))
-            .where(cv.c.customer_id == p("customer"))
-            .scalar_subquery(),
-            exists().where(orders.c.customer_id == p("customer")),
-            select(dr.c.opening)
-            .where(dr.c.community_id == p("community"), dr.c.opening != "")
-            .order_by(dr.c.id.desc())
-            .limit(1)
-            .scalar_subquery(),
+        .values(
+            status="waiting_brand",
+            last_customer_message_at=p("v_at"),
+            updated_at=p("v_now"),
+            next_response_due_at=func.coalesce(due, cv.c.next_response_due_at),
+            first_response_due_at=func.coalesce(cv.c.first_response_due_at, due),
         ),
+        "intake_lookup": _intake_lookup(mn, cu, cv, dr, _table(CustomerOrder)),
     }
     for model in (Customer, Conversation, Mention, Draft):
         statements[f"insert_{_table(model).name}"] = insert(_table(model)).returning(_table(model).c.id)
     return statements[name]
 
 
+@dataclass(frozen=True)
+class KnownCustomer:
+    """A stored customer as intake sees them."""
+
+    id: int
+    handle: str
+    name: str
+    followers: int | None
+    last_reply_at: datetime | None  # when the brand last replied to them anywhere
+    has_orders: bool
+
+
+@dataclass(frozen=True)
+class ThreadState:
+    """What intake needs to know about the conversation a mention belongs to."""
+
+    id: int
+    brand_replies: int
+
+
+@dataclass(frozen=True)
+class IntakeLookup:
+    """What the database knows about a new mention before it is stored."""
+
+    mention_id: int | None  # set when the mention is stored already
+    customer: KnownCustomer | None
+    thread: ThreadState | None
+    previous_opening: str  # the greeting the community's newest draft opened with
+
+
+def intake_lookup(session: Session, *, mention: domain.Mention, community_id: str) -> IntakeLookup:
+    """Read, in one round trip, what storing and answering a new mention needs."""
+    params = {
+        "platform": mention.platform,
+        "ext": mention.external_id,
+        "user_id": mention.author.id,
+        "channel": mention.channel,
+        "thread": mention.thread_ref or mention.external_id,
+        "community": community_id,
+    }
+    row = _run(session, _statement("intake_lookup"), params).one()
+    customer = None
+    if row.customer_id is not None:
+        customer = KnownCustomer(
+            int(row.customer_id),
+            row.handle,
+            row.name,
+            row.followers,
+            row.last_reply_at,
+            bool(row.has_orders),
+        )
+    thread = ThreadState(int(row.thread_id), int(row.brand_replies)) if row.thread_id is not None else None
+    mention_id = int(row.mention_id) if row.mention_id is not None else None
+    return IntakeLookup(mention_id, customer, thread, str(row.opening or ""))
+
+
+def _insert_customer(session: Session, *, platform: str, author: domain.Author, now: datetime) -> int:
+    values = _values(
+        Customer,
+        platform=platform,
+        platform_user_id=author.id,
+        handle=author.handle,
+        name=author.name,
+        followers=author.followers,
+        created_at=now,
+    )
+    return int(_run(session, _statement("insert_customer"), values).scalar_one())
+
+
+def _refresh_customer(session: Session, known: KnownCustomer, author: domain.Author) -> None:
+    # an empty or missing detail from the platform keeps what we knew
+    fresh = {
+        "v_handle": author.handle or known.handle,
+        "v_name": author.name or known.name,
+        "v_followers": known.followers if author.followers is None else author.followers,
+    }
+    if (fresh["v_handle"], fresh["v_name"], fresh["v_followers"]) != (
+        known.handle,
+        known.name,
+        known.followers,
+    ):
+        _run(session, _statement("update_customer"), {"row_id": known.id, **fresh})
+
+
+def save_customer(
+    session: Session, *, known: KnownCustomer | None, platform: str, author: domain.Author, now: datetime
+) -> int:
+    """Create the customer on first sight, or bring their details up to date; their id."""
+    if known is None:
+        return _insert_customer(session, platform=platform, author=author, now=now)
+    _refresh_customer(session, known, author)
+    return known.id
+
+
 def customer_id_for(session: Session, *, platform: str, author: domain.Author, now: datetime) -> int:
     """The id of the customer for a platform user: created on first sight, kept up to date."""
     found = _run(session, _statement("find_customer"), {"platform": platform, "user_id": author.id}).first()
     if found is None:
-        values = _values(
-            Customer,
-            platform=platform,
-            platform_user_id=author.id,
-            handle=author.handle,
-            name=author.name,
-            followers=author.followers,
-            created_at=now,
-        )
-        return int(_run(session, _statement("insert_customer"), values).scalar_one())
-    # an empty or missing detail from the platform keeps what we knew
-    known = {"v_handle": author.handle or found.handle, "v_name": author.name or found.name}
-    known["v_followers"] = found.followers if author.followers is None else author.followers
-    if (known["v_handle"], known["v_name"], known["v_followers"]) != (
-        found.handle,
-        found.name,
-        found.followers,
-    ):
-        _run(session, _statement("update_customer"), {"row_id": found.id, **known})
-    return int(found.id)
+        return _insert_customer(session, platform=platform, author=author, now=now)
+    known = KnownCustomer(int(found.id), found.handle, found.name, found.followers, None, False)
+    _refresh_customer(session, known, author)
+    return known.id
 
 
 def upsert_customer(session: Session, *, platform: str, author: domain.Author, now: datetime) -> Customer:
@@ -150,41 +261,37 @@ def upsert_customer(session: Session, *, platform: str, author: domain.Author, n
     return customer
 
 
-@dataclass(frozen=True)
-class ThreadState:
-    """What intake needs to know about a conversation after the customer wrote in it."""
-
-    id: int
-    brand_replies: int
-    first_response_due_at: datetime | None
-
-
-def touch_conversation(
-    session: Session, *, community_id: str, customer_id: int, mention: domain.Mention, now: datetime
-) -> ThreadState:
-    """Open or update the thread a mention belongs to; a mention without a thread starts its own."""
-    thread_ref = mention.thread_ref or mention.external_id
-    key = {"platform": mention.platform, "channel": mention.channel, "thread": thread_ref}
-    found = _run(session, _statement("find_thread"), key).first()
-    if found is None:
-        values = _values(
-            Conversation,
-            community_id=community_id,
-            customer_id=customer_id,
-            platform=mention.platform,
-            channel=mention.channel,
-            thread_ref=thread_ref,
-            status="waiting_brand",
-            last_customer_message_at=mention.created_at,
-            created_at=now,
-            updated_at=now,
-        )
-        return ThreadState(
-            int(_run(session, _statement("insert_conversation"), values).scalar_one()), 0, None
-        )
-    touch = {"row_id": found.id, "v_at": mention.created_at, "v_now": now}
-    _run(session, _statement("touch_thread"), touch)
-    return ThreadState(int(found.id), int(found.brand_replies), found.first_response_due_at)
+def save_thread(
+    session: Session,
+    *,
+    known: ThreadState | None,
+    community_id: str,
+    customer_id: int,
+    mention: domain.Mention,
+    due_at: datetime | None,
+    now: datetime,
+) -> int:
+    """Open or update the thread a mention belongs to, with the brand's new response deadline
+    (None: no reply expected, deadlines stay); a mention without a thread starts its own."""
+    if known is not None:
+        touch = {"row_id": known.id, "v_at": mention.created_at, "v_now": now, "v_due": due_at}
+        _run(session, _statement("touch_thread"), touch)
+        return known.id
+    values = _values(
+        Conversation,
+        community_id=community_id,
+        customer_id=customer_id,
+        platform=mention.platform,
+        channel=mention.channel,
+        thread_ref=mention.thread_ref or mention.external_id,
+        status="waiting_brand",
+        last_customer_message_at=mention.created_at,
+        next_response_due_at=due_at,
+        first_response_due_at=due_at,
+        created_at=now,
+        updated_at=now,
+    )
+    return int(_run(session, _statement("insert_conversation"), values).scalar_one())
 
 
 def insert_mention(session: Session, **fields: Any) -> int:
@@ -197,33 +304,10 @@ def insert_draft(session: Session, **fields: Any) -> int:
     return int(_run(session, _statement("insert_draft"), _values(Draft, **fields)).scalar_one())
 
 
-def set_response_due(session: Session, *, conversation_id: int, due_at: datetime, first: bool) -> None:
-    """Record when the brand must answer in a thread (and the first-response deadline if new)."""
-    name = "set_first_due" if first else "set_due"
-    _run(session, _statement(name), {"row_id": conversation_id, "v_due": due_at})
-
-
 def mention_id_for(session: Session, *, platform: str, external_id: str) -> int | None:
     """The id of the stored mention with this platform id, if any."""
     found = _run(session, _statement("find_mention"), {"platform": platform, "ext": external_id}).scalar()
     return int(found) if found is not None else None
-
-
-@dataclass(frozen=True)
-class IntakeContext:
-    """What drafting a reply needs to know beyond the mention and its thread."""
-
-    last_reply_to_customer_at: datetime | None
-    has_orders: bool
-    previous_opening: str
-
-
-def intake_context(session: Session, *, customer_id: int, community_id: str) -> IntakeContext:
-    """When the brand last replied to this customer, whether they ever ordered, and the greeting
-    the newest draft of the community opened with (to vary the next one)."""
-    params = {"customer": customer_id, "community": community_id}
-    last_reply, ordered, opening = _run(session, _statement("intake_context"), params).one()
-    return IntakeContext(last_reply, bool(ordered), str(opening or ""))
 
 
 def draft_summary(session: Session, *, mention_id: int) -> tuple[int, str] | None:

@@ -53,11 +53,11 @@ def receive(
     calls after_commit; a clash with a concurrent writer raises with nothing rolled back (see
     bot.ingest).
     """
-    existing = store.mention_id_for(session, platform=mention.platform, external_id=mention.external_id)
-    if existing is not None:
-        return _duplicate(session, existing)
     community = registry.community_for(mention.platform, mention.channel)
     if community is None:
+        existing = store.mention_id_for(session, platform=mention.platform, external_id=mention.external_id)
+        if existing is not None:  # stored before its channel was dropped from the guidelines
+            return _duplicate(session, existing)
         raise UnknownChannel(f"no community listens to {mention.platform} channel {mention.channel!r}")
     if not commit:
         return _store_new(session, mention, community, now)
@@ -98,36 +98,43 @@ def _duplicate(session: Session, mention_id: int) -> Received:
 def _store_new(session: Session, mention: domain.Mention, community: Community, now: datetime) -> Received:
     """Customer, thread, mention and draft in one transaction; upserts make concurrent intake safe."""
     guideline = community.guideline
-    customer_id = store.customer_id_for(session, platform=mention.platform, author=mention.author, now=now)
-    thread = store.touch_conversation(
-        session, community_id=guideline.id, customer_id=customer_id, mention=mention, now=now
-    )
-    known = store.intake_context(session, customer_id=customer_id, community_id=guideline.id)
+    known = store.intake_lookup(session, mention=mention, community_id=guideline.id)
+    if known.mention_id is not None:
+        return _duplicate(session, known.mention_id)
+    customer = known.customer
     context = domain.Context(
         now=now,
-        brand_replies_in_thread=thread.brand_replies,
-        last_reply_to_customer_at=known.last_reply_to_customer_at,
+        brand_replies_in_thread=known.thread.brand_replies if known.thread else 0,
+        last_reply_to_customer_at=customer.last_reply_at if customer else None,
         previous_opening=known.previous_opening,
     )
     response = respond(mention, context, community)
+    customer_id = store.save_customer(
+        session, known=customer, platform=mention.platform, author=mention.author, now=now
+    )
+    thread_id = store.save_thread(
+        session,
+        known=known.thread,
+        community_id=guideline.id,
+        customer_id=customer_id,
+        mention=mention,
+        due_at=response.decision.due_at if response.draft is not None else None,
+        now=now,
+    )
     mention_id = store.insert_mention(
-        session, **_mention_fields(mention, response, guideline.id, thread.id, customer_id, now)
+        session, **_mention_fields(mention, response, guideline.id, thread_id, customer_id, now)
     )
     draft_id = store.insert_draft(
-        session, **_draft_fields(response, mention_id, guideline.id, thread.id, now)
+        session, **_draft_fields(response, mention_id, guideline.id, thread_id, now)
     )
-    if response.draft is not None:
-        first = thread.first_response_due_at is None
-        store.set_response_due(
-            session, conversation_id=thread.id, due_at=response.decision.due_at, first=first
-        )
     if response.decision.approval == "auto" and response.draft is not None:
         stored = session.get(Draft, draft_id)
         assert stored is not None
         approve_by_policy(session, stored, now=now)
     # only an opt-out or a customer who ordered can change follow-ups, and most messages are neither
     opt_out = nudges.is_opt_out(mention.text, guideline.reminders.opt_out_words)
-    return Received(mention_id, draft_id, False, response.decision.action, opt_out or known.has_orders)
+    ordered = customer is not None and customer.has_orders
+    return Received(mention_id, draft_id, False, response.decision.action, opt_out or ordered)
 
 
 def _mention_fields(
