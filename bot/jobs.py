@@ -78,8 +78,9 @@ class Jobs:
             return sla.watch(session, self.registry, now=now, notify=self.notify_team)
 
     def retention(self) -> dict[str, int]:
-        """Erase data past each community's retention_days."""
+        """Erase data past each community's retention_days, and long-ended sign-in sessions."""
         with self._session() as session:
+            retention.purge_sessions(session, now=utcnow())
             return retention.apply_retention(session, self.registry, now=utcnow())
 
     def notify_team(self, event: SlaEvent, text: str) -> bool:

@@ -13,7 +13,17 @@ from typer.testing import CliRunner
 from bot import pipeline
 from bot.cli import app
 from bot.jobs import Jobs
-from bot.models import AuditEvent, Conversation, Customer, CustomerOrder, Draft, Mention, SlaEvent
+from bot.models import (
+    AuditEvent,
+    Conversation,
+    Customer,
+    CustomerOrder,
+    Draft,
+    Mention,
+    SlaEvent,
+    User,
+    UserSession,
+)
 from bot.pipeline import retention, sla
 from bot.registry import ContentRegistry
 from bot.services import Services
@@ -180,3 +190,26 @@ def test_metrics_show_queue_depth_jobs_deliveries_failures_and_breaches(
     assert "webcare_deliveries 1.0" in text
     assert 'webcare_response_events{kind="breach"} 1.0' in text
     assert "webcare_delivery_failures" in text and "webcare_jobs_due" in text
+
+
+def test_retention_deletes_sessions_that_ended_over_a_month_ago(session: Session) -> None:
+    user = User(username="ans", password_hash="x", role="agent")
+    session.add(user)
+    session.commit()
+
+    def add(sid: str, *, expires: timedelta, revoked: timedelta | None = None) -> None:
+        ended = T0 + revoked if revoked is not None else None
+        session.add(
+            UserSession(
+                id=sid, user_id=user.id or 0, csrf_token="t", expires_at=T0 + expires, revoked_at=ended
+            )
+        )
+
+    add("live", expires=timedelta(days=5))
+    add("expired-long-ago", expires=-timedelta(days=40))
+    add("revoked-long-ago", expires=timedelta(days=5), revoked=-timedelta(days=31))
+    add("revoked-yesterday", expires=timedelta(days=5), revoked=-timedelta(days=1))
+    session.commit()
+    assert retention.purge_sessions(session, now=T0) == 2
+    kept = sorted(s.id for s in session.exec(select(UserSession)))
+    assert kept == ["live", "revoked-yesterday"]

@@ -1,4 +1,5 @@
-"""Retention and erasure: customer data past a community's retention_days, or on a GDPR request."""
+"""Retention and erasure: customer data past a community's retention_days, or on a GDPR request,
+and ended sign-in sessions (they hold staff IP addresses and browsers)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,12 @@ from bot.models import (
     Mention,
     Outbox,
     SlaEvent,
+    UserSession,
 )
 from bot.registry import ContentRegistry
+
+# ended sessions stay this long, so a security review can still see where an account was used
+ENDED_SESSIONS_KEPT = timedelta(days=30)
 
 
 def _delete_drafts(session: Session, draft_ids: list[int]) -> None:
@@ -122,3 +127,14 @@ def _orphans(session: Session) -> int:
         _delete_jobs(session, col(Job.customer_id).in_(ids))
         session.execute(delete(Customer).where(col(Customer.id).in_(ids)))
     return len(ids)
+
+
+def purge_sessions(session: Session, *, now: datetime) -> int:
+    """Delete sign-in sessions that expired or were revoked long enough ago; returns how many."""
+    cutoff = now - ENDED_SESSIONS_KEPT
+    ended = or_(col(UserSession.expires_at) < cutoff, col(UserSession.revoked_at) < cutoff)
+    gone = session.exec(select(UserSession.id).where(ended)).all()
+    if gone:
+        session.execute(delete(UserSession).where(col(UserSession.id).in_(gone)))
+    session.commit()
+    return len(gone)
