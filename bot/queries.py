@@ -33,6 +33,11 @@ class QueueFilter:
     assigned: str = ""
     q: str = ""
 
+    @property
+    def searching(self) -> bool:
+        """Whether the search words are long enough to search by (see search.MIN_LENGTH)."""
+        return len(self.q) >= search.MIN_LENGTH
+
     def params(self) -> dict[str, str]:
         """The non-empty filters, for links that keep them."""
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
@@ -58,7 +63,7 @@ def _filtered(session: Session, stmt: Any, f: QueueFilter, now: datetime) -> Any
     ):
         if value:
             stmt = stmt.where(column == value)
-    if f.q:
+    if f.searching:
         stmt = stmt.where(search.search_clause(session, f.q))
     return stmt
 

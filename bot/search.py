@@ -13,6 +13,9 @@ from sqlmodel import Session, col, select
 
 from bot.models import Draft, Mention
 
+# Shorter searches are not run: a trigram index cannot serve one or two characters, so they would
+# read every row of a million-mention queue (seconds), and they match too much to be useful.
+MIN_LENGTH = 3
 # An index lookup that finds at most this many rows per table becomes an `id IN (...)` filter.
 # Past it the word is common, and walking the queue in deadline order finds a page of matches
 # sooner than reading every match from the index (bench/queue_page.py: 20,000 costs ~0.1 s a table).
@@ -55,7 +58,7 @@ def candidate_draft_ids(session: Session, q: str) -> list[int] | None:
     rows; the caller then filters with scan_clause.
     """
     sqlite = session.get_bind().dialect.name == "sqlite"
-    if sqlite and len(q) < 3:  # FTS5 trigram finds nothing for 1-2 characters
+    if len(q) < MIN_LENGTH:  # FTS5 trigram finds nothing for 1-2 characters
         return None
     # mentions first: a common word is usually common there, and then the drafts need no lookup
     mention_ids = _fts_ids(session, "mention", q) if sqlite else _trgm_ids(session, Mention, q)

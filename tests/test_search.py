@@ -59,11 +59,20 @@ def test_search_finds_a_word_inside_a_word_ignoring_case(
 def test_percent_and_underscore_are_literal(client: TestClient, three: dict[str, int], way: str) -> None:
     assert _search(client, "100%") == [three["percent"]]
     assert _search(client, "order_4") == [three["percent"]]
-    assert _search(client, "%") == [three["percent"]]  # short: always the scan on SQLite
     assert _search(client, "r_4") == [three["percent"]]
     assert _search(client, "de%box") == []  # not a wildcard
     assert _search(client, "order_x") == []
     assert _search(client, 'kort"ing') == []  # a quote is not FTS5 syntax either
+
+
+def test_a_search_shorter_than_three_characters_shows_the_queue_with_a_hint(
+    client: TestClient, three: dict[str, int]
+) -> None:
+    page = client.get("/queue", params={"q": "zz"}).text
+    assert sorted(_ids(page)) == sorted(three.values())
+    assert "Type at least 3 characters to search" in page
+    assert 'value="zz"' in page, "what the agent typed stays in the box"
+    assert "Type at least 3" not in client.get("/queue", params={"q": "zzz"}).text
 
 
 def test_search_finds_the_draft_text(
