@@ -132,6 +132,8 @@ PHRASE_LEXICON: dict[str, float] = {
 # words whose polarity does not count in these neighbourhoods ("tot hoe laat", "blijft goed")
 NEUTRAL_CONTEXTS: tuple[str, ...] = (
     "hoe laat",
+    "hoe lang",
+    "how long",
     "blijft goed",
     "goed houden",
     "goed bewaren",
