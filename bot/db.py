@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+_sqlite_writers: dict[str, threading.Lock] = {}
+_sqlite_writers_guard = threading.Lock()
+
+
+@contextmanager
+def write_turn(session: Session) -> Iterator[None]:
+    """On SQLite, one thread of this process writes at a time; elsewhere, no lock.
+
+    SQLite lets one writer in and makes the others retry with growing sleeps, so under a burst
+    of concurrent posts some waited over a second while others went first. Queueing the threads
+    here serves them in turn, each taking a few milliseconds.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    with _sqlite_writers_guard:
+        lock = _sqlite_writers.setdefault(str(bind.url), threading.Lock())
+    with lock:
+        yield
 
 
 def make_engine(url: str) -> Engine:

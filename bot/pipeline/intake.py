@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot import store
+from bot import db, store
 from bot.models import Draft
 from bot.pipeline import aftercare
 from bot.pipeline.errors import UnknownChannel
@@ -63,8 +63,9 @@ def receive(
         return _store_new(session, mention, community, now)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            result = _store_new(session, mention, community, now)
-            session.commit()
+            with db.write_turn(session):
+                result = _store_new(session, mention, community, now)
+                session.commit()
             after_commit(session, registry, result, now=now)
             return result
         except IntegrityError:
