@@ -39,8 +39,9 @@ def write_turn(session: Session) -> Iterator[None]:
     if bind.dialect.name != "sqlite":
         yield
         return
+    url = str(bind.engine.url)
     with _sqlite_writers_guard:
-        lock = _sqlite_writers.setdefault(str(bind.url), threading.Lock())
+        lock = _sqlite_writers.setdefault(url, threading.Lock())
     with lock:
         yield
 
