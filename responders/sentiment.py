@@ -5,7 +5,7 @@ Word valences are on VADER's scale (-4..4). Sources, in order of precedence: the
 for English, pattern for Dutch, VADER's emoji; see LICENSES.md there). Rules: negation flips a
 word (-0.74, VADER), a degree word before it scales it, contrast ("maar", "but") halves what came
 before and weighs what follows by 1.5, a word in capitals and each "!" add emphasis, a positive
-word in a question counts for a tenth (asking "is it good?" is no praise), "te" / "too" before
+word in a question counts nothing (asking "is it good?" is no praise), "te" / "too" before
 an adjective is a complaint, and an unknown Dutch word is read by the head of its compound.
 """
 
@@ -40,7 +40,8 @@ PATTERN_SCALE = 3.0 / 0.85
 NEGATION = -0.74
 CAPS_EMPHASIS = 0.733
 EXCLAMATION_EMPHASIS = 0.292
-QUESTION_DAMPING = 0.1
+# asking "is it free?" or "which is best?" is no praise: positive words in a question count nothing
+QUESTION_DAMPING = 0.0
 # "te zout", "too late": too much of anything is a complaint, worth a mild negative word
 EXCESS_WORDS = frozenset({"te", "too"})
 EXCESS = -1.5

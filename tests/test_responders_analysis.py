@@ -139,6 +139,7 @@ def test_analyze_eval_without_language_column_and_with_a_bad_label(tmp_path: Pat
         ("Ik heb een afspraak gemaakt", "neutral"),
         # pattern rates "lang" slightly negative; asking how long something takes is no complaint
         ("Hoe lang duurt de bezorging van mijn bestelling?", "neutral"),
+        ("Which one is best?", "neutral"),
     ],
 )
 def test_sentiment_beyond_the_webcare_words(text: str, label: str) -> None:
