@@ -6,6 +6,10 @@ inflection and word order; rapidfuzz compares the message with the nearest phras
 likely entry, so a message must also read like one of the examples. The classifier alone is
 over-confident on off-topic posts that share one telling word; fuzzy matching alone lets any
 post containing all words of a short example through.
+
+With an encoder (sentence embeddings, `responders/embeddings.py`) a third view joins: a logistic
+regression over the phrasings' vectors, and the cosine to the nearest phrasing. It finds paraphrases
+that share no word with any example; the encoder only serves the languages it knows.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from rapidfuzz import fuzz, utils
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from responders.analysis import normalize
@@ -32,6 +38,22 @@ _CLASSIFIER_WEIGHT = 0.6
 _SHORTLIST = 4
 _LARGE = 3000  # example phrasings in one scope
 _FUZZY_PHRASES = 12  # per entry: long example lists are pre-filtered by TF-IDF cosine
+# with an encoder: the share of the sentence-vector model in the entry probabilities, of the cosine
+# to the nearest phrasing in the similarity, and the regression's C (chosen by bench/tune_blend.py
+# on rows no benchmark scores: CLINC150 and HWU64 training rows)
+_MEANING_WEIGHT = 0.7
+_COSINE_WEIGHT = 0.5
+_MEANING_C = 10.0
+
+
+class Encoder(Protocol):
+    """Turns texts into unit-length sentence vectors; `languages` are the ones it understands."""
+
+    languages: frozenset[str]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length row per text."""
+        ...
 
 
 def _prepare(text: str) -> str:
@@ -99,6 +121,44 @@ class _Features:
 
 
 @dataclass(frozen=True)
+class _Meaning:
+    """The phrasings as sentence vectors, and a logistic regression that tells entries apart by them."""
+
+    encoder: Encoder
+    vectors: np.ndarray  # one unit-length row per phrasing, entry after entry
+    weights: np.ndarray | None  # one row per entry, bias in the last column
+
+    @classmethod
+    def build(cls, encoder: Encoder, texts: list[str], labels: list[int], entries: int) -> _Meaning:
+        vectors = encoder.encode(texts)
+        if entries < 2:
+            return cls(encoder, vectors, None)
+        model = LogisticRegression(C=_MEANING_C, max_iter=300)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(vectors, labels)
+        coef, bias = np.asarray(model.coef_), np.asarray(model.intercept_)
+        if entries == 2:
+            # a two-class model has one log-odds: half of it for each side gives the same softmax
+            coef, bias = np.vstack([-coef, coef]) / 2, np.concatenate([-bias, bias]) / 2
+        return cls(encoder, vectors, np.hstack([coef, bias[:, None]]))
+
+    def probabilities(self, vector: np.ndarray) -> np.ndarray:
+        """How likely each entry is for a message's vector."""
+        if self.weights is None:
+            return np.array([max(0.0, float((self.vectors @ vector).max(initial=0.0)))])
+        logits = self.weights[:, :-1] @ vector + self.weights[:, -1]
+        scaled = np.exp(logits - logits.max())
+        return np.asarray(scaled / scaled.sum())
+
+    def nearest(self, vector: np.ndarray, start: int, end: int) -> tuple[float, int]:
+        """The cosine (at least 0) of the phrasing start:end nearest to the vector, and its position."""
+        cosines = self.vectors[start:end] @ vector
+        best = int(np.argmax(cosines))
+        return max(0.0, float(cosines[best])), best
+
+
+@dataclass(frozen=True)
 class _Scope:
     """The phrasings of the entries one community may answer with, in one language, and a model."""
 
@@ -106,9 +166,10 @@ class _Scope:
     phrases: tuple[tuple[str, ...], ...]
     features: _Features | None
     weights: np.ndarray | None  # classifier coefficients, one row per entry, bias in the last column
+    meaning: _Meaning | None = None
 
     @classmethod
-    def build(cls, entries: Sequence[FaqEntry]) -> _Scope:
+    def build(cls, entries: Sequence[FaqEntry], encoder: Encoder | None = None) -> _Scope:
         ids = tuple(e.id for e in entries)
         phrases = tuple(tuple(_prepare(p) for p in (e.question, *e.examples)) for e in entries)
         texts = [p for group in phrases for p in group]
@@ -116,10 +177,16 @@ class _Scope:
         if not any(texts):
             return cls(ids, phrases, None, None)
         features = _Features(texts)
+        meaning = None
+        if encoder is not None:
+            # the model reads the phrasings as written: case and punctuation carry meaning for it
+            originals = [p for e in entries for p in (e.question, *e.examples)]
+            meaning = _Meaning.build(encoder, originals, labels, len(ids))
         if len(ids) < 2:
-            return cls(ids, phrases, features, None)
+            return cls(ids, phrases, features, None, meaning)
         big = len(texts) > _LARGE
-        classifier = LinearSVC(C=0.3 if big else 0.5, tol=1e-2, max_iter=100 if big else 300)
+        # a fixed seed: liblinear shuffles, and the same content should always give the same answers
+        classifier = LinearSVC(C=0.3 if big else 0.5, tol=1e-2, max_iter=100 if big else 300, random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             classifier.fit(features.matrix, labels)
@@ -127,7 +194,12 @@ class _Scope:
         if len(ids) == 2:
             # a two-class model has one margin: the second entry's; the first gets its negative
             coef, bias = np.vstack([-coef, coef]), np.concatenate([-bias, bias])
-        return cls(ids, phrases, features, np.hstack([coef, bias[:, None]]))
+        return cls(ids, phrases, features, np.hstack([coef, bias[:, None]]), meaning)
+
+    def span(self, k: int) -> tuple[int, int]:
+        """Where entry k's phrasings sit among all phrasings of the scope."""
+        start = sum(len(p) for p in self.phrases[:k])
+        return start, start + len(self.phrases[k])
 
     def probabilities(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """How likely each entry is (classifier, or similarity with one entry), and the query
@@ -149,16 +221,17 @@ class _Scope:
         phrases = self.phrases[k]
         if len(phrases) <= _FUZZY_PHRASES or self.features is None:
             return phrases
-        start = sum(len(p) for p in self.phrases[:k])
-        cosines = self.features.similarities(dense, start, start + len(phrases))
+        start, end = self.span(k)
+        cosines = self.features.similarities(dense, start, end)
         return [phrases[i] for i in np.argsort(-cosines)[:_FUZZY_PHRASES]]
 
 
 class FaqIndex:
     """Every way customers ask each FAQ entry, ready to match against a new message."""
 
-    def __init__(self, entries: Iterable[FaqEntry]) -> None:
+    def __init__(self, entries: Iterable[FaqEntry], encoder: Encoder | None = None) -> None:
         self.entries = {entry.id: entry for entry in entries}
+        self.encoder = encoder
         self._scopes: dict[tuple[str, tuple[str, ...]], _Scope] = {}
 
     def warm(self, language: str, tags: Sequence[str] = ()) -> None:
@@ -173,7 +246,8 @@ class FaqIndex:
                 for e in self.entries.values()
                 if e.language == language and (not tags or set(tags) & set(e.tags))
             ]
-            self._scopes[key] = _Scope.build(chosen)
+            understood = self.encoder is not None and language in self.encoder.languages
+            self._scopes[key] = _Scope.build(chosen, self.encoder if understood else None)
         return self._scopes[key]
 
     def match(
@@ -185,10 +259,21 @@ class FaqIndex:
         if not query or not scope.ids:
             return ()
         chances, dense = scope.probabilities(query)
+        vector = None
+        if scope.meaning is not None:
+            vector = scope.meaning.encoder.encode([text])[0]
+            meant = scope.meaning.probabilities(vector)
+            chances = (1 - _MEANING_WEIGHT) * chances + _MEANING_WEIGHT * meant
         shortlist = np.argsort(-chances)[: max(limit, _SHORTLIST)]
         found = []
         for k in shortlist:
             similarity, phrase = _nearest(query, scope.closest(int(k), dense))
+            if scope.meaning is not None and vector is not None:
+                # the phrasing nearest in meaning is the one to show: it may share no word with the message
+                start, end = scope.span(int(k))
+                cosine, i = scope.meaning.nearest(vector, start, end)
+                similarity = (1 - _COSINE_WEIGHT) * similarity + _COSINE_WEIGHT * cosine
+                phrase = scope.phrases[k][i]
             confidence = _CLASSIFIER_WEIGHT * float(chances[k]) ** 0.5 + (1 - _CLASSIFIER_WEIGHT) * similarity
             found.append(Candidate(scope.ids[k], round(min(1.0, confidence), 3), phrase))
         found.sort(key=lambda c: -c.confidence)

