@@ -8,7 +8,7 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from bot import accounts, migrations
 from bot.logs import configure_logging
 from bot.models import User, utcnow
 from bot.settings import get_settings
+
+if TYPE_CHECKING:
+    from responders.faq import Encoder
 
 app = typer.Typer(help="webcare: community mentions in, human-reviewed replies out.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage the people who sign in.", no_args_is_help=True)
@@ -35,6 +38,24 @@ telegram_app = typer.Typer(help="Connect the Telegram bot.", no_args_is_help=Tru
 app.add_typer(telegram_app, name="telegram")
 console = Console()
 err = Console(stderr=True)
+EncoderOption = Annotated[
+    str | None,
+    typer.Option(
+        "--encoder",
+        help='Sentence embeddings in FAQ matching: "minilm", or "" for none. [default: WEBCARE_FAQ_ENCODER]',
+    ),
+]
+
+
+def _encoder(name: str | None) -> Encoder | None:
+    """The FAQ encoder asked for (or set in WEBCARE_FAQ_ENCODER); exit with a clear error if unavailable."""
+    from responders.embeddings import EncoderUnavailable, load_encoder
+
+    try:
+        return load_encoder(get_settings().faq_encoder if name is None else name)
+    except EncoderUnavailable as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from exc
 
 
 @app.callback()
@@ -255,7 +276,7 @@ def guidelines_test(path: Annotated[Path | None, typer.Argument()] = None) -> No
     settings = get_settings()
     try:
         results = evaluate.run_guideline_examples(
-            path or settings.guidelines_dir, settings.faq_dir, now=utcnow()
+            path or settings.guidelines_dir, settings.faq_dir, now=utcnow(), encoder=_encoder(None)
         )
     except ContentInvalid as exc:
         for error in exc.errors:
@@ -273,6 +294,7 @@ def faq_eval(
     cases: Annotated[Path, typer.Option("--cases", help="CSV with the header text,expected.")],
     threshold: Annotated[float, typer.Option("--threshold", min=0, max=1)] = 0.6,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    encoder: EncoderOption = None,
 ) -> None:
     """Score FAQ matching on labelled messages (empty expected: out of scope)."""
     from bot import evaluate
@@ -280,7 +302,7 @@ def faq_eval(
 
     try:
         rows = evaluate.read_cases(cases, ["text", "expected"])
-        index, _ = evaluate.load_faq_index(faq)
+        index, _ = evaluate.load_faq_index(faq, _encoder(encoder))
     except (evaluate.CasesInvalid, ContentInvalid) as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from exc
@@ -312,6 +334,7 @@ def simulate(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     name: Annotated[str, typer.Option(help="The author's display name.")] = "",
     followers: Annotated[int | None, typer.Option(help="The author's follower count.")] = None,
+    encoder: EncoderOption = None,
 ) -> None:
     """Show what the bot would do with a message: analysis, candidates, decision and draft."""
     from dataclasses import asdict
@@ -324,7 +347,7 @@ def simulate(
 
     settings = get_settings()
     try:
-        registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir)
+        registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir, _encoder(encoder))
     except ContentInvalid as exc:
         err.print(f"error: the content does not load (see `webcare guidelines check`):\n{exc}", markup=False)
         raise typer.Exit(1) from exc

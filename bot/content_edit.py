@@ -92,7 +92,7 @@ def preview(
 ) -> Response:
     """What the bot would answer to a message with the edited content (which must be valid)."""
     with _trial(registry, file, text) as (guidelines, faq, _):
-        trial = ContentRegistry(guidelines, faq)
+        trial = ContentRegistry(guidelines, faq, registry.encoder)
     found = trial.snapshot.communities.get(community) or next(iter(trial.snapshot.communities.values()))
     mention = Mention("console", "preview", "preview-1", Author("preview", "klant", ""), message, now)
     return respond(mention, Context(now=now), found)

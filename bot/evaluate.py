@@ -17,7 +17,7 @@ from responders.content import ContentInvalid, load_content, load_faq
 from responders.domain import FaqEntry, Response
 from responders.engine import Community
 from responders.examples import ExampleResult, run_examples
-from responders.faq import FaqIndex
+from responders.faq import Encoder, FaqIndex
 
 LABELS = ("negative", "neutral", "positive")
 
@@ -50,11 +50,11 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run_guideline_examples(
-    guidelines: Path, faq_dir: Path, *, now: datetime
+    guidelines: Path, faq_dir: Path, *, now: datetime, encoder: Encoder | None = None
 ) -> dict[str, list[ExampleResult]]:
     """Run every guideline's examples; raise ContentInvalid when the content does not load."""
     content = load_content(guidelines, faq_dir)
-    index = FaqIndex(content.faq)
+    index = FaqIndex(content.faq, encoder)
     return {gid: run_examples(Community(g, index), now=now) for gid, g in sorted(content.guidelines.items())}
 
 
@@ -78,12 +78,12 @@ def _ratio(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def load_faq_index(path: Path) -> tuple[FaqIndex, list[FaqEntry]]:
+def load_faq_index(path: Path, encoder: Encoder | None = None) -> tuple[FaqIndex, list[FaqEntry]]:
     """Load an FAQ file or folder into a ready index; raise ContentInvalid on errors."""
     entries, errors = load_faq(path)
     if errors:
         raise ContentInvalid(errors)
-    index = FaqIndex(entries)
+    index = FaqIndex(entries, encoder)
     for language in {e.language for e in entries}:
         index.warm(language)
     return index, entries

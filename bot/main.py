@@ -42,6 +42,7 @@ from bot.web import (
     webhooks,
 )
 from bot.web.deps import LoginRequired
+from responders.embeddings import load_encoder
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 def build_services(settings: Settings, senders: Mapping[str, Sender] | None = None) -> Services:
     """Connect the database, load content and pick the adapters."""
     engine = make_engine(settings.database_url)
-    registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir)
+    registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir, load_encoder(settings.faq_encoder))
     with Session(engine) as session:
         pipeline.sync_communities(session, registry, now=utcnow())
     if senders is None:

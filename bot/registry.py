@@ -10,7 +10,7 @@ from pathlib import Path
 
 from responders.content import ContentError, ContentInvalid, load_content
 from responders.engine import Community
-from responders.faq import FaqIndex
+from responders.faq import Encoder, FaqIndex
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,10 @@ def _fingerprint(paths: list[Path]) -> str:
 class ContentRegistry:
     """Holds the last good content and swaps in a new version only when it is valid."""
 
-    def __init__(self, guidelines_dir: Path, faq_dir: Path) -> None:
+    def __init__(self, guidelines_dir: Path, faq_dir: Path, encoder: Encoder | None = None) -> None:
         self.guidelines_dir = guidelines_dir
         self.faq_dir = faq_dir
+        self.encoder = encoder
         self.errors: list[ContentError] = []
         self._lock = threading.Lock()
         self._snapshot = self._load()
@@ -47,7 +48,7 @@ class ContentRegistry:
     def _load(self) -> Snapshot:
         fingerprint = _fingerprint([self.guidelines_dir, self.faq_dir])
         content = load_content(self.guidelines_dir, self.faq_dir)
-        index = FaqIndex(content.faq)
+        index = FaqIndex(content.faq, self.encoder)
         communities = {gid: Community(g, index) for gid, g in content.guidelines.items()}
         channels: dict[tuple[str, str], str] = {
             (source.platform, channel.lower()): gid

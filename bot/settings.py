@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = None
     guidelines_dir: Path = Path("guidelines")
     faq_dir: Path = Path("faq")
+    # sentence embeddings in FAQ matching (needs the `embeddings` extra): "" off, "minilm" for English
+    faq_encoder: Literal["", "minilm"] = ""
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
     cookie_secure: bool = False
