@@ -361,7 +361,7 @@ def simulate(
     if as_json:
         typer.echo(json.dumps(asdict(response), default=sorted_default, ensure_ascii=False, indent=2))
         return
-    typer.echo("\n".join(describe(response)))
+    typer.echo("\n".join(describe(response, text)))
 
 
 def sorted_default(value: object) -> object:

@@ -18,6 +18,7 @@ from responders.domain import FaqEntry, Response
 from responders.engine import Community
 from responders.examples import ExampleResult, run_examples
 from responders.faq import Encoder, FaqIndex
+from responders.sentiment import explain as explain_sentiment
 
 LABELS = ("negative", "neutral", "positive")
 
@@ -212,12 +213,14 @@ def as_dict(scores: FaqScores | SentimentScores) -> dict[str, Any]:
 # --- simulate ----------------------------------------------------------------------------------
 
 
-def describe(response: Response) -> list[str]:
-    """A response as readable lines: analysis, candidates, decision, draft."""
+def describe(response: Response, text: str) -> list[str]:
+    """A response to a message as readable lines: analysis, candidates, decision, draft."""
     a, d = response.analysis, response.decision
+    scored = ", ".join(f"{part.text} {part.valence:+.1f}" for part in explain_sentiment(text, a.language))
     lines = [
         "Analysis",
         f"  language: {a.language}   sentiment: {a.sentiment:+.2f} ({a.sentiment_label})",
+        f"  sentiment words: {scored or 'none'}",
         f"  signals: {', '.join(sorted(a.signals)) or 'none'}",
         "FAQ candidates",
         *(f"  {c.confidence:.2f}  {c.faq_id}   ~ {c.matched}" for c in response.candidates),

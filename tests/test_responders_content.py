@@ -168,6 +168,8 @@ def test_simulate_shows_analysis_candidates_decision_and_draft(content: tuple[Pa
     for heading in ("Analysis", "FAQ candidates", "Decision", "Draft"):
         assert f"\n{heading}\n" in f"\n{out}"
     assert "levertijd" in out and "action: reply" in out and "Sanne," in out
+    upset = runner.invoke(app, ["simulate", "--community", "testshop", "Wat een slechte service"])
+    assert "sentiment words: slechte -" in upset.output, upset.output
     as_json = runner.invoke(
         app, ["simulate", "--community", "testshop", "--json", "Mijn advocaat belt jullie"]
     )
