@@ -8,8 +8,8 @@ from functools import lru_cache
 
 from responders import sentiment
 from responders.domain import Analysis, SentimentLabel
-from responders.lexicon import PROFANITY, QUESTION_WORDS, SIGNAL_PHRASES, SPAM_PHRASES, STOPWORDS
-from responders.text import normalize, words
+from responders.lexicon import PROFANITY, SIGNAL_PHRASES, SPAM_PHRASES, STOPWORDS
+from responders.text import normalize, opens_like_question, words
 
 # normalize and words moved to responders.text; other modules still import them from here
 __all__ = ["analyze", "detect_language", "detect_signals", "label_for", "normalize", "words"]
@@ -66,7 +66,7 @@ def detect_signals(text: str, tokens: list[str], competitors: Iterable[str] = ()
     """Find the signals a webcare agent cares about in a message."""
     plain = normalize(text)
     found = {name for name, phrases in SIGNAL_PHRASES.items() if _contains_any(plain, tuple(phrases))}
-    if "?" in text or (tokens and tokens[0] in QUESTION_WORDS):
+    if "?" in text or opens_like_question(tokens):
         found.add("question")
     if _contains_any(plain, tuple(normalize(c) for c in competitors if c.strip())):
         found.add("competitor")

@@ -284,6 +284,8 @@ QUESTION_WORDS = _words(
     "hoe wat wanneer waar waarom welke wie kan kunnen kun mag zijn is heb hebben hebt bezorgen"
     " leveren how what when where why which who can could do does are will is would should"
 )
+# question words that open an exclamation instead: "Wat een service!", "What a mess"
+EXCLAMATION_OPENERS = frozenset({("wat", "een"), ("what", "a"), ("what", "an")})
 PROFANITY = _words(
     "kut klote godverdomme tering kanker kolere shit fuck fucking fucked damn crap wtf bullshit"
 )

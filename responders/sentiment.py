@@ -28,9 +28,8 @@ from responders.lexicon import (
     NEGATIONS,
     NEUTRAL_CONTEXTS,
     PHRASE_LEXICON,
-    QUESTION_WORDS,
 )
-from responders.text import normalize
+from responders.text import normalize, opens_like_question
 
 LEXICONS = Path(__file__).resolve().parent / "lexicons"
 # The webcare lists use -1..1; the shipped lexicons were put on VADER's -4..4 scale by the words
@@ -119,7 +118,7 @@ class Part(NamedTuple):
 
 
 def _is_question(sentence: str, tokens: list[str]) -> bool:
-    return sentence.rstrip().endswith("?") or (len(tokens) > 2 and tokens[0] in QUESTION_WORDS)
+    return sentence.rstrip().endswith("?") or (len(tokens) > 2 and opens_like_question(tokens))
 
 
 _DEGREES = ("ste", "st", "dere", "der", "ere", "er")

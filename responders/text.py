@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from responders.lexicon import EXCLAMATION_OPENERS, QUESTION_WORDS
+
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 
 
@@ -19,3 +21,9 @@ def normalize(text: str) -> str:
 def words(text: str) -> list[str]:
     """The words of a text, normalized."""
     return _WORD.findall(normalize(text))
+
+
+def opens_like_question(tokens: list[str]) -> bool:
+    """Whether normalized words start the way a question does ("hoe lang", "can you"), even
+    without a question mark; "wat een ..." and "what a ..." open exclamations."""
+    return bool(tokens) and tokens[0] in QUESTION_WORDS and tuple(tokens[:2]) not in EXCLAMATION_OPENERS

@@ -165,3 +165,17 @@ def test_the_webcare_list_wins_over_the_general_lexicons() -> None:
 def test_any_text_scores_within_bounds(text: str, language: str) -> None:
     assert -1.0 <= sentiment.score(text, language) <= 1.0
     assert all(p.valence for p in sentiment.explain(text, language))
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("Wat een slechte service, nooit meer!!", False),
+        ("What a mess this order is", False),
+        ("Wat kost verzending naar België", True),
+        ("Hoe lang duurt de bezorging", True),
+        ("What are your opening hours", True),
+    ],
+)
+def test_a_question_word_opening_an_exclamation_is_no_question(text: str, question: bool) -> None:
+    assert ("question" in analyze(text).signals) is question
