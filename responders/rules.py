@@ -38,9 +38,12 @@ def limit_reasons(mention: Mention, analysis: Analysis, guideline: Guideline, co
     return reasons
 
 
-def rule_matches(rule: EscalationRule, mention: Mention, analysis: Analysis) -> bool:
-    """Whether one escalation rule fires; a rule fires when any of its conditions holds."""
-    text = normalize(mention.text)
+def rule_matches(rule: EscalationRule, mention: Mention, analysis: Analysis, text: str = "") -> bool:
+    """Whether one escalation rule fires; a rule fires when any of its conditions holds.
+
+    text: the mention's text normalized, when the caller has it already.
+    """
+    text = text or normalize(mention.text)
     followers = mention.author.followers or 0
     return bool(
         set(rule.signals) & analysis.signals
@@ -72,7 +75,8 @@ def decide(
     approval: Approval = "agent"
     team = "webcare"
     reasons: list[str] = []
-    fired = [rule for rule in guideline.escalation if rule_matches(rule, mention, analysis)]
+    text = normalize(mention.text)
+    fired = [rule for rule in guideline.escalation if rule_matches(rule, mention, analysis, text)]
     for rule in fired:
         priority = _higher(priority, rule.priority)
         approval = _stricter(approval, rule.approval)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from responders.lexicon import EXCLAMATION_OPENERS, QUESTION_WORDS
 
@@ -14,8 +15,19 @@ def normalize(text: str) -> str:
     """Lowercase and strip diacritics, so 'één' and 'een' compare equal."""
     if text.isascii():  # most messages: nothing to strip, and this runs several times per message
         return text.lower()
+    if len(text) <= _SHORT:
+        return _strip_short(text)
+    return _strip(text)
+
+
+def _strip(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# words and keywords recur in every message: remember the short ones (a few MB at most)
+_SHORT = 40
+_strip_short = lru_cache(maxsize=20_000)(_strip)
 
 
 def words(text: str) -> list[str]:
