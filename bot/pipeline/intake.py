@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -189,7 +189,8 @@ def _draft_fields(
         "due_at": decision.due_at,
         "reasons": list(decision.reasons),
         "alternatives": list(draft.alternatives) if draft else [],
-        "candidates": [asdict(c) for c in response.candidates],
+        # vars, not asdict: asdict deep-copies, and this runs for every mention
+        "candidates": [dict(vars(c)) for c in response.candidates],
         "created_at": now,
         "updated_at": now,
     }
