@@ -6,6 +6,7 @@ whole request: session check, query, count, template) for common filter combinat
     python bench/queue_page.py                          # 1,000,000 mentions on a fresh SQLite file
     python bench/queue_page.py -n 100000 -r 100         # smaller and quicker
     python bench/queue_page.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python bench/queue_page.py --database-url ... --keep-schema bench_q1m   # seed once, re-time later
 
 On PostgreSQL it works in a schema it creates for the run (bench_<random>) and drops afterwards.
 (Named queue_page.py, not queue.py: `python bench/queue.py` would shadow the standard library's queue.)
@@ -34,7 +35,7 @@ if str(ROOT) not in sys.path:  # `python bench/queue_page.py` puts bench/, not t
 from fastapi.testclient import TestClient  # noqa: E402
 from scratch_db import scratch_database  # noqa: E402
 from sqlalchemy import Table, create_engine, insert, text  # noqa: E402
-from sqlalchemy.engine import Connection, Engine  # noqa: E402
+from sqlalchemy.engine import Connection, Engine, make_url  # noqa: E402
 from sqlmodel import Session, SQLModel, select  # noqa: E402
 
 from bot import accounts, migrations  # noqa: E402
@@ -73,15 +74,37 @@ SCENARIOS: dict[str, dict[str, str]] = {
 
 
 @contextmanager
-def fresh_database(base_url: str | None, keep: Path | None = None) -> Iterator[tuple[str, str]]:
-    """(kind, url) of a migrated SQLite file or a PostgreSQL schema of its own; removed after."""
-    if keep is not None:  # a SQLite file kept between runs: seeding a million rows takes minutes
+def fresh_database(
+    base_url: str | None, keep: Path | None = None, keep_schema: str = ""
+) -> Iterator[tuple[str, str]]:
+    """(kind, url) of a migrated SQLite file or a PostgreSQL schema of its own; removed after
+    unless kept (seeding a million rows takes minutes)."""
+    if keep is not None:
         url = f"sqlite:///{keep}"
         migrations.upgrade(url)
         yield "sqlite", url
         return
+    if base_url and keep_schema:
+        admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{keep_schema}"'))
+        admin.dispose()
+        query = {"options": f"-csearch_path={keep_schema}"}
+        url = make_url(base_url).update_query_dict(query).render_as_string(hide_password=False)
+        migrations.upgrade(url)
+        yield "postgresql", url
+        return
     with scratch_database(base_url) as found:
         yield found
+
+
+def _seeded(url: str) -> bool:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT EXISTS (SELECT 1 FROM mention)")).scalar() is True
+    finally:
+        engine.dispose()
 
 
 def _rows(start: int, stop: int, now: datetime, rng: random.Random) -> dict[str, list[dict[str, Any]]]:
@@ -223,9 +246,14 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--database-url", help="PostgreSQL to run on (a schema of its own)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", type=Path, help="SQLite file to seed once and reuse on later runs")
+    parser.add_argument(
+        "--keep-schema", default="", help="with --database-url: PostgreSQL schema to seed once and reuse"
+    )
     args = parser.parse_args(argv)
-    seeded = bool(args.keep and args.keep.exists())
-    with fresh_database(args.database_url, args.keep) as (kind, url):
+    if args.keep_schema and not re.fullmatch(r"bench_\w+", args.keep_schema):
+        parser.error("--keep-schema must be named bench_<something>: it is never dropped for you")
+    with fresh_database(args.database_url, args.keep, args.keep_schema) as (kind, url):
+        seeded = _seeded(url)
         engine = create_engine(url)
         print(f"{kind}: seeding {args.mentions:,} mentions" if not seeded else "reusing", file=sys.stderr)
         seconds = 0.0 if seeded else seed(engine, args.mentions)
