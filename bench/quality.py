@@ -1,6 +1,6 @@
 """Matching and sentiment quality on the public data sets in ../shared/data (see its README).
 
-    .venv/bin/python bench/quality.py [--data ../shared/data] [--only banking77-10,...]
+    .venv/bin/python bench/quality.py [--data ../shared/data] [--only banking77-10,...] [--encoder minilm]
 
 Each FAQ data set becomes an FAQ folder (one entry per intent, its training rows as example
 phrasings) and a cases CSV, written to a temporary folder, then scored by the same code as
@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import evaluate  # noqa: E402
+from responders.embeddings import load_encoder  # noqa: E402
+from responders.faq import Encoder  # noqa: E402
 
 Rows = list[tuple[str, str]]
 
@@ -114,18 +116,24 @@ def faq_sets(data: Path) -> dict[str, tuple[Rows, Rows, str]]:
     return sets
 
 
-def run_faq(name: str, train: Rows, cases: Rows, language: str, threshold: float) -> dict[str, object]:
+def run_faq(
+    name: str, train: Rows, cases: Rows, language: str, threshold: float, encoder: Encoder | None = None
+) -> dict[str, object]:
     """Build the FAQ, time loading it, score the cases."""
     with tempfile.TemporaryDirectory() as tmp:
         folder, cases_file = Path(tmp) / "faq", Path(tmp) / "cases.csv"
         _write_faq(folder, train, language)
         _write_cases(cases_file, cases)
         start, cpu = time.perf_counter(), time.process_time()
-        index, entries = evaluate.load_faq_index(folder)
+        index, entries = evaluate.load_faq_index(folder, encoder)
         load_s, load_cpu_s = time.perf_counter() - start, time.process_time() - cpu
-        scores = evaluate.score_faq(index, evaluate.read_cases(cases_file, ["text", "expected"]), threshold)
+        rows = evaluate.read_cases(cases_file, ["text", "expected"])
+        cpu = time.process_time()
+        scores = evaluate.score_faq(index, rows, threshold)
+        # CPU time per message: unlike wall time, not inflated by other jobs on a shared machine
+        cpu_ms = (time.process_time() - cpu) * 1000 / max(1, len(rows))
     examples = sum(1 + len(e.examples) for e in entries)
-    loading = {"load_s": round(load_s, 2), "load_cpu_s": round(load_cpu_s, 2)}
+    loading = {"load_s": round(load_s, 2), "load_cpu_s": round(load_cpu_s, 2), "cpu_ms": round(cpu_ms, 3)}
     size = {"set": name, "faq_entries": len(entries), "faq_examples": examples}
     return size | loading | evaluate.as_dict(scores)
 
@@ -153,11 +161,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--only", default="", help="comma-separated set names, e.g. banking77-10,sentiment")
     parser.add_argument("--threshold", type=float, default=0.6)
+    parser.add_argument("--encoder", default="", help='sentence embeddings for FAQ matching: "minilm"')
     args = parser.parse_args()
     only = {s for s in args.only.split(",") if s}
+    encoder = load_encoder(args.encoder)
     for name, (train, cases, language) in faq_sets(args.data).items():
         if not only or name in only:
-            print(json.dumps(run_faq(name, train, cases, language, args.threshold)), flush=True)
+            result = run_faq(name, train, cases, language, args.threshold, encoder)
+            print(json.dumps({"encoder": args.encoder or None} | result), flush=True)
     if not only or "sentiment" in only:
         for result in run_sentiment(args.data):
             print(json.dumps(result), flush=True)

@@ -38,12 +38,14 @@ _CLASSIFIER_WEIGHT = 0.6
 _SHORTLIST = 4
 _LARGE = 3000  # example phrasings in one scope
 _FUZZY_PHRASES = 12  # per entry: long example lists are pre-filtered by TF-IDF cosine
-# with an encoder: the share of the sentence-vector model in the entry probabilities, of the cosine
-# to the nearest phrasing in the similarity, and the regression's C (chosen by bench/tune_blend.py
-# on rows no benchmark scores: CLINC150 and HWU64 training rows)
-_MEANING_WEIGHT = 0.7
+# With an encoder: the share of the sentence-vector model in the entry probabilities, of the cosine
+# to the nearest phrasing in the similarity, the regression's C, and how sure the TF-IDF model must
+# be to skip the encoder (it costs ten times the rest; where TF-IDF is this sure, the encoder rarely
+# changes the answer). Chosen by bench/tune_blend.py on rows no benchmark scores.
+_MEANING_WEIGHT = 0.85
 _COSINE_WEIGHT = 0.5
 _MEANING_C = 10.0
+_SURE = 0.6
 
 
 class Encoder(Protocol):
@@ -260,7 +262,7 @@ class FaqIndex:
             return ()
         chances, dense = scope.probabilities(query)
         vector = None
-        if scope.meaning is not None:
+        if scope.meaning is not None and chances.max(initial=0.0) < _SURE:
             vector = scope.meaning.encoder.encode([text])[0]
             meant = scope.meaning.probabilities(vector)
             chances = (1 - _MEANING_WEIGHT) * chances + _MEANING_WEIGHT * meant
