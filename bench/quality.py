@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import evaluate  # noqa: E402
-from responders.embeddings import load_encoder  # noqa: E402
+from responders.embeddings import MiniLM, load_encoder  # noqa: E402
 from responders.faq import Encoder  # noqa: E402
 
 Rows = list[tuple[str, str]]
@@ -125,6 +125,8 @@ def run_faq(
         _write_faq(folder, train, language)
         _write_cases(cases_file, cases)
         start, cpu = time.perf_counter(), time.process_time()
+        if isinstance(encoder, MiniLM):
+            encoder.forget()  # each set from scratch: no vectors cached by an earlier set
         index, entries = evaluate.load_faq_index(folder, encoder)
         load_s, load_cpu_s = time.perf_counter() - start, time.process_time() - cpu
         rows = evaluate.read_cases(cases_file, ["text", "expected"])

@@ -62,7 +62,10 @@ def tuning_sets(data: Path) -> dict[str, tuple[Rows, Rows]]:
 
 
 class Counting:
-    """An encoder that counts the messages it encodes one at a time (the matcher's calls)."""
+    """An encoder that counts the messages it encodes one at a time (the matcher's calls).
+
+    Being a wrapper, quality.run_faq does not clear its cache: every setting reuses the vectors.
+    """
 
     def __init__(self, encoder: Encoder) -> None:
         self.languages = encoder.languages

@@ -57,6 +57,11 @@ class MiniLM:
                     self._cache.popitem(last=False)
         return np.vstack([found[t] for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
 
+    def forget(self) -> None:
+        """Drop the cached vectors (benchmarks measure each data set from scratch)."""
+        with self._lock:
+            self._cache.clear()
+
     def _forward(self, texts: list[str]) -> np.ndarray:
         # the model's modules (mean pooling, normalising) straight on the tokenizer's output:
         # encode() adds bookkeeping that costs more than a short message's maths
