@@ -14,7 +14,6 @@ that share no word with any example; the encoder only serves the languages it kn
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -110,16 +109,22 @@ class _Features:
 
     def vector(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """The query's non-zero feature indices and values, each part L2-normalised as sklearn does."""
-        indices: list[int] = []
-        values: list[float] = []
+        indices: list[np.ndarray] = []
+        values: list[np.ndarray] = []
         for analyze, vocabulary, idf, offset in self._parts:
-            counts = Counter(vocabulary[g] for g in analyze(query) if g in vocabulary)
+            # one C-level lookup per n-gram (this runs for every message); unknown ones count as None
+            counts = Counter(map(vocabulary.get, analyze(query)))
+            counts.pop(None, None)
             if not counts:
                 continue
-            weights = np.array([(1 + math.log(n)) * idf[i] for i, n in counts.items()])
-            indices += [offset + i for i in counts]
-            values += list(weights / np.linalg.norm(weights))
-        return np.array(indices, dtype=np.int64), np.array(values)
+            found = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            times = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            weights = (1 + np.log(times)) * idf[found]
+            indices.append(found + offset)
+            values.append(weights / np.linalg.norm(weights))
+        if not indices:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(indices), np.concatenate(values)
 
 
 @dataclass(frozen=True)
