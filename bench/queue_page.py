@@ -102,7 +102,7 @@ def _seeded(url: str) -> bool:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.execute(text("SELECT EXISTS (SELECT 1 FROM mention)")).scalar() is True
+            return bool(conn.execute(text("SELECT EXISTS (SELECT 1 FROM mention)")).scalar())
     finally:
         engine.dispose()
 
