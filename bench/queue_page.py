@@ -69,6 +69,7 @@ SCENARIOS: dict[str, dict[str, str]] = {
     "search (common word)": {"q": "bezorging"},
     "search (rare: 1 mention)": {"q": "nummer 123456"},
     "search (1,111 mentions)": {"q": "nummer 999"},  # 999, 9990-9999, 99900-99999, 999000-999999
+    "search (11,111 mentions)": {"q": "nummer 99"},  # more than the index hands over: the walk
     "search (no match)": {"q": "zzzz-nothing"},
 }
 

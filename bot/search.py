@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, text
+from sqlalchemy import ColumnElement, column, or_, text
 from sqlmodel import Session, col, select
 
 from bot.models import Draft, Mention
@@ -20,9 +20,17 @@ MIN_LENGTH = 3
 # Past it the word is common, and walking the queue in deadline order finds a page of matches
 # sooner than reading every match from the index (bench/queue_page.py: 20,000 costs ~0.1 s a table).
 CANDIDATE_CAP = 3000
+# SQLite, between the two: the queue keeps the rows whose id the index lists, the index read
+# inside the query (no id list through Python), which costs ~30 ms for 11,000 matches of a million.
+# Past this the deadline-ordered walk is faster.
+SUBQUERY_CAP = 30_000
 _FTS_QUERIES = {
     "draft": text("SELECT rowid FROM search_draft WHERE search_draft MATCH :phrase LIMIT :n"),
     "mention": text("SELECT rowid FROM search_mention WHERE search_mention MATCH :phrase LIMIT :n"),
+}
+_FTS_COUNT = {
+    table: text(f"SELECT count(*) FROM ({query.text})")  # noqa: S608  (constant SQL, bound values)
+    for table, query in _FTS_QUERIES.items()
 }
 
 
@@ -37,12 +45,33 @@ def scan_clause(q: str) -> ColumnElement[bool]:
     return or_(col(Mention.text).ilike(pattern, escape="\\"), col(Draft.text).ilike(pattern, escape="\\"))
 
 
-def _fts_ids(session: Session, table: str, q: str) -> list[int]:
+def _phrase(q: str) -> str:
     # a quoted FTS5 phrase: with the trigram tokenizer it matches q as a substring, ignoring case,
     # and nothing in q (%, _, quotes, operators) has a special meaning
-    phrase = '"' + q.replace('"', '""') + '"'
-    params = {"phrase": phrase, "n": CANDIDATE_CAP + 1}
+    return '"' + q.replace('"', '""') + '"'
+
+
+def _fts_ids(session: Session, table: str, q: str) -> list[int]:
+    params = {"phrase": _phrase(q), "n": CANDIDATE_CAP + 1}
     return [int(i) for i in session.execute(_FTS_QUERIES[table], params).scalars()]
+
+
+def _fts_count(session: Session, table: str, q: str, cap: int) -> int:
+    """How many rows of a table contain q, counted up to cap + 1."""
+    return int(session.execute(_FTS_COUNT[table], {"phrase": _phrase(q), "n": cap + 1}).scalar_one())
+
+
+def _fts_membership(q: str) -> ColumnElement[bool]:
+    """Drafts whose text, or whose mention's text, the SQLite index lists for q: read in the query."""
+    rowids = "SELECT rowid FROM search_{0} WHERE search_{0} MATCH :{0}_phrase"
+    mentions = text(rowids.format("mention")).bindparams(mention_phrase=_phrase(q)).columns(column("rowid"))
+    drafts = text(rowids.format("draft")).bindparams(draft_phrase=_phrase(q)).columns(column("rowid"))
+    return or_(col(Draft.mention_id).in_(mentions), col(Draft.id).in_(drafts))
+
+
+def _mid_frequency(session: Session, q: str) -> bool:
+    """SQLite: whether q is too common for an id list but rare enough to read from the index."""
+    return all(_fts_count(session, table, q, SUBQUERY_CAP) <= SUBQUERY_CAP for table in _FTS_QUERIES)
 
 
 def _trgm_ids(session: Session, model: Any, q: str) -> list[int]:
@@ -74,10 +103,19 @@ def candidate_draft_ids(session: Session, q: str) -> list[int] | None:
 
 
 def search_clause(session: Session, q: str) -> ColumnElement[bool]:
-    """The queue filter for a search: an id lookup when the index finds few rows, else the scan."""
+    """The queue filter for a search: an id lookup when the index finds few rows, a read of the
+    index inside the query when it finds more (SQLite), else the scan."""
     # one lookup per request: the page and its count ask for the same search in one session
-    cache: dict[str, list[int] | None] = session.info.setdefault("search_candidates", {})
+    cache: dict[str, ColumnElement[bool]] = session.info.setdefault("search_clauses", {})
     if q not in cache:
-        cache[q] = candidate_draft_ids(session, q)
-    ids = cache[q]
-    return scan_clause(q) if ids is None else col(Draft.id).in_(ids)
+        cache[q] = _clause(session, q)
+    return cache[q]
+
+
+def _clause(session: Session, q: str) -> ColumnElement[bool]:
+    ids = candidate_draft_ids(session, q)
+    if ids is not None:
+        return col(Draft.id).in_(ids)
+    if session.get_bind().dialect.name == "sqlite" and len(q) >= MIN_LENGTH and _mid_frequency(session, q):
+        return _fts_membership(q)
+    return scan_clause(q)

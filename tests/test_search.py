@@ -39,12 +39,15 @@ def three(client: TestClient, services: Services) -> dict[str, int]:
     return ids
 
 
-# both ways a search runs: the index lookup, and the scan it falls back to for common words
-@pytest.fixture(params=["index", "scan"])
+# every way a search runs: an id list from the index, the index read inside the query (SQLite,
+# words of middling frequency), and the scan for common words
+@pytest.fixture(params=["index", "subquery", "scan"])
 def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """'scan' makes every word 'common' so the queue filters with the plain ILIKE walk."""
-    if request.param == "scan":
+    """'subquery' makes every word too common for an id list; 'scan' too common for the index."""
+    if request.param in ("subquery", "scan"):
         monkeypatch.setattr(search, "CANDIDATE_CAP", 0)
+    if request.param == "scan":
+        monkeypatch.setattr(search, "SUBQUERY_CAP", 0)
     return str(request.param)
 
 
@@ -130,3 +133,14 @@ def test_the_migration_indexes_the_rows_already_there(
     assert _search(client, "van voor") == [before]
     with Session(services.engine) as session:
         assert search.candidate_draft_ids(session, "van voor") == [before]  # from the index
+
+
+def test_a_middling_word_on_sqlite_is_read_from_the_index_inside_the_query(
+    session: Session, client: TestClient, three: dict[str, int], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "CANDIDATE_CAP", 0)  # "voordeel" is now too common for an id list
+    sql = str(search.search_clause(session, "voordeel").compile(session.get_bind()))
+    if db_url.startswith("sqlite"):
+        assert "search_mention MATCH" in sql and "search_draft MATCH" in sql, sql
+    else:
+        assert "ILIKE" in sql.upper(), sql  # PostgreSQL walks the queue with the trigram-indexed ILIKE
