@@ -192,8 +192,10 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def signed_in_client(url: str) -> TestClient:
-    """A client on the app with the demo content, signed in as the user 'bench'."""
+@contextmanager
+def signed_in_client(url: str) -> Iterator[TestClient]:
+    """A client on the app with the demo content (started as the server starts it, lifespan
+    included), signed in as the user 'bench'."""
     settings = Settings(database_url=url, guidelines_dir=ROOT / "guidelines", faq_dir=ROOT / "faq")
     services = build_services(settings)
     with Session(services.engine) as session:
@@ -204,12 +206,13 @@ def signed_in_client(url: str) -> TestClient:
             )
         else:  # a kept database from an earlier run
             accounts.set_password(session, user=user, password=PASSWORD, now=datetime.now(UTC))
-    client = TestClient(create_app(services, run_jobs=False))
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token
-    signed = client.post("/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token[1]})
-    assert signed.status_code == 200, signed.status_code
-    return client
+    with TestClient(create_app(services, run_jobs=False)) as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token
+        form = {"username": "bench", "password": PASSWORD, "csrf_token": token[1]}
+        signed = client.post("/login", data=form)
+        assert signed.status_code == 200, signed.status_code
+        yield client
 
 
 def time_scenarios(client: TestClient, requests: int) -> dict[str, dict[str, float]]:
@@ -260,9 +263,8 @@ def main(argv: Sequence[str]) -> int:
         seconds = 0.0 if seeded else seed(engine, args.mentions)
         engine.dispose()
         print(f"  {seconds:.0f} s to seed; timing GET /queue, {args.requests} requests each", file=sys.stderr)
-        client = signed_in_client(url)
-        results = time_scenarios(client, args.requests)
-        client.close()
+        with signed_in_client(url) as client:
+            results = time_scenarios(client, args.requests)
     worst = max(r["p95"] for name, r in results.items() if not name.startswith("search"))
     print(f"{kind}: worst p95 without search {worst:.1f} ms ({'under' if worst < 100 else 'OVER'} 100 ms)")
     if args.json:
