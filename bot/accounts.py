@@ -10,9 +10,10 @@ from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
-from bot.models import ApiToken, User, UserSession
+from bot.models import ApiToken, SignInFailure, User, UserSession
 
 Role = Literal["agent", "senior", "community_manager", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)  # each role can do what the ones before it can
@@ -256,3 +257,30 @@ def api_token_name(session: Session, *, token: str, configured: str | None) -> s
     if row is None or row.revoked_at is not None:
         return None
     return row.name
+
+
+# Sign-in throttling lives in the database, so that every web process counts the same failures.
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+def sign_in_blocked(session: Session, keys: tuple[str, ...], *, now: datetime) -> bool:
+    """Whether any key (a username or a client address) failed to sign in too often lately."""
+    since = now - FAILURE_WINDOW
+    for key in keys:
+        recent = select(func.count()).where(SignInFailure.key == key, col(SignInFailure.at) > since)
+        if session.exec(recent).one() >= MAX_FAILURES:
+            return True
+    return False
+
+
+def record_sign_in_failure(session: Session, keys: tuple[str, ...], *, now: datetime) -> None:
+    """Count one failed attempt against each key."""
+    session.add_all(SignInFailure(key=key, at=now) for key in keys)
+    session.commit()
+
+
+def forget_sign_in_failures(session: Session, key: str) -> None:
+    """Forget a name's failures after a good sign-in (its address keeps its count)."""
+    session.execute(delete(SignInFailure).where(col(SignInFailure.key) == key))
+    session.commit()

@@ -288,6 +288,16 @@ class UserSession(SQLModel, table=True):
     ip: str | None = Field(default=None, max_length=64)
 
 
+class SignInFailure(SQLModel, table=True):
+    """A failed sign-in against a name or an address: counted by every process to throttle."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)  # "user:<name>" or "ip:<address>"
+    at: datetime = _ts()
+
+
 class ApiToken(SQLModel, table=True):
     """A bearer token for the API, stored as a SHA-256 hash."""
 

@@ -20,6 +20,7 @@ from bot.models import (
     CustomerOrder,
     Draft,
     Mention,
+    SignInFailure,
     SlaEvent,
     User,
     UserSession,
@@ -192,7 +193,7 @@ def test_metrics_show_queue_depth_jobs_deliveries_failures_and_breaches(
     assert "webcare_delivery_failures" in text and "webcare_jobs_due" in text
 
 
-def test_retention_deletes_sessions_that_ended_over_a_month_ago(session: Session) -> None:
+def test_retention_deletes_sessions_ended_a_month_ago_and_day_old_failed_sign_ins(session: Session) -> None:
     user = User(username="ans", password_hash="x", role="agent")
     session.add(user)
     session.commit()
@@ -210,6 +211,10 @@ def test_retention_deletes_sessions_that_ended_over_a_month_ago(session: Session
     add("revoked-long-ago", expires=timedelta(days=5), revoked=-timedelta(days=31))
     add("revoked-yesterday", expires=timedelta(days=5), revoked=-timedelta(days=1))
     session.commit()
+    session.add(SignInFailure(key="ip:203.0.113.9", at=T0 - timedelta(days=2)))
+    session.add(SignInFailure(key="ip:203.0.113.7", at=T0 - timedelta(hours=2)))
+    session.commit()
     assert retention.purge_sessions(session, now=T0) == 2
     kept = sorted(s.id for s in session.exec(select(UserSession)))
     assert kept == ["live", "revoked-yesterday"]
+    assert [f.key for f in session.exec(select(SignInFailure))] == ["ip:203.0.113.7"]

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from bot.main import create_app
 from bot.models import AuditEvent, Draft
 from bot.services import Services
 from tests.conftest import API_TOKEN, add_user
@@ -56,6 +57,21 @@ def test_wrong_password_is_refused_and_attempts_are_throttled(client: TestClient
     token = _csrf(client.get("/login").text)
     response = client.post("/login", data={"username": "agent1", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 429
+
+
+def test_failed_sign_ins_count_in_every_process(client: TestClient, services: Services) -> None:
+    # a second app on the same database stands for a second web process
+    add_user(services)
+    other_services = Services(services.settings, services.engine, services.registry, services.senders)
+    with TestClient(create_app(other_services, run_jobs=False)) as other:
+        for attempt in range(5):
+            app_client = client if attempt % 2 else other
+            token = _csrf(app_client.get("/login").text)
+            form = {"username": "agent1", "password": "nope", "csrf_token": token}
+            assert app_client.post("/login", data=form).status_code == 401
+        token = _csrf(other.get("/login").text)
+        form = {"username": "agent1", "password": PASSWORD, "csrf_token": token}
+        assert other.post("/login", data=form).status_code == 429
 
 
 def test_sign_in_without_the_form_token_is_refused(client: TestClient, services: Services) -> None:

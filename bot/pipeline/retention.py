@@ -18,6 +18,7 @@ from bot.models import (
     Job,
     Mention,
     Outbox,
+    SignInFailure,
     SlaEvent,
     UserSession,
 )
@@ -130,11 +131,13 @@ def _orphans(session: Session) -> int:
 
 
 def purge_sessions(session: Session, *, now: datetime) -> int:
-    """Delete sign-in sessions that expired or were revoked long enough ago; returns how many."""
+    """Delete sign-in sessions that expired or were revoked long enough ago, and failed sign-ins
+    older than a day (names and addresses, kept only to throttle); returns the sessions deleted."""
     cutoff = now - ENDED_SESSIONS_KEPT
     ended = or_(col(UserSession.expires_at) < cutoff, col(UserSession.revoked_at) < cutoff)
     gone = session.exec(select(UserSession.id).where(ended)).all()
     if gone:
         session.execute(delete(UserSession).where(col(UserSession.id).in_(gone)))
+    session.execute(delete(SignInFailure).where(col(SignInFailure.at) < now - timedelta(days=1)))
     session.commit()
     return len(gone)

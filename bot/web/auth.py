@@ -45,17 +45,17 @@ def login(
         return _login_again(request, services, "Your sign-in form expired. Please try again.")
     client = request.client.host if request.client else "unknown"
     keys = (f"user:{username.lower()}", f"ip:{client}")
-    if services.throttle.blocked(*keys):
+    now = utcnow()
+    if accounts.sign_in_blocked(session, keys, now=now):
         return _login_again(
             request, services, "Too many failed attempts. Wait 15 minutes and try again.", 429
         )
     user = accounts.authenticate(session, username=username, password=password)
     if user is None:
-        services.throttle.failed(*keys)
+        accounts.record_sign_in_failure(session, keys, now=now)
         log.info("sign-in failed", extra={"username": username, "client": client})
         return _login_again(request, services, "Wrong username or password.", 401)
-    services.throttle.succeeded(keys[0])
-    now = utcnow()
+    accounts.forget_sign_in_failures(session, keys[0])
     token, _ = accounts.start_session(
         session,
         user=user,
