@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot import accounts, store
+from bot import accounts
 from bot.models import utcnow
-from bot.web.deps import CsrfUserDep, SessionDep, SignedIn, UserDep, templates
+from bot.web.deps import CsrfUserDep, SessionDep, UserDep, templates
+from bot.web.users import audit_user
 
 router = APIRouter()
 
@@ -40,14 +41,6 @@ def _back(**query: str) -> Response:
     return RedirectResponse(f"/account/sessions?{urlencode(query)}", status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _audit(session: SessionDep, who: SignedIn, action: str, after: dict[str, object]) -> None:
-    store.audit(
-        session, actor=who.actor, action=action, object_type="user", object_id=str(who.user.id), now=utcnow(),
-        after=after,
-    )  # fmt: skip
-    session.commit()
-
-
 @router.get("/account/sessions", response_class=HTMLResponse)
 def sessions_page(
     request: Request, who: UserDep, session: SessionDep, notice: str = "", error: str = ""
@@ -70,7 +63,13 @@ def revoke_session(
     if row is None:
         return _back(error="That session had already ended.")
     browser = describe_agent(row.user_agent)
-    _audit(session, who, "user.session_revoke", {"browser": browser, "signed_in": row.created_at.isoformat()})
+    audit_user(
+        session,
+        who,
+        "user.session_revoke",
+        who.user,
+        after={"browser": browser, "signed_in": row.created_at.isoformat()},
+    )
     return _back(notice=f"Signed out the session on {browser}.")
 
 
@@ -78,5 +77,5 @@ def revoke_session(
 def revoke_other_sessions(who: CsrfUserDep, session: SessionDep) -> Response:
     """Sign out every session of this person except the one making the request."""
     ended = accounts.revoke_sessions(session, user=who.user, now=utcnow(), keep=who.session.id)
-    _audit(session, who, "user.sign_out_elsewhere", {"sessions_ended": ended})
+    audit_user(session, who, "user.sign_out_elsewhere", who.user, after={"sessions_ended": ended})
     return _back(notice=f"Signed out everywhere else ({ended} session{'' if ended == 1 else 's'}).")

@@ -27,7 +27,10 @@ def _user(session: SessionDep, user_id: int) -> User:
     return user
 
 
-def _audit(session: SessionDep, who: SignedIn, action: str, user: User, **change: dict[str, object]) -> None:
+def audit_user(
+    session: SessionDep, who: SignedIn, action: str, user: User, **change: dict[str, object]
+) -> None:
+    """Record in the audit log what someone did to an account (their own or another's)."""
     store.audit(
         session, actor=who.actor, action=action, object_type="user", object_id=str(user.id), now=utcnow(),
         **change,
@@ -83,7 +86,7 @@ def disable_user(user_id: int, who: CsrfUserDep, session: SessionDep) -> Respons
         accounts.disable_user(session, user=user, now=utcnow())
     except accounts.AccountError as exc:
         return _back(error=f"Not disabled: {exc}.")
-    _audit(session, who, "user.disable", user)
+    audit_user(session, who, "user.disable", user)
     return _back(notice=f"User {user.username} disabled and signed out.")
 
 
@@ -93,7 +96,7 @@ def enable_user(user_id: int, who: CsrfUserDep, session: SessionDep) -> Response
     require_role(who, "admin")
     user = _user(session, user_id)
     accounts.enable_user(session, user=user)
-    _audit(session, who, "user.enable", user)
+    audit_user(session, who, "user.enable", user)
     return _back(notice=f"User {user.username} can sign in again.")
 
 
@@ -111,7 +114,7 @@ def change_role(
         accounts.set_role(session, user=user, role=role, now=utcnow())
     except accounts.AccountError as exc:
         return _back(error=f"Role not changed: {exc}.")
-    _audit(session, who, "user.role", user, before={"role": before}, after={"role": role})
+    audit_user(session, who, "user.role", user, before={"role": before}, after={"role": role})
     if user.id == who.user.id:  # the change signed the admin out as well
         return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     return _back(notice=f"{user.username} is now {role} and was signed out, so the new rights apply at once.")
@@ -124,5 +127,5 @@ def sign_out_user(user_id: int, who: CsrfUserDep, session: SessionDep) -> Respon
     user = _user(session, user_id)
     keep = who.session.id if user.id == who.user.id else None
     ended = accounts.revoke_sessions(session, user=user, now=utcnow(), keep=keep)
-    _audit(session, who, "user.sign_out_everywhere", user, after={"sessions_ended": ended})
+    audit_user(session, who, "user.sign_out_everywhere", user, after={"sessions_ended": ended})
     return _back(notice=f"{user.username} signed out: {ended} session{'' if ended == 1 else 's'} ended.")
