@@ -43,10 +43,14 @@ def like_pattern(q: str) -> str:
     return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _contains(model: Any, q: str) -> ColumnElement[bool]:
+    """model.text contains q, ignoring case, with q taken literally (pg_trgm indexes this on PostgreSQL)."""
+    return col(model.text).ilike(like_pattern(q), escape="\\")
+
+
 def scan_clause(q: str) -> ColumnElement[bool]:
     """The plain filter: mention or draft text contains q, ignoring case (reads every row it walks)."""
-    pattern = like_pattern(q)
-    return or_(col(Mention.text).ilike(pattern, escape="\\"), col(Draft.text).ilike(pattern, escape="\\"))
+    return or_(_contains(Mention, q), _contains(Draft, q))
 
 
 def _phrase(q: str) -> str:
@@ -81,9 +85,8 @@ def _mid_frequency(session: Session, q: str) -> bool:
 def _trgm_membership(q: str) -> ColumnElement[bool]:
     """Drafts whose text, or whose mention's text, contains q: PostgreSQL reads each trigram index
     once into a hash and checks the queue's rows against it as it walks them by deadline."""
-    pattern = like_pattern(q)
-    mentions = select(Mention.id).where(col(Mention.text).ilike(pattern, escape="\\"))
-    drafts = select(Draft.id).where(col(Draft.text).ilike(pattern, escape="\\"))
+    mentions = select(Mention.id).where(_contains(Mention, q))
+    drafts = select(Draft.id).where(_contains(Draft, q))
     return or_(col(Draft.mention_id).in_(mentions), col(Draft.id).in_(drafts))
 
 
@@ -101,15 +104,15 @@ def _trgm_mid_frequency(session: Session, q: str) -> bool:
 
 def _trgm_ids(session: Session, model: Any, q: str) -> list[int]:
     # pg_trgm's GIN index serves ILIKE '%q%' when the planner expects few matches
-    where = col(model.text).ilike(like_pattern(q), escape="\\")
-    return [int(i) for i in session.exec(select(model.id).where(where).limit(CANDIDATE_CAP + 1)).all()]
+    found = session.exec(select(model.id).where(_contains(model, q)).limit(CANDIDATE_CAP + 1))
+    return [int(i) for i in found.all()]
 
 
 def candidate_draft_ids(session: Session, q: str) -> list[int] | None:
     """Ids of the drafts whose text or mention's text contains q, or None when the index can't say cheaply.
 
-    None means: q is too short for a trigram index (SQLite) or matches more than CANDIDATE_CAP
-    rows; the caller then filters with scan_clause.
+    None means: q is too short for a trigram index or matches more than CANDIDATE_CAP rows; the
+    caller then chooses another way (see search_clause).
     """
     sqlite = session.get_bind().dialect.name == "sqlite"
     if len(q) < MIN_LENGTH:  # FTS5 trigram finds nothing for 1-2 characters
