@@ -52,7 +52,8 @@ def _encoder(name: str | None) -> Encoder | None:
     from responders.embeddings import EncoderUnavailable, load_encoder
 
     try:
-        return load_encoder(get_settings().faq_encoder if name is None else name)
+        settings = get_settings()
+        return load_encoder(settings.faq_encoder if name is None else name, settings.model_cache_dir)
     except EncoderUnavailable as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from exc

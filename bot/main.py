@@ -51,7 +51,8 @@ log = logging.getLogger(__name__)
 def build_services(settings: Settings, senders: Mapping[str, Sender] | None = None) -> Services:
     """Connect the database, load content and pick the adapters."""
     engine = make_engine(settings.database_url)
-    registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir, load_encoder(settings.faq_encoder))
+    encoder = load_encoder(settings.faq_encoder, settings.model_cache_dir)
+    registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir, encoder)
     with Session(engine) as session:
         pipeline.sync_communities(session, registry, now=utcnow())
     if senders is None:

