@@ -89,7 +89,13 @@ def test_pages_hold_fifty_items_by_deadline_and_counts_stay_cheap(
     assert _ids(second) == list(reversed(ids))[50:]
     assert 'rel="next"' not in second
     with Session(services.engine) as session:
-        assert queries.queue_count(session, queries.QueueFilter(), now=now, cap=10) == 11
+        # past the cap the count stops: "10+" (total 11, capped), and the page is still exact
+        found = queries.queue_page(session, queries.QueueFilter(), now=now, offset=5, size=5, count_cap=10)
+        assert (found.total, found.capped, found.has_next) == (11, True, True)
+        assert [draft.id for draft, _ in found.rows] == list(reversed(ids))[5:10]
+        deep = queries.queue_page(session, queries.QueueFilter(), now=now, offset=50, size=50, count_cap=10)
+        assert (deep.total, deep.capped, deep.has_next) == (55, False, False)
+        assert [draft.id for draft, _ in deep.rows] == list(reversed(ids))[50:]
 
 
 def test_escalate_assign_and_snooze(client: TestClient, services: Services) -> None:

@@ -43,18 +43,6 @@ def _choices(session: SessionDep, services: ServicesDep) -> dict[str, object]:
     }
 
 
-def _total(
-    session: SessionDep, f: queries.QueueFilter, *, now: datetime, offset: int, shown: int, has_next: bool
-) -> tuple[int, bool]:
-    """How many items match, and whether that is a lower bound ("200+"): counted only when cheap."""
-    if not has_next:  # the last page: the count is known without asking the database
-        return offset + shown, False
-    if offset + shown >= queries.COUNT_CAP:  # deep in the list: at least this many
-        return offset + shown + 1, True
-    total = queries.queue_count(session, f, now=now)
-    return total, total > queries.COUNT_CAP
-
-
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(
     request: Request,
@@ -86,21 +74,19 @@ def queue_page(
     )
     now = utcnow()
     offset = (page - 1) * PAGE_SIZE
-    rows = queries.queue(session, f, now=now, limit=PAGE_SIZE + 1, offset=offset)
-    has_next, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
-    total, capped = _total(session, f, now=now, offset=offset, shown=len(rows), has_next=has_next)
+    found = queries.queue_page(session, f, now=now, offset=offset, size=PAGE_SIZE)
     params = {**f.params(), **({"mine": "1"} if mine else {})}
     params.pop("assigned", None)
     partial = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "results"
     context = {
         "partial": partial,
         "who": who,
-        "rows": rows,
+        "rows": found.rows,
         "now": now,
         "page": page,
-        "total": total,
-        "capped": capped,
-        "has_next": has_next,
+        "total": found.total,
+        "capped": found.capped,
+        "has_next": found.has_next,
         "f": f,
         "mine": bool(mine),
         "query": urlencode(params),
