@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, column, func, or_, text
+from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, cast, column, func, or_, text
 from sqlmodel import Session, col, select
 
 from bot.models import Draft, Mention
@@ -128,6 +128,14 @@ def _trgm_ids(session: Session, model: Any, q: str) -> list[int]:
     return [int(i) for i in found.all()]
 
 
+def _among(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """column IN ids; on PostgreSQL as one array value: 3,000 ids as 3,000 bound values cost
+    about 30 ms of Python and PostgreSQL parsing per query."""
+    if session.get_bind().dialect.name == "postgresql":
+        return col(column) == any_(cast(ids, ARRAY(Integer)))
+    return col(column).in_(ids)
+
+
 def candidate_draft_ids(session: Session, q: str) -> list[int] | None:
     """Ids of the drafts whose text or mention's text contains q, or None when the index can't say cheaply.
 
@@ -145,7 +153,7 @@ def candidate_draft_ids(session: Session, q: str) -> list[int] | None:
     if len(draft_ids) > CANDIDATE_CAP:
         return None
     if mention_ids:
-        of_mentions = select(Draft.id).where(col(Draft.mention_id).in_(mention_ids))
+        of_mentions = select(Draft.id).where(_among(session, Draft.mention_id, mention_ids))
         draft_ids += [int(i) for i in session.exec(of_mentions).all() if i is not None]
     return sorted(set(draft_ids))
 
@@ -170,7 +178,7 @@ def _clause(session: Session, q: str) -> ColumnElement[bool]:
         return scan_clause(q)
     ids = candidate_draft_ids(session, q)
     if ids is not None:
-        return col(Draft.id).in_(ids)
+        return _among(session, Draft.id, ids)
     if sqlite:
         return _fts_membership(q) if _mid_frequency(session, q) else scan_clause(q)
     return _trgm_membership(q)
