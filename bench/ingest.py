@@ -56,6 +56,7 @@ from bot.ingest import ingest_lines  # noqa: E402
 from bot.models import Draft, Mention, utcnow  # noqa: E402
 from bot.registry import ContentRegistry  # noqa: E402
 from responders import domain  # noqa: E402
+from responders.embeddings import load_encoder  # noqa: E402
 from responders.engine import respond  # noqa: E402
 
 GUIDELINES = ROOT / "guidelines"
@@ -304,10 +305,17 @@ MODES = {"single": _receive_each, "batched": _ingest_file}
 
 
 def run_pipeline(
-    base_url: str | None, *, mode: str, count: int, warmup: int, seed: int, profile: bool
+    base_url: str | None,
+    *,
+    mode: str,
+    count: int,
+    warmup: int,
+    seed: int,
+    profile: bool,
+    encoder: str = "",
 ) -> PipelineResult:
     """Time count new mentions from intake to stored draft on a fresh database, after a warm-up."""
-    registry = ContentRegistry(GUIDELINES, FAQ)
+    registry = ContentRegistry(GUIDELINES, FAQ, load_encoder(encoder))
     mentions = build_mentions(warmup + count, seed=seed, prefix=f"pipe{seed}")
     with fresh_database(base_url) as db:
         engine = make_engine(db.url)
@@ -666,6 +674,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--no-sqlite", action="store_true", help="with --database-url: skip SQLite")
     parser.add_argument("--profile", action="store_true", help="pipeline: cProfile the timed loop")
+    parser.add_argument("--encoder", default="", help='pipeline: FAQ sentence embeddings, e.g. "minilm"')
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--save", type=Path, help="also write the results as JSON to this file")
     args = parser.parse_args(argv)
@@ -708,6 +717,7 @@ def main(argv: Sequence[str]) -> int:
                     warmup=args.warmup,
                     seed=args.seed,
                     profile=args.profile,
+                    encoder=args.encoder,
                 )
                 results.setdefault("pipeline", []).append(asdict(p))
         if args.part in ("api", "all"):

@@ -39,12 +39,13 @@ _LARGE = 3000  # example phrasings in one scope
 _FUZZY_PHRASES = 12  # per entry: long example lists are pre-filtered by TF-IDF cosine
 # With an encoder: the share of the sentence-vector model in the entry probabilities, of the cosine
 # to the nearest phrasing in the similarity, the regression's C, and how sure the TF-IDF model must
-# be to skip the encoder (it costs ten times the rest; where TF-IDF is this sure, the encoder rarely
-# changes the answer). Chosen by bench/tune_blend.py on rows no benchmark scores.
+# be to skip the encoder (where TF-IDF is this sure, the encoder more often overrules a right answer
+# than a wrong one; skipping also saves its 4-5 ms). Chosen by bench/tune_blend.py on rows no
+# benchmark scores.
 _MEANING_WEIGHT = 0.85
 _COSINE_WEIGHT = 0.5
 _MEANING_C = 10.0
-_SURE = 0.6
+_SURE = 0.8
 
 
 class Encoder(Protocol):
