@@ -153,8 +153,8 @@ def converted_model(source: Path, cache_dir: Path) -> Path:
                 os.replace(Path(tmp) / manifest.name, manifest)
     except OSError as exc:
         raise EncoderUnavailable(
-            f"cannot write the converted minilm model to {cache_dir} ({exc.strerror or exc}); "
-            "point WEBCARE_MODEL_CACHE_DIR at a writable folder"
+            f"cannot make the converted minilm model in {cache_dir} ({exc.strerror or exc}); "
+            "WEBCARE_MODEL_CACHE_DIR must name a writable folder"
         ) from exc
     return model
 

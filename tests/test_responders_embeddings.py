@@ -275,6 +275,6 @@ def test_a_missing_or_corrupt_converted_model_is_converted_again(
 def test_an_unwritable_model_cache_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder", encoding="utf-8")
     with pytest.raises(
-        EncoderUnavailable, match=r"cannot write the converted minilm model to .*WEBCARE_MODEL"
+        EncoderUnavailable, match=r"cannot make the converted minilm model in .*WEBCARE_MODEL_CACHE_DIR"
     ):
         embeddings._minilm.__wrapped__(tmp_path / "file" / "models")
