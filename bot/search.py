@@ -25,6 +25,10 @@ CANDIDATE_CAP = 3000
 # query (no id list through Python): ~30 ms (SQLite) to ~50 ms (PostgreSQL) for 11,000 matches
 # of a million. Past this the deadline-ordered walk is faster.
 SUBQUERY_CAP = 30_000
+# PostgreSQL: a search word in at most this many rows is read from the index alone when the search
+# also holds a word in more than SUBQUERY_CAP rows (see _trgm_lookup). Checking the whole search
+# on 10,000 rows costs about what reading the common word's trigrams does (~30 ms at a million).
+RARE_WORD = 10_000
 # what pg_trgm counts as words: runs of letters and digits; shorter than 3 it cannot index them
 _WORD = re.compile(r"\w{3,}")
 _FTS_QUERIES = {
@@ -114,7 +118,7 @@ def _trgm_lookup(session: Session, model: Any, q: str) -> ColumnElement[bool]:
         table = model.__tablename__
         estimates = {word: _trgm_estimate(session, table, word) for word in words}
         rarest = min(words, key=lambda word: (estimates[word], -len(word)))
-        if estimates[rarest] <= CANDIDATE_CAP and max(estimates.values()) > SUBQUERY_CAP:
+        if estimates[rarest] <= RARE_WORD and max(estimates.values()) > SUBQUERY_CAP:
             # strpos on lower(): the same test as ILIKE, but one the trigram index cannot serve,
             # so the planner does not fold the common word back into the index read
             phrase = func.strpos(func.lower(col(model.text)), func.lower(q)) > 0

@@ -164,7 +164,7 @@ def test_a_rare_word_next_to_a_common_one_finds_the_whole_phrase(
         post_mention(client, f"c-{i}", f"Mijn bestelling nummer {i} is er nog niet", author_id=f"u-{i}")
     wanted = post_mention(client, "r-1", "Waar is BESTELLING 48213?", author_id="u-20")
     post_mention(client, "r-2", "48213 is mijn postcode, geen bestelling", author_id="u-21")  # not the phrase
-    monkeypatch.setattr(search, "CANDIDATE_CAP", 3)  # "48213": rare; "bestelling": common
+    monkeypatch.setattr(search, "RARE_WORD", 3)  # "48213": rare; "bestelling": common
     monkeypatch.setattr(search, "SUBQUERY_CAP", 8)
     if not db_url.startswith("sqlite"):
         # exact counts for the planner's estimates, which a table of 14 rows cannot give
