@@ -151,7 +151,7 @@ def test_a_middling_word_is_read_from_the_index_inside_the_query(
     else:  # subqueries PostgreSQL answers from the trigram indexes
         assert sql.count("IN (SELECT") == 2 and sql.upper().count("ILIKE") == 2, sql
     monkeypatch.setattr(search, "SUBQUERY_CAP", 0)  # and now too common for that: the walk
-    walk = str(search._clause(session, "voordeel").compile(session.get_bind()))
+    walk = str(search.search_clause(session, "voordeel").compile(session.get_bind()))
     assert "IN (SELECT" not in walk and "MATCH" not in walk, walk
 
 
