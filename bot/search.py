@@ -1,7 +1,9 @@
 """The review queue's search: case-insensitive substring match on mention and draft text, index-backed.
 
 The indexes come from alembic/versions/0002_search_index.py: pg_trgm GIN indexes on PostgreSQL,
-FTS5 trigram tables (search_mention, search_draft) on SQLite.
+FTS5 trigram tables (search_mention, search_draft) on SQLite. How many rows a search finds decides
+how it is run (see search_clause); on PostgreSQL the planner's estimate tells, with the statistics
+of alembic/versions/0005_search_statistics.py. docs/benchmarks.md ("Queue page") has the numbers.
 """
 
 from __future__ import annotations
