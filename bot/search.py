@@ -112,7 +112,7 @@ def _trgm_lookup(session: Session, model: Any, q: str) -> ColumnElement[bool]:
     common one, the whole of q then checked on the rows that word finds.
 
     pg_trgm reads every trigram of q in full: "bestelling 48213", with "bestelling" in 500,000
-    rows, reads 500,000 entries per trigram of it (about 20 ms per table at a million mentions)
+    rows, reads 500,000 entries per trigram of it (20 to 30 ms per table at a million mentions)
     to find a handful of rows that "48213" alone finds in a millisecond.
     """
     words = set(_WORD.findall(q))
@@ -135,8 +135,8 @@ def _trgm_ids(session: Session, model: Any, q: str) -> list[int]:
 
 
 def _among(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
-    """column IN ids; on PostgreSQL as one array value: 3,000 ids as 3,000 bound values cost
-    about 30 ms of Python and PostgreSQL parsing per query."""
+    """column IN ids; on PostgreSQL as one array value: 2,222 ids as 2,222 bound values cost
+    about 14 ms of SQLAlchemy, psycopg and PostgreSQL parsing per query."""
     if session.get_bind().dialect.name == "postgresql":
         return col(column) == any_(cast(ids, ARRAY(Integer)))
     return col(column).in_(ids)
