@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import quality  # noqa: E402
 
-from responders.embeddings import load_encoder  # noqa: E402
+from bot.encoder_cache import load_encoder  # noqa: E402
 
 
 def _timed(encode: Callable[[str], np.ndarray], texts: list[str]) -> tuple[np.ndarray, float, float]:

@@ -52,11 +52,11 @@ from sqlmodel import Session, select  # noqa: E402
 
 from bot import pipeline  # noqa: E402
 from bot.db import make_engine  # noqa: E402
+from bot.encoder_cache import load_encoder  # noqa: E402
 from bot.ingest import ingest_lines  # noqa: E402
 from bot.models import Draft, Mention, utcnow  # noqa: E402
 from bot.registry import ContentRegistry  # noqa: E402
 from responders import domain  # noqa: E402
-from responders.embeddings import load_encoder  # noqa: E402
 from responders.engine import respond  # noqa: E402
 
 GUIDELINES = ROOT / "guidelines"

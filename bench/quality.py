@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import evaluate  # noqa: E402
-from responders.embeddings import MiniLM, load_encoder  # noqa: E402
+from bot.encoder_cache import load_encoder  # noqa: E402
+from responders.embeddings import MiniLM  # noqa: E402
 from responders.faq import Encoder  # noqa: E402
 
 Rows = list[tuple[str, str]]

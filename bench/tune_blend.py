@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 import quality
 
+from bot.encoder_cache import load_encoder
 from responders import faq
-from responders.embeddings import load_encoder
 from responders.faq import Encoder
 
 Rows = quality.Rows

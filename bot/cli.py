@@ -49,7 +49,8 @@ EncoderOption = Annotated[
 
 def _encoder(name: str | None) -> Encoder | None:
     """The FAQ encoder asked for (or set in WEBCARE_FAQ_ENCODER); exit with a clear error if unavailable."""
-    from responders.embeddings import EncoderUnavailable, load_encoder
+    from bot.encoder_cache import load_encoder
+    from responders.embeddings import EncoderUnavailable
 
     try:
         settings = get_settings()

@@ -21,6 +21,7 @@ from bot.adapters.base import Sender
 from bot.adapters.console import ConsoleSender
 from bot.adapters.wiring import build_poll_loops, build_senders, close_senders
 from bot.db import make_engine
+from bot.encoder_cache import load_encoder
 from bot.jobs import Jobs
 from bot.models import utcnow
 from bot.registry import ContentRegistry
@@ -43,7 +44,6 @@ from bot.web import (
     webhooks,
 )
 from bot.web.deps import LoginRequired
-from responders.embeddings import load_encoder
 
 log = logging.getLogger(__name__)
 

