@@ -78,10 +78,13 @@ class QueuePage:
     has_next: bool
 
 
-def _walk(session: Session, f: QueueFilter, now: datetime, *columns: Any) -> Any:
+def _with_mention(*columns: Any) -> Any:
     # outer join: reminders and follow-ups answer no mention but need review all the same
-    stmt = select(*columns).join(Mention, col(Draft.mention_id) == col(Mention.id), isouter=True)
-    return _filtered(session, stmt, f, now).order_by(col(Draft.due_at), col(Draft.id))
+    return select(*columns).join(Mention, col(Draft.mention_id) == col(Mention.id), isouter=True)
+
+
+def _walk(session: Session, f: QueueFilter, now: datetime, *columns: Any) -> Any:
+    return _filtered(session, _with_mention(*columns), f, now).order_by(col(Draft.due_at), col(Draft.id))
 
 
 def queue_page(
@@ -109,8 +112,7 @@ def queue_page(
 
 
 def _rows_in_order(session: Session, ids: list[int]) -> list[tuple[Draft, Mention | None]]:
-    stmt = select(Draft, Mention).join(Mention, col(Draft.mention_id) == col(Mention.id), isouter=True)
-    found = session.exec(stmt.where(col(Draft.id).in_(ids)))
+    found = session.exec(_with_mention(Draft, Mention).where(col(Draft.id).in_(ids)))
     by_id = {draft.id: (draft, mention) for draft, mention in found}
     return [by_id[i] for i in ids if i in by_id]
 
