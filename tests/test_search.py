@@ -144,6 +144,8 @@ def test_the_migration_indexes_the_rows_already_there(
 def test_a_middling_word_is_read_from_the_index_inside_the_query(
     session: Session, client: TestClient, three: dict[str, int], db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if not db_url.startswith("sqlite"):
+        session.execute(text("ANALYZE"))  # PostgreSQL estimates how common a word is from its statistics
     monkeypatch.setattr(search, "CANDIDATE_CAP", 0)  # "voordeel" is now too common for an id list
     sql = str(search.search_clause(session, "voordeel").compile(session.get_bind()))
     if db_url.startswith("sqlite"):
@@ -178,3 +180,29 @@ def test_a_rare_word_next_to_a_common_one_finds_the_whole_phrase(
     sign_in(client)
     assert _search(client, "bestelling 48213") == [wanted]
     assert _search(client, "Bestelling 4821") == [wanted]
+
+
+def test_how_common_a_search_is_comes_from_the_database_s_own_statistics(
+    session: Session, client: TestClient, services: Services, db_url: str
+) -> None:
+    # what chooses between an id list, the index inside the query and the walk
+    add_user(services)
+    for i in range(12):
+        post_mention(client, f"l-{i}", f"Ik mis het RETOURLABEL van order {i}", author_id=f"u-{i}")
+    for i in range(8):
+        post_mention(client, f"o-{i}", f"Waar blijft pakket {i}?", author_id=f"v-{i}")
+    if db_url.startswith("sqlite"):  # SQLite counts in the FTS5 index, up to a cap
+        assert search._fts_count(session, "mention", "retourlabel", 100) == 12
+        assert search._fts_count(session, "mention", "retourlabel", 5) == 6  # stops past the cap
+        assert search._fts_count(session, "mention", "zzz", 100) == 0
+        return
+    session.execute(text("ANALYZE mention"))  # twenty distinct texts: the sample holds them all
+    assert search._trgm_estimate(session, "mention", "Retourlabel") == 12
+    assert search._trgm_estimate(session, "mention", "pakket") == 8
+    assert search._trgm_estimate(session, "mention", "zzz") == 0
+    for i in range(20):  # the sample is read once and kept: new rows show after the next read
+        post_mention(client, f"n-{i}", f"Nog een retourlabel {i}", author_id=f"w-{i}")
+    session.execute(text("ANALYZE mention"))
+    assert search._trgm_estimate(session, "mention", "retourlabel") == 12
+    search._samples.clear()
+    assert search._trgm_estimate(session, "mention", "retourlabel") == 32
