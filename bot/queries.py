@@ -93,14 +93,16 @@ def queue_page(
     """Drafts matching the filter, the nearest response deadline first, and how many there are.
 
     Near the top one walk in deadline order reads the ids of the first count_cap + 1 matches: they
-    give the page and the count ("200+"), so a search or filter is evaluated once, not twice.
-    Deeper, the count is only "at least this many" and costs nothing.
+    give the page and the count ("200+"), so a filter is evaluated once, not twice. Deeper, and
+    for a search, the count is only "at least this many" and costs nothing: the walk stops at the
+    end of the page. A search word in 1% of the drafts would otherwise walk 20,000 of them to
+    count to 200, four times the walk for its page (bench/queue_page.py, docs/benchmarks.md).
     """
     if session.get_bind().dialect.name == "postgresql":
         # one core per request: a parallel plan for a walk that stops after a few hundred rows
         # starts workers and merges their output, 55 ms became 170-220 ms with the other core busy
         session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    if offset + size <= count_cap:
+    if offset + size <= count_cap and not f.searching:
         ids = [int(i) for i in session.exec(_walk(session, f, now, Draft.id).limit(count_cap + 1)).all()]
         rows = _rows_in_order(session, ids[offset : offset + size])
         capped = len(ids) > count_cap

@@ -88,6 +88,13 @@ def test_pages_hold_fifty_items_by_deadline_and_counts_stay_cheap(
     second = client.get("/queue", params={"page": 2}).text
     assert _ids(second) == list(reversed(ids))[50:]
     assert 'rel="next"' not in second
+    # a search counts only to the end of its page: "50+", and the last page knows the total
+    searched = client.get("/queue", params={"q": "bezorging"}).text
+    assert _ids(searched) == list(reversed(ids))[:50]
+    assert "50+ pending" in searched and 'rel="next"' in searched
+    searched_on = client.get("/queue", params={"q": "bezorging", "page": 2}).text
+    assert _ids(searched_on) == list(reversed(ids))[50:]
+    assert "55 pending" in searched_on and 'rel="next"' not in searched_on
     with Session(services.engine) as session:
         # past the cap the count stops: "10+" (total 11, capped), and the page is still exact
         found = queries.queue_page(session, queries.QueueFilter(), now=now, offset=5, size=5, count_cap=10)
