@@ -2,8 +2,9 @@
 
 The indexes come from alembic/versions/0002_search_index.py: pg_trgm GIN indexes on PostgreSQL,
 FTS5 trigram tables (search_mention, search_draft) on SQLite. How many rows a search finds decides
-how it is run (see search_clause); on PostgreSQL the planner's estimate tells, with the statistics
-of alembic/versions/0005_search_statistics.py. docs/benchmarks.md ("Queue page") has the numbers.
+how it is run (see search_clause); on PostgreSQL the planner's own sample of texts tells (TextSample,
+enlarged by alembic/versions/0005_search_statistics.py). docs/benchmarks.md ("Queue page") has the
+numbers.
 """
 
 from __future__ import annotations
@@ -235,7 +236,7 @@ def search_clause(session: Session, q: str) -> ColumnElement[bool]:
         if ids is not None:
             return _among(session, Draft.id, ids)
         return _fts_membership(q) if _mid_frequency(session, q) else scan_clause(q)
-    # PostgreSQL: the planner's estimate first, so a common word costs no index read at all
+    # PostgreSQL: the estimate first, so a common word costs no index read at all
     # (reading the trigram index for a word in 200,000 rows takes longer than the walk)
     estimate = max(_trgm_estimate(session, table, q) for table in ("mention", "draft"))
     if estimate > SUBQUERY_CAP:
