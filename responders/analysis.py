@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from responders import sentiment
 from responders.domain import Analysis, SentimentLabel
-from responders.lexicon import PROFANITY, SIGNAL_PHRASES, SPAM_PHRASES, STOPWORDS
+from responders.lexicon import OTHER_STOPWORDS, PROFANITY, SIGNAL_PHRASES, SPAM_PHRASES, STOPWORDS
 from responders.text import normalize, opens_like_question, words
 
 # normalize and words moved to responders.text; other modules still import them from here
@@ -22,18 +22,23 @@ POSITIVE_AT = 0.05
 
 def detect_language(tokens: Iterable[str], default: str = "nl") -> str:
     """Guess nl, en or 'other' from stopword hits; ties go to the community's default."""
-    counts = dict.fromkeys(STOPWORDS, 0)
+    known = STOPWORDS | OTHER_STOPWORDS
+    counts = dict.fromkeys(known, 0)
     total = 0
     for token in tokens:
         total += 1
-        for lang, stop in STOPWORDS.items():
+        for lang, stop in known.items():
             if token in stop:
                 counts[lang] += 1
     best = max(counts, key=lambda lang: counts[lang])
     if counts[best] == 0:
         return default if total <= 3 else "other"
-    if list(counts.values()).count(counts[best]) > 1:
-        return default if default in counts else best
+    # German, French and Spanish all answer "other"
+    tied = {lang if lang in STOPWORDS else "other" for lang, n in counts.items() if n == counts[best]}
+    if len(tied) > 1:
+        return default if default in tied else next(lang for lang in (*STOPWORDS, "other") if lang in tied)
+    if best in OTHER_STOPWORDS:
+        return "other"
     # a long message with barely any Dutch or English function words is in another language
     if total >= 8 and counts[best] / total < 0.12:
         return "other"

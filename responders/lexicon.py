@@ -33,6 +33,29 @@ STOPWORDS: dict[str, frozenset[str]] = {
     ),
 }
 
+# Function words of the languages customers of a Dutch brand write in next: they make a short
+# German, French or Spanish message "other" instead of the community's default. Written without
+# diacritics, as analysis.words() reads them ("für" -> "fur"); words these languages share with
+# Dutch or English ("die", "was", "wie", "de", "en", "no", "al", "plus") are left out.
+OTHER_STOPWORDS: dict[str, frozenset[str]] = {
+    "de": _words(
+        "und ist nicht ich der das mit auf fur ein eine einen einem einer zu von sich auch es wir ihr"
+        " mein meine meinen meiner bitte danke sind habe haben hat kann konnen nach noch schon sehr"
+        " wurde werden mir mich dich dir euch uber aber oder wenn weil dass wo warum wann heute"
+        " gestern bestellung lieferung paket zuruck leider guten tag seit woche immer nichts vielen gut"
+        " schnell schnelle wieder gruss grusse freundlichen"
+    ),
+    "fr": _words(
+        "tu il elle nous vous ils le les et est pas une des du au aux que qui pour dans ce cette"
+        " avec sur mon ma mes ne bonjour merci commande livraison colis pourquoi quand ou tres mais"
+        " suis avez avoir ete toujours rien recu votre vos"
+    ),
+    "es": _words(
+        "el los las y es que por para con una mi mis su pero muy gracias hola pedido envio esta estoy"
+        " tengo tiene hay cuando donde porque como tambien ya del lo se todavia nada recibido"
+    ),
+}
+
 # polarity in [-1, 1] of a word as customers use it; phrases below override single words
 LEXICON: dict[str, float] = _scored(
     {

@@ -53,6 +53,16 @@ def test_intensifiers_capitals_and_exclamation_marks_make_it_stronger() -> None:
         ("bedankt voor alles", "nl"),
         ("thanks for everything", "en"),
         ("Wo ist meine Bestellung geblieben, ich warte schon seit einer Woche darauf", "other"),
+        # short German, French and Spanish messages are not Dutch, the community's default
+        ("Wo ist mein Paket?", "other"),
+        ("Vielen Dank für die schnelle Lieferung", "other"),
+        ("Où est mon colis ?", "other"),
+        ("Merci beaucoup pour la livraison", "other"),
+        ("¿Dónde está mi pedido?", "other"),
+        ("Gracias por todo", "other"),
+        # Dutch with words German or French also has
+        ("Die wijn is lekker", "nl"),
+        ("Kun je me helpen?", "nl"),
     ],
 )
 def test_language_of_short_and_foreign_messages(text: str, language: str) -> None:
