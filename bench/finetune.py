@@ -161,6 +161,15 @@ def linear_schedule(opt, total, warmup):
     )
 
 
+def update(net, opt, sched, loss):
+    """One optimizer step on loss, gradients clipped at norm 1."""
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+    opt.step()
+    sched.step()
+
+
 def train_ce(net, tok, texts, y, args, eval_fn=None):
     opt = torch.optim.AdamW(param_groups(net, args.lr, args.head_lr, args.wd))
     steps_per_epoch = (len(texts) + args.bs - 1) // args.bs
@@ -185,11 +194,7 @@ def train_ce(net, tok, texts, y, args, eval_fn=None):
             # head on the scaled unit-length mean: a cosine classifier (scale 1/temperature)
             logits = net.head(net.embed(enc) * args.scale if args.scale else net.embed(enc, normalize=False))
             loss = torch.nn.functional.cross_entropy(logits, yt[idx], label_smoothing=args.smooth)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
-            sched.step()
+            update(net, opt, sched, loss)
             seen += len(idx)
             step += 1
             running += loss.item()
@@ -284,11 +289,7 @@ def train_setfit(net, tok, texts, y, args):
         else:
             sim = a @ b.T * args.scale
             loss = torch.nn.functional.cross_entropy(sim, torch.arange(len(batch)))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        sched.step()
+        update(net, opt, sched, loss)
         seen += 2 * len(batch)
         running += loss.item()
         if step % 50 == 0:
