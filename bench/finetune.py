@@ -45,7 +45,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from transformers import AutoModel, AutoTokenizer  # noqa: E402
 
-from bot.encoder_cache import _convert  # noqa: E402
+from bot.encoder_cache import convert  # noqa: E402
 from responders.embeddings import open_minilm  # noqa: E402
 
 torch.set_num_threads(1)
@@ -306,7 +306,7 @@ def score_blend(model: Path, name: str) -> None:
     """Convert a tuned model to int8 ONNX as bot/encoder_cache.py does; score it as bench/quality.py does."""
     onnx = model / "model-int8.onnx"
     if not onnx.exists():
-        _convert(model, onnx)
+        convert(model, onnx)
     train, cases, language = faq_sets(DATA)[name]
     result = run_faq(name, train, cases, language, 0.6, open_minilm(onnx, model / "tokenizer.json"))
     print("RESULT " + json.dumps({"tag": f"blend:{model.name}"} | result), flush=True)

@@ -79,6 +79,10 @@ class Counting:
         self.calls += len(texts) == 1
         return self.encoder.encode(texts)
 
+    def for_scope(self, phrasings: Sequence[tuple[str, str]]) -> Counting:
+        """The wrapped stock encoder serves every scope, counted."""
+        return self
+
 
 def score(sets: dict[str, tuple[Rows, Rows]], encoder: Encoder | None) -> dict[str, object]:
     """Every tuning set scored at the default threshold, and the means."""

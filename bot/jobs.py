@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot import pipeline
 from bot.adapters.base import AdapterError, OutgoingMessage, Sender
+from bot.encoder_tuning import TunedMiniLM
 from bot.models import SlaEvent, utcnow
 from bot.pipeline import followups, reminders, retention, sla, work
 from bot.pipeline.aftercare import Aftercare
@@ -101,8 +102,15 @@ class Jobs:
     def reload_content(self) -> None:
         """Pick up edited guideline and FAQ files and record the new revisions."""
         if self.registry.reload_if_changed():
+            if isinstance(self.registry.encoder, TunedMiniLM):
+                self.registry.encoder.forget_waiting()  # the new content's scopes ask again
             with Session(self.engine) as session:
                 pipeline.sync_communities(session, self.registry, now=utcnow())
+
+    def tune_encoder(self) -> None:
+        """Tune the FAQ encoder for one scope still served by the stock model, then match with it."""
+        if isinstance(self.registry.encoder, TunedMiniLM) and self.registry.encoder.tune_next():
+            self.registry.refresh_matchers()
 
     def _every(self, seconds: float, func: Callable[[], object], name: str) -> None:
         self._scheduler.add_job(
@@ -126,6 +134,8 @@ class Jobs:
         self._every(60, self.watch, "response-watch")
         self._every(24 * 3600, self.retention, "retention")
         self._every(5, self.reload_content, "reload-content")
+        if isinstance(self.registry.encoder, TunedMiniLM):
+            self._every(30, self.tune_encoder, "tune-encoder")
         self._scheduler.start()
         log.info("jobs started", extra={"worker": self.worker})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from responders.content import ContentError, ContentInvalid, load_content
@@ -20,6 +20,7 @@ class Snapshot:
     """One consistent version of all content."""
 
     communities: dict[str, Community]
+    faq: FaqIndex  # the one index all communities answer from
     channels: dict[tuple[str, str], str]
     revisions: dict[str, str]
     fingerprint: str
@@ -57,7 +58,7 @@ class ContentRegistry:
             for channel in source.channels
         }
         revisions = {gid: hashlib.sha256(f.read_bytes()).hexdigest() for gid, f in content.files.items()}
-        return Snapshot(communities, channels, revisions, fingerprint)
+        return Snapshot(communities, index, channels, revisions, fingerprint)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -85,3 +86,11 @@ class ContentRegistry:
             self.errors = []
             log.info("content reloaded", extra={"communities": sorted(self._snapshot.communities)})
             return True
+
+    def refresh_matchers(self) -> None:
+        """Rebuild the FAQ matchers of the content in force (a tuned encoder became ready)."""
+        with self._lock:
+            snapshot = self._snapshot
+            index = FaqIndex(snapshot.faq.entries.values(), self.encoder)
+            communities = {gid: Community(c.guideline, index) for gid, c in snapshot.communities.items()}
+            self._snapshot = replace(snapshot, communities=communities)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-NAMES = ("minilm",)
+NAMES = ("minilm", "minilm-tuned")
 # Customer messages are short (BANKING77: 15 tokens on average); a long post is judged by its start,
 # which keeps the cost of one message bounded (the model's own limit is 256 tokens).
 _MAX_TOKENS = 64
@@ -57,6 +57,10 @@ class MiniLM:
                 while len(self._cache) > _CACHE:
                     self._cache.popitem(last=False)
         return np.vstack([found[t] for t in texts]) if texts else np.zeros((0, _DIMENSIONS), np.float32)
+
+    def for_scope(self, phrasings: Sequence[tuple[str, str]]) -> MiniLM:
+        """The stock model serves every scope (bot/encoder_tuning.py has the tuned ones)."""
+        return self
 
     def forget(self) -> None:
         """Drop the cached vectors (benchmarks measure each data set from scratch)."""

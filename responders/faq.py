@@ -57,6 +57,10 @@ class Encoder(Protocol):
         """One unit-length row per text."""
         ...
 
+    def for_scope(self, phrasings: Sequence[tuple[str, str]]) -> Encoder:
+        """The encoder for a scope of (entry id, phrasing) pairs: itself, or one tuned on them."""
+        ...
+
 
 def _prepare(text: str) -> str:
     return utils.default_process(normalize(text))
@@ -188,8 +192,8 @@ class _Scope:
         meaning = None
         if encoder is not None:
             # the model reads the phrasings as written: case and punctuation carry meaning for it
-            originals = [p for e in entries for p in (e.question, *e.examples)]
-            meaning = _Meaning.build(encoder, originals, labels, len(ids))
+            pairs = [(e.id, p) for e in entries for p in (e.question, *e.examples)]
+            meaning = _Meaning.build(encoder.for_scope(pairs), [p for _, p in pairs], labels, len(ids))
         if len(ids) < 2:
             return cls(ids, phrases, features, None, meaning)
         big = len(texts) > _LARGE

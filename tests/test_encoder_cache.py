@@ -27,7 +27,7 @@ class _Conversions:
 
     def __init__(self) -> None:
         self.count = 0
-        self.convert = encoder_cache._convert
+        self.convert = encoder_cache.convert
 
     def __call__(self, source: Path, target: Path) -> None:
         self.count += 1
@@ -37,7 +37,7 @@ class _Conversions:
 @pytest.fixture
 def conversions(minilm: MiniLM, monkeypatch: pytest.MonkeyPatch) -> _Conversions:
     counter = _Conversions()
-    monkeypatch.setattr(encoder_cache, "_convert", counter)
+    monkeypatch.setattr(encoder_cache, "convert", counter)
     return counter
 
 
@@ -67,7 +67,7 @@ def test_a_missing_or_corrupt_converted_model_is_converted_again(
         "minilm.lock",
     ]
 
-    rebuilt = encoder_cache._minilm.__wrapped__(tmp_path / "models")
+    rebuilt = encoder_cache.stock_minilm.__wrapped__(tmp_path / "models")
     texts = ["where is my parcel", "Which nations are reachable by courier?"]
     assert np.allclose(rebuilt.encode(texts), minilm.encode(texts), atol=1e-5)
     encoder_cache.converted_model(source, tmp_path / "models")
@@ -79,4 +79,4 @@ def test_an_unwritable_model_cache_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(
         EncoderUnavailable, match=r"cannot make the converted minilm model in .*WEBCARE_MODEL_CACHE_DIR"
     ):
-        encoder_cache._minilm.__wrapped__(tmp_path / "file" / "models")
+        encoder_cache.stock_minilm.__wrapped__(tmp_path / "file" / "models")

@@ -183,7 +183,7 @@ def test_an_unknown_or_missing_encoder_is_a_clear_error(
     # as on an install without the extra: the library cannot be imported
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     with pytest.raises(EncoderUnavailable, match=r"embeddings extra \(onnxruntime is missing\)"):
-        encoder_cache._minilm.__wrapped__(tmp_path)
+        encoder_cache.stock_minilm.__wrapped__(tmp_path)
 
 
 def _pytorch_vectors(texts: list[str]) -> np.ndarray:

@@ -1,0 +1,231 @@
+"""FAQ encoders tuned per scope: made in the background, kept in the model cache, used when ready.
+
+With WEBCARE_FAQ_ENCODER=minilm-tuned every FAQ scope (the entries a community answers with, in
+one language) gets its own copy of all-MiniLM-L6-v2, fine-tuned on the scope's phrasings
+(`bot/encoder_training.py`) and converted to int8 ONNX as the stock model is (`bot/encoder_cache.py`).
+Until a scope's copy is ready the stock model serves it, so nothing waits for training. A copy is
+found by a key over the recipe, the stock model and the scope's phrasings: edit one phrasing and
+the scope is tuned anew; undo the edit and the earlier copy is used again.
+
+Training runs in a child process at low priority: PyTorch and its gigabyte of memory stay out of the
+serving process, and a crash in training cannot take the service down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from bot import encoder_training
+from bot.encoder_cache import (
+    convert,
+    file_sha256,
+    is_intact,
+    locked,
+    model_source,
+    source_key,
+    stock_minilm,
+)
+from responders.embeddings import EncoderUnavailable, MiniLM, open_minilm
+
+log = logging.getLogger(__name__)
+
+Phrasings = tuple[tuple[str, str], ...]  # (entry id, phrasing) for every phrasing of one scope
+
+# Bump when the training recipe changes: models tuned by another recipe are tuned again.
+_RECIPE = 1
+_KEEP = 12  # tuned models kept on disk; the least recently used beyond that are removed
+_OPEN = 8  # tuned models held open in one process
+_RETRY_SECONDS = 3600.0  # after a failed training, wait this long before trying that scope again
+_NICE = 10  # training yields the CPU to serving
+
+
+class TunedModels:
+    """The folder of tuned models: `<cache>/tuned/<key>/` with model, tokenizer and manifest."""
+
+    def __init__(self, cache_dir: Path, source: Path) -> None:
+        self.cache_dir = cache_dir
+        self.folder = cache_dir / "tuned"
+        self.source = source
+        self._stock_key = source_key(source)
+
+    def key(self, phrasings: Phrasings) -> str:
+        """What a tuned model depends on: recipe, stock model and the scope's phrasings, in any order."""
+        digest = hashlib.sha256(f"tuning {_RECIPE}; {self._stock_key}".encode())
+        for pair in sorted(set(phrasings)):
+            digest.update(json.dumps(pair).encode() + b"\n")
+        return digest.hexdigest()[:32]
+
+    def find(self, key: str) -> Path | None:
+        """The intact ONNX model tuned for `key`, or None; marks it as recently used."""
+        model, manifest = self.folder / key / "model-int8.onnx", self.folder / key / "manifest.json"
+        if not is_intact(model, manifest, key):
+            return None
+        with contextlib.suppress(OSError):  # a read-only cache still serves
+            os.utime(manifest)  # last use, for pruning
+        return model
+
+    def build(self, phrasings: Phrasings) -> Path:
+        """Tune, convert and store the model for a scope (minutes); another process's result is reused."""
+        key = self.key(phrasings)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with locked(self.folder / f"{key}.lock"):
+                found = self.find(key)
+                if found is not None:
+                    return found
+                with tempfile.TemporaryDirectory(dir=self.folder, prefix=".build-") as tmp:
+                    started = time.monotonic()
+                    tuned, made = Path(tmp) / "pytorch", Path(tmp) / "model"
+                    encoder_training.train(self.source, phrasings, tuned)
+                    made.mkdir()
+                    convert(tuned, made / "model-int8.onnx")
+                    shutil.copy(tuned / "tokenizer.json", made / "tokenizer.json")
+                    record = {
+                        "source": key,
+                        "sha256": file_sha256(made / "model-int8.onnx"),
+                        "entries": len({entry for entry, _ in phrasings}),
+                        "phrasings": len(phrasings),
+                        "epochs": encoder_training.epochs_for(len(phrasings)),
+                        "seconds": round(time.monotonic() - started, 1),
+                    }
+                    (made / "manifest.json").write_text(json.dumps(record), encoding="utf-8")
+                    shutil.rmtree(self.folder / key, ignore_errors=True)  # a damaged earlier copy
+                    os.replace(made, self.folder / key)  # the folder appears complete or not at all
+        except OSError as exc:
+            raise EncoderUnavailable(
+                f"cannot store a tuned model in {self.folder} ({exc.strerror or exc}); "
+                "WEBCARE_MODEL_CACHE_DIR must name a writable folder"
+            ) from exc
+        self._prune(keep=key)
+        return self.folder / key / "model-int8.onnx"
+
+    def _prune(self, keep: str) -> None:
+        """Remove the least recently used tuned models beyond _KEEP (every FAQ edit makes one)."""
+        manifests = sorted(self.folder.glob("*/manifest.json"), key=lambda m: m.stat().st_mtime, reverse=True)
+        for manifest in manifests[_KEEP:]:
+            key = manifest.parent.name
+            if key != keep:
+                shutil.rmtree(manifest.parent, ignore_errors=True)
+                (self.folder / f"{key}.lock").unlink(missing_ok=True)
+
+
+class TunedMiniLM:
+    """all-MiniLM-L6-v2, and for each FAQ scope the copy tuned on its phrasings once that is ready."""
+
+    languages = frozenset({"en"})
+
+    def __init__(self, stock: MiniLM, models: TunedModels, *, wait: bool = False) -> None:
+        self.stock = stock
+        self.models = models
+        self.wait = wait
+        self._open: OrderedDict[str, MiniLM] = OrderedDict()
+        self._wanted: dict[str, Phrasings] = {}
+        self._failed: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors from the stock model (a scope's matcher asks `for_scope` for its own)."""
+        return self.stock.encode(texts)
+
+    def for_scope(self, phrasings: Sequence[tuple[str, str]]) -> MiniLM:
+        """The model tuned on these phrasings if it is ready (or, when waiting, once it is made);
+        otherwise the stock model, and the scope is put on the list to tune."""
+        pairs = tuple(phrasings)
+        if len({entry for entry, _ in pairs}) < 2:
+            return self.stock  # one entry: nothing to tell apart, nothing to learn
+        key = self.models.key(pairs)
+        with self._lock:
+            if key in self._open:
+                self._open.move_to_end(key)
+                return self._open[key]
+        model = self.models.find(key)
+        if model is None and self.wait:
+            log.info("tuning the FAQ encoder", extra={"phrasings": len(pairs)})
+            model = self.models.build(pairs)
+        if model is None:
+            with self._lock:
+                self._wanted.setdefault(key, pairs)
+            return self.stock
+        encoder = open_minilm(model, model.parent / "tokenizer.json")
+        with self._lock:
+            self._open[key] = encoder
+            while len(self._open) > _OPEN:
+                self._open.popitem(last=False)
+        return encoder
+
+    def waiting(self) -> int:
+        """How many scopes in use still wait for their tuned model."""
+        with self._lock:
+            return len(self._wanted)
+
+    def forget_waiting(self) -> None:
+        """Content changed: scopes ask again as they are rebuilt, outdated ones are not tuned."""
+        with self._lock:
+            self._wanted.clear()
+
+    def tune_next(self) -> bool:
+        """Tune one scope that waits, in a child process at low priority; True when its model is ready."""
+        now = time.monotonic()
+        with self._lock:
+            ready = [k for k in self._wanted if now - self._failed.get(k, -_RETRY_SECONDS) >= _RETRY_SECONDS]
+            if not ready:
+                return False
+            key, pairs = ready[0], self._wanted[ready[0]]
+        log.info("tuning the FAQ encoder for a scope", extra={"scope": key, "phrasings": len(pairs)})
+        done = subprocess.run(  # noqa: S603 (our own interpreter and module; the phrasings go to stdin)
+            [sys.executable, "-m", "bot.encoder_tuning", str(self.models.cache_dir)],
+            input=json.dumps(pairs),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        with self._lock:
+            if done.returncode == 0 and self.models.find(key) is not None:
+                del self._wanted[key]
+                self._failed.pop(key, None)
+                log.info("tuned FAQ encoder ready", extra={"scope": key})
+                return True
+            self._failed[key] = now
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        log.error(
+            "tuning the FAQ encoder failed; the stock model serves", extra={"scope": key, "error": last}
+        )
+        return False
+
+
+@lru_cache(maxsize=4)
+def tuned_minilm(cache_dir: Path, *, wait: bool) -> TunedMiniLM:
+    """The tuned-per-scope encoder over the stock model converted in `cache_dir`, once per process."""
+    return TunedMiniLM(stock_minilm(cache_dir), TunedModels(cache_dir, model_source()), wait=wait)
+
+
+def main() -> int:
+    """Child process: tune the scope whose phrasings arrive on stdin as JSON; exit 0 when stored."""
+    os.nice(_NICE)
+    pairs = tuple((str(entry), str(text)) for entry, text in json.load(sys.stdin))
+    try:
+        TunedModels(Path(sys.argv[1]), model_source()).build(pairs)
+    except EncoderUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
