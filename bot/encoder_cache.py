@@ -222,14 +222,16 @@ class _Quiet(logging.Filter):
 @contextmanager
 def _quiet() -> Iterator[None]:
     """No notes from the exporter and the quantizer about themselves: tracer warnings, advice."""
-    # on the handlers: a logger's own filters do not see records that child loggers pass up to it
-    quiet, handlers = _Quiet(), list(logging.getLogger().handlers)
-    for handler in handlers:
-        handler.addFilter(quiet)
+    # on the root logger for what is logged to it directly, and on its handlers for what child
+    # loggers pass up to it (a logger's own filters never see those)
+    quiet, root = _Quiet(), logging.getLogger()
+    filtered = [root, *root.handlers]
+    for target in filtered:
+        target.addFilter(quiet)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
-        for handler in handlers:
-            handler.removeFilter(quiet)
+        for target in filtered:
+            target.removeFilter(quiet)

@@ -155,9 +155,9 @@ class TunedMiniLM:
                 self._open.move_to_end(key)
                 return self._open[key]
         model = self.models.find(key)
-        if model is None and self.wait:
-            log.info("tuning the FAQ encoder", extra={"phrasings": len(pairs)})
-            model = self.models.build(pairs)
+        if model is None and self.wait and self._due(key):
+            self._tune(key, pairs)
+            model = self.models.find(key)
         if model is None:
             with self._lock:
                 self._wanted.setdefault(key, pairs)
@@ -181,13 +181,40 @@ class TunedMiniLM:
 
     def tune_next(self) -> bool:
         """Tune one scope that waits, in a child process at low priority; True when its model is ready."""
-        now = time.monotonic()
         with self._lock:
-            ready = [k for k in self._wanted if now - self._failed.get(k, -_RETRY_SECONDS) >= _RETRY_SECONDS]
+            ready = [k for k in self._wanted if self._due(k)]
             if not ready:
                 return False
             key, pairs = ready[0], self._wanted[ready[0]]
+        return self._tune(key, pairs)
+
+    def _due(self, key: str) -> bool:
+        """Not tried, or the last failed try is long enough ago."""
+        failed = self._failed.get(key)
+        return failed is None or time.monotonic() - failed >= _RETRY_SECONDS
+
+    def _tune(self, key: str, pairs: Phrasings) -> bool:
+        """Tune one scope now; True when its model is ready, else the failure is logged and remembered."""
         log.info("tuning the FAQ encoder for a scope", extra={"scope": key, "phrasings": len(pairs)})
+        error = self._tune_in_child(pairs)
+        with self._lock:
+            if not error and self.models.find(key) is not None:
+                self._wanted.pop(key, None)
+                self._failed.pop(key, None)
+                log.info("tuned FAQ encoder ready", extra={"scope": key})
+                return True
+            self._failed[key] = time.monotonic()
+        log.error(
+            "tuning the FAQ encoder failed; the stock model serves", extra={"scope": key, "error": error}
+        )
+        return False
+
+    def _tune_in_child(self, pairs: Phrasings) -> str:
+        """Tune and store a scope's model in a fresh child process; "" on success, else its last words.
+
+        A child, not a thread: PyTorch's gigabyte is returned when it ends, a crash in training ends
+        only the child, and each training starts afresh (in one long benchmark process a second
+        training ran twenty times slower than in a new process; the cause was not found)."""
         done = subprocess.run(  # noqa: S603 (our own interpreter and module; the phrasings go to stdin)
             [sys.executable, "-m", "bot.encoder_tuning", str(self.models.cache_dir)],
             input=json.dumps(pairs),
@@ -195,18 +222,9 @@ class TunedMiniLM:
             text=True,
             check=False,
         )
-        with self._lock:
-            if done.returncode == 0 and self.models.find(key) is not None:
-                del self._wanted[key]
-                self._failed.pop(key, None)
-                log.info("tuned FAQ encoder ready", extra={"scope": key})
-                return True
-            self._failed[key] = now
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        log.error(
-            "tuning the FAQ encoder failed; the stock model serves", extra={"scope": key, "error": last}
-        )
-        return False
+        if done.returncode == 0:
+            return ""
+        return (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
 
 
 @lru_cache(maxsize=4)

@@ -171,6 +171,14 @@ def test_a_failed_tuning_keeps_the_stock_model_and_says_why(
     assert tuned.waiting() == 1
     assert tuned.for_scope(PAIRS) is _stock()
 
+    caplog.clear()
+    command = _tuned(blocked, wait=True)  # as `webcare faq eval` tunes before it scores
+    with caplog.at_level(logging.ERROR, logger="bot.encoder_tuning"):
+        assert command.for_scope(PAIRS) is _stock()
+        assert command.for_scope(PAIRS) is _stock()  # tried once, not for every scope build
+    [failure] = caplog.records
+    assert "WEBCARE_MODEL_CACHE_DIR must name a writable folder" in failure.__dict__["error"]
+
 
 def test_faq_eval_with_the_tuned_encoder_reuses_the_tuned_model(
     tuned_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
