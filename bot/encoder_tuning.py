@@ -213,8 +213,7 @@ class TunedMiniLM:
         """Tune and store a scope's model in a fresh child process; "" on success, else its last words.
 
         A child, not a thread: PyTorch's gigabyte is returned when it ends, a crash in training ends
-        only the child, and each training starts afresh (in one long benchmark process a second
-        training ran twenty times slower than in a new process; the cause was not found)."""
+        only the child, and the serving process never imports PyTorch."""
         done = subprocess.run(  # noqa: S603 (our own interpreter and module; the phrasings go to stdin)
             [sys.executable, "-m", "bot.encoder_tuning", str(self.models.cache_dir)],
             input=json.dumps(pairs),
