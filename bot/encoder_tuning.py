@@ -81,32 +81,14 @@ class TunedModels:
         return model
 
     def build(self, phrasings: Phrasings) -> Path:
-        """Tune, convert and store the model for a scope (minutes); another process's result is reused."""
+        """The model for a scope: tuned, converted and stored now (minutes), unless another process
+        already made it; then the least recently used copies beyond the limit are removed."""
         key = self.key(phrasings)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with locked(self.folder / f"{key}.lock"):
-                found = self.find(key)
-                if found is not None:
-                    return found
-                with tempfile.TemporaryDirectory(dir=self.folder, prefix=".build-") as tmp:
-                    started = time.monotonic()
-                    tuned, made = Path(tmp) / "pytorch", Path(tmp) / "model"
-                    encoder_training.train(self.source, phrasings, tuned)
-                    made.mkdir()
-                    convert(tuned, made / "model-int8.onnx")
-                    shutil.copy(tuned / "tokenizer.json", made / "tokenizer.json")
-                    record = {
-                        "source": key,
-                        "sha256": file_sha256(made / "model-int8.onnx"),
-                        "entries": len({entry for entry, _ in phrasings}),
-                        "phrasings": len(phrasings),
-                        "epochs": encoder_training.epochs_for(len(phrasings)),
-                        "seconds": round(time.monotonic() - started, 1),
-                    }
-                    (made / "manifest.json").write_text(json.dumps(record), encoding="utf-8")
-                    shutil.rmtree(self.folder / key, ignore_errors=True)  # a damaged earlier copy
-                    os.replace(made, self.folder / key)  # the folder appears complete or not at all
+                if self.find(key) is None:
+                    self._make(key, phrasings)
         except OSError as exc:
             raise EncoderUnavailable(
                 f"cannot store a tuned model in {self.folder} ({exc.strerror or exc}); "
@@ -114,6 +96,27 @@ class TunedModels:
             ) from exc
         self._prune(keep=key)
         return self.folder / key / "model-int8.onnx"
+
+    def _make(self, key: str, phrasings: Phrasings) -> None:
+        """Tune and convert in a temporary folder, then move it into place whole."""
+        with tempfile.TemporaryDirectory(dir=self.folder, prefix=".build-") as tmp:
+            started = time.monotonic()
+            tuned, made = Path(tmp) / "pytorch", Path(tmp) / "model"
+            encoder_training.train(self.source, phrasings, tuned)
+            made.mkdir()
+            convert(tuned, made / "model-int8.onnx")
+            shutil.copy(tuned / "tokenizer.json", made / "tokenizer.json")
+            record = {
+                "source": key,
+                "sha256": file_sha256(made / "model-int8.onnx"),
+                "entries": len({entry for entry, _ in phrasings}),
+                "phrasings": len(phrasings),
+                "epochs": encoder_training.epochs_for(len(phrasings)),
+                "seconds": round(time.monotonic() - started, 1),
+            }
+            (made / "manifest.json").write_text(json.dumps(record), encoding="utf-8")
+            shutil.rmtree(self.folder / key, ignore_errors=True)  # a damaged earlier copy
+            os.replace(made, self.folder / key)  # the folder appears complete or not at all
 
     def _prune(self, keep: str) -> None:
         """Remove the least recently used tuned models beyond _KEEP (every FAQ edit makes one)."""

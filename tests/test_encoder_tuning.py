@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -196,3 +197,20 @@ def test_faq_eval_with_the_tuned_encoder_reuses_the_tuned_model(
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["accuracy"] == 1.0
     assert sorted(p.name for p in (tuned_cache / "tuned").iterdir()) == before  # found, not tuned again
+
+
+def test_only_the_most_recently_used_tuned_models_are_kept(tuned_cache: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "models"
+    shutil.copytree(tuned_cache, cache)
+    [made] = [p for p in (cache / "tuned").iterdir() if p.is_dir()]
+    for age in range(1, 13):  # twelve older copies, as twelve earlier FAQ versions leave them
+        older = cache / "tuned" / f"older-{age:02d}"
+        shutil.copytree(made, older)
+        os.utime(older / "manifest.json", (1_000_000 - age, 1_000_000 - age))
+    models = TunedModels(cache, model_source())
+    assert models.find(made.name) is not None  # used now: the most recent
+
+    models.build(PAIRS)  # found, not tuned again; still the moment to tidy up
+
+    kept = sorted(p.name for p in (cache / "tuned").iterdir() if p.is_dir())
+    assert kept == sorted([made.name, *(f"older-{age:02d}" for age in range(1, 12))])  # the oldest went
