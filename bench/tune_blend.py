@@ -1,6 +1,6 @@
 """Choose the FAQ matcher's encoder blend weights on rows that bench/quality.py never scores.
 
-    .venv/bin/python bench/tune_blend.py [--data ../shared/data] [--encoder minilm]
+    .venv/bin/python bench/tune_blend.py [--data ../shared/data] [--encoder minilm|minilm-tuned]
 
 Tuning sets (English, like the encoder):
 
@@ -36,6 +36,7 @@ import numpy as np
 import quality
 
 from bot.encoder_cache import load_encoder
+from bot.encoder_tuning import TunedMiniLM
 from responders import faq
 from responders.faq import Encoder
 
@@ -67,21 +68,23 @@ class Counting:
     """An encoder that counts the messages it encodes one at a time (the matcher's calls).
 
     Being a wrapper, quality.run_faq does not clear its cache: every setting reuses the vectors.
+    A scope's own encoder (a tuned copy, or the same model) is wrapped too and counts here.
     """
 
-    def __init__(self, encoder: Encoder) -> None:
+    def __init__(self, encoder: Encoder, tally: Counting | None = None) -> None:
         self.languages = encoder.languages
         self.encoder = encoder
+        self.tally = tally or self
         self.calls = 0
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Encode with the wrapped encoder, counting single-message calls."""
-        self.calls += len(texts) == 1
+        self.tally.calls += len(texts) == 1
         return self.encoder.encode(texts)
 
     def for_scope(self, phrasings: Sequence[tuple[str, str]]) -> Counting:
-        """The wrapped stock encoder serves every scope, counted."""
-        return self
+        """The wrapped encoder's choice for the scope, counted in the same tally."""
+        return Counting(self.encoder.for_scope(phrasings), self.tally)
 
 
 def score(sets: dict[str, tuple[Rows, Rows]], encoder: Encoder | None) -> dict[str, object]:
@@ -120,11 +123,12 @@ def main() -> None:
     parser.add_argument("--gates", type=_floats, default=[0.5, 0.6, 0.7, 0.8, 0.9])
     args = parser.parse_args()
     sets = tuning_sets(args.data)
-    loaded = load_encoder(args.encoder)
+    loaded = load_encoder(args.encoder, wait_for_tuning=True)  # minilm-tuned: each FAQ tuned first
     assert loaded is not None
     encoder = Counting(loaded)
-    # encode every text once up front; the encoder's cache serves each later setting
-    loaded.encode([text for train, cases in sets.values() for text, _ in (*train, *cases)])
+    if not isinstance(loaded, TunedMiniLM):
+        # encode every text once up front; the encoder's cache serves each later setting
+        loaded.encode([text for train, cases in sets.values() for text, _ in (*train, *cases)])
     baseline = score(sets, None)
     print(json.dumps({"setting": "no encoder"} | baseline), flush=True)
     messages = sum(len(cases) for _, cases in sets.values())
