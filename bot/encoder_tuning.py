@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,8 @@ _KEEP = 12  # tuned models kept on disk; the least recently used beyond that are
 _OPEN = 8  # tuned models held open in one process
 _RETRY_SECONDS = 3600.0  # after a failed training, wait this long before trying that scope again
 _NICE = 10  # training yields the CPU to serving
+_TIMEOUT_SECONDS = 4 * 3600.0  # far beyond a 10,000-phrasing FAQ (about 20 minutes): a hung child
+_STALE_BUILD_SECONDS = 24 * 3600.0  # a build folder this old was left by a machine that went down
 
 
 class TunedModels:
@@ -119,7 +122,12 @@ class TunedModels:
             os.replace(made, self.folder / key)  # the folder appears complete or not at all
 
     def _prune(self, keep: str) -> None:
-        """Remove the least recently used tuned models beyond _KEEP (every FAQ edit makes one)."""
+        """Remove the least recently used tuned models beyond _KEEP (every FAQ edit makes one), and
+        build folders a crash left behind."""
+        for build in self.folder.glob(".build-*"):
+            with contextlib.suppress(OSError):
+                if time.time() - build.stat().st_mtime > _STALE_BUILD_SECONDS:
+                    shutil.rmtree(build, ignore_errors=True)
         manifests = sorted(self.folder.glob("*/manifest.json"), key=lambda m: m.stat().st_mtime, reverse=True)
         for manifest in manifests[_KEEP:]:
             key = manifest.parent.name
@@ -140,6 +148,8 @@ class TunedMiniLM:
         self._open: OrderedDict[str, MiniLM] = OrderedDict()
         self._wanted: dict[str, Phrasings] = {}
         self._failed: dict[str, float] = {}
+        self._child: subprocess.Popen[str] | None = None
+        self._stopping = False
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -185,7 +195,7 @@ class TunedMiniLM:
     def tune_next(self) -> bool:
         """Tune one scope that waits, in a child process at low priority; True when its model is ready."""
         with self._lock:
-            ready = [k for k in self._wanted if self._due(k)]
+            ready = [k for k in self._wanted if self._due(k)] if not self._stopping else []
             if not ready:
                 return False
             key, pairs = ready[0], self._wanted[ready[0]]
@@ -207,6 +217,9 @@ class TunedMiniLM:
                 log.info("tuned FAQ encoder ready", extra={"scope": key})
                 return True
             self._failed[key] = time.monotonic()
+            if self._stopping:
+                log.info("tuning the FAQ encoder stopped: shutting down", extra={"scope": key})
+                return False
         log.error(
             "tuning the FAQ encoder failed; the stock model serves", extra={"scope": key, "error": error}
         )
@@ -217,16 +230,36 @@ class TunedMiniLM:
 
         A child, not a thread: PyTorch's gigabyte is returned when it ends, a crash in training ends
         only the child, and the serving process never imports PyTorch."""
-        done = subprocess.run(  # noqa: S603 (our own interpreter and module; the phrasings go to stdin)
-            [sys.executable, "-m", "bot.encoder_tuning", str(self.models.cache_dir)],
-            input=json.dumps(pairs),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode == 0:
+        command = [sys.executable, "-m", "bot.encoder_tuning", str(self.models.cache_dir)]
+        # our own interpreter and module; the phrasings go to stdin
+        with subprocess.Popen(  # noqa: S603
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        ) as child:
+            with self._lock:
+                self._child = child
+                stopping = self._stopping
+            if stopping:  # asked to stop while this child was starting
+                child.terminate()
+            try:
+                _, errors = child.communicate(json.dumps(pairs), timeout=_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.communicate()
+                return f"no result after {_TIMEOUT_SECONDS:.0f} s"
+            finally:
+                with self._lock:
+                    self._child = None
+        if child.returncode == 0:
             return ""
-        return (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        return (errors.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
+
+    def stop_tuning(self) -> None:
+        """End a tuning in progress (the process is shutting down); the scope is tuned again later."""
+        with self._lock:
+            self._stopping = True
+            child = self._child
+        if child is not None:
+            child.terminate()
 
 
 @lru_cache(maxsize=4)
@@ -237,6 +270,8 @@ def tuned_minilm(cache_dir: Path, *, wait: bool) -> TunedMiniLM:
 
 def main() -> int:
     """Child process: tune the scope whose phrasings arrive on stdin as JSON; exit 0 when stored."""
+    # asked to stop: unwind, so the temporary build folder is removed on the way out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped: the service is shutting down"))
     os.nice(_NICE)
     pairs = tuple((str(entry), str(text)) for entry, text in json.load(sys.stdin))
     try:

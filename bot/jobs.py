@@ -140,6 +140,8 @@ class Jobs:
         log.info("jobs started", extra={"worker": self.worker})
 
     def stop(self) -> None:
-        """Stop ticking and wait for running work to finish."""
+        """Stop ticking and wait for running work to finish (a tuning is ended, not waited for)."""
+        if isinstance(self.registry.encoder, TunedMiniLM):
+            self.registry.encoder.stop_tuning()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)

@@ -9,6 +9,8 @@ import json
 import logging
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -214,3 +216,27 @@ def test_only_the_most_recently_used_tuned_models_are_kept(tuned_cache: Path, tm
 
     kept = sorted(p.name for p in (cache / "tuned").iterdir() if p.is_dir())
     assert kept == sorted([made.name, *(f"older-{age:02d}" for age in range(1, 12))])  # the oldest went
+
+
+def test_stopping_the_service_ends_a_tuning_in_progress(tmp_path: Path) -> None:
+    guidelines, faq = write_content(tmp_path, GUIDELINE, FAQ)
+    tuned = _tuned(tmp_path / "models")
+    registry = ContentRegistry(guidelines, faq, tuned)
+    registry.snapshot.communities["testshop"].faq.warm("en", ["shipping"])
+    jobs = Jobs(create_engine("sqlite://"), {}, registry, worker="test", interval=60)
+    round_ = threading.Thread(target=jobs.tune_encoder)
+    round_.start()
+    folder = tmp_path / "models" / "tuned"
+    deadline = time.monotonic() + 60
+    while not list(folder.glob(".build-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(folder.glob(".build-*")), "the child never started building"
+
+    started = time.monotonic()
+    jobs.stop()  # as on SIGTERM: the child is told to stop, not waited for
+    round_.join(timeout=30)
+    assert not round_.is_alive()
+    assert time.monotonic() - started < 30
+    assert [p.name for p in folder.iterdir() if p.is_dir()] == []  # no half-built model left behind
+    assert tuned.waiting() == 1  # tuned on a later start
+    assert tuned.tune_next() is False  # not in this process, which is stopping
