@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
@@ -25,7 +26,7 @@ from bot.jobs import Jobs
 from bot.registry import ContentRegistry
 from bot.settings import get_settings
 from responders.embeddings import MiniLM
-from tests.factories import GUIDELINE, write_content
+from tests.factories import GUIDELINE, mention_json, write_content
 
 FAQ = """\
 - id: shipping-time
@@ -240,3 +241,18 @@ def test_stopping_the_service_ends_a_tuning_in_progress(tmp_path: Path) -> None:
     assert [p.name for p in folder.iterdir() if p.is_dir()] == []  # no half-built model left behind
     assert tuned.waiting() == 1  # tuned on a later start
     assert tuned.tune_next() is False  # not in this process, which is stopping
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> ContentRegistry:
+    """The app's content for this module: an English FAQ scope of three entries, tuned per scope."""
+    guidelines, faq = write_content(tmp_path, GUIDELINE, FAQ)
+    return ContentRegistry(guidelines, faq, _tuned(tmp_path / "models"))
+
+
+def test_metrics_count_the_scopes_awaiting_their_tuned_encoder(api: TestClient) -> None:
+    assert "webcare_faq_scopes_awaiting_tuning 0.0" in api.get("/metrics").text
+    body = mention_json(text="My package showed up smashed and I would like my money back please")
+    assert api.post("/api/v1/mentions", json=body).status_code == 202
+
+    assert "webcare_faq_scopes_awaiting_tuning 1.0" in api.get("/metrics").text

@@ -11,6 +11,7 @@ from sqlalchemy import func, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
+from bot.encoder_tuning import TunedMiniLM
 from bot.models import Draft, Job, Outbox, SlaEvent, utcnow
 from bot.web.deps import ApiActorDep, ServicesDep, SessionDep
 
@@ -34,9 +35,16 @@ def healthz(services: ServicesDep) -> JSONResponse:
 
 
 @router.get("/metrics")
-def metrics(actor: ApiActorDep, session: SessionDep) -> Response:
+def metrics(actor: ApiActorDep, session: SessionDep, services: ServicesDep) -> Response:
     """Queue depth and delivery state in the Prometheus text format."""
     registry = CollectorRegistry()
+    encoder = services.registry.encoder
+    if isinstance(encoder, TunedMiniLM):
+        Gauge(
+            "webcare_faq_scopes_awaiting_tuning",
+            "FAQ scopes served by the stock encoder until their tuned copy is ready",
+            registry=registry,
+        ).set(encoder.waiting())
     drafts = Gauge("webcare_drafts", "Drafts by status", ["status"], registry=registry)
     for draft_status, count in session.exec(select(Draft.status, func.count()).group_by(Draft.status)):
         drafts.labels(draft_status).set(count)
