@@ -4,7 +4,7 @@ The recipe measured in docs/benchmarks.md ("Fine-tuning the encoder"): the model
 unit-length sentence vector, scaled by 20, feeds a linear layer with one output per FAQ entry
 (a cosine classifier), trained with cross-entropy on the phrasings. Afterwards the layer is thrown
 away: the tuned model only gives vectors, in which an entry's phrasings lie closer together, and
-the matcher's own logistic regression does the rest. BANKING77 10-shot: 84.9 % -> 85.7 %.
+the matcher's own logistic regression does the rest. BANKING77 10-shot: 84.9 % -> 86.0 %.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,6 @@ def train(
     target: Path,
     *,
     seed: int = 0,
-    progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Tune the model in `source` on (entry id, phrasing) pairs; save model and tokenizer in `target`."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the files are on disk: never reach for the network
@@ -71,7 +70,7 @@ def train(
         lambda s: (s + 1) / warmup if s < warmup else max(0.0, (steps - s) / max(1, steps - warmup)),
     )
     # the order of training examples, not a secret: a seeded generator makes runs repeatable
-    order, rng, step = list(range(len(texts))), random.Random(seed), 0  # noqa: S311
+    order, rng = list(range(len(texts))), random.Random(seed)  # noqa: S311
     started = time.monotonic()
     bert.train()
     for _ in range(epochs):
@@ -92,9 +91,6 @@ def train(
             torch.nn.utils.clip_grad_norm_([*bert.parameters(), *head.parameters()], 1.0)
             optimizer.step()
             schedule.step()
-            step += 1
-            if progress is not None:
-                progress(step, steps)
     log.info(
         "encoder tuned",
         extra={
