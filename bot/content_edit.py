@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from bot import store
+from bot.encoder_tuning import TunedMiniLM
 from bot.models import GuidelineRevision
 from bot.registry import ContentRegistry
 from responders.content import ContentError, ContentInvalid, load_content, load_yaml
@@ -91,8 +92,11 @@ def preview(
     registry: ContentRegistry, file: ContentFile, text: str, *, community: str, message: str, now: datetime
 ) -> Response:
     """What the bot would answer to a message with the edited content (which must be valid)."""
+    encoder = registry.encoder
+    if isinstance(encoder, TunedMiniLM):
+        encoder = encoder.ready_only()  # an unsaved edit is not worth minutes of tuning
     with _trial(registry, file, text) as (guidelines, faq, _):
-        trial = ContentRegistry(guidelines, faq, registry.encoder)
+        trial = ContentRegistry(guidelines, faq, encoder)
     found = trial.snapshot.communities.get(community) or next(iter(trial.snapshot.communities.values()))
     mention = Mention("console", "preview", "preview-1", Author("preview", "klant", ""), message, now)
     return respond(mention, Context(now=now), found)

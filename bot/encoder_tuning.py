@@ -156,9 +156,9 @@ class TunedMiniLM:
         """Vectors from the stock model (a scope's matcher asks `for_scope` for its own)."""
         return self.stock.encode(texts)
 
-    def for_scope(self, phrasings: Sequence[tuple[str, str]]) -> MiniLM:
+    def for_scope(self, phrasings: Sequence[tuple[str, str]], *, queue: bool = True) -> MiniLM:
         """The model tuned on these phrasings if it is ready (or, when waiting, once it is made);
-        otherwise the stock model, and the scope is put on the list to tune."""
+        otherwise the stock model, and the scope is put on the list to tune unless `queue` is False."""
         pairs = tuple(phrasings)
         if len({entry for entry, _ in pairs}) < 2:
             return self.stock  # one entry: nothing to tell apart, nothing to learn
@@ -168,12 +168,13 @@ class TunedMiniLM:
                 self._open.move_to_end(key)
                 return self._open[key]
         model = self.models.find(key)
-        if model is None and self.wait and self._due(key):
+        if model is None and queue and self.wait and self._due(key):
             self._tune(key, pairs)
             model = self.models.find(key)
         if model is None:
-            with self._lock:
-                self._wanted.setdefault(key, pairs)
+            if queue:
+                with self._lock:
+                    self._wanted.setdefault(key, pairs)
             return self.stock
         encoder = open_minilm(model, model.parent / "tokenizer.json")
         with self._lock:
@@ -181,6 +182,10 @@ class TunedMiniLM:
             while len(self._open) > _OPEN:
                 self._open.popitem(last=False)
         return encoder
+
+    def ready_only(self) -> ReadyOnly:
+        """This encoder for content that may never be saved (a preview): it starts no tuning."""
+        return ReadyOnly(self)
 
     def waiting(self) -> int:
         """How many scopes in use still wait for their tuned model."""
@@ -260,6 +265,22 @@ class TunedMiniLM:
             child = self._child
         if child is not None:
             child.terminate()
+
+
+class ReadyOnly:
+    """A tuned-per-scope encoder that uses the copies already made and never asks for new ones."""
+
+    def __init__(self, tuned: TunedMiniLM) -> None:
+        self.tuned = tuned
+        self.languages = tuned.languages
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors from the stock model."""
+        return self.tuned.encode(texts)
+
+    def for_scope(self, phrasings: Sequence[tuple[str, str]]) -> MiniLM:
+        """The scope's tuned copy if it is ready, else the stock model; nothing is queued."""
+        return self.tuned.for_scope(phrasings, queue=False)
 
 
 @lru_cache(maxsize=4)

@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
+from bot import content_edit
 from bot.cli import app
 from bot.encoder_cache import DEFAULT_CACHE_DIR, model_source, stock_minilm
 from bot.encoder_tuning import TunedMiniLM, TunedModels
@@ -256,3 +258,21 @@ def test_metrics_count_the_scopes_awaiting_their_tuned_encoder(api: TestClient) 
     assert api.post("/api/v1/mentions", json=body).status_code == 202
 
     assert "webcare_faq_scopes_awaiting_tuning 1.0" in api.get("/metrics").text
+
+
+def test_a_preview_of_an_unsaved_faq_edit_starts_no_tuning(registry: ContentRegistry) -> None:
+    tuned = registry.encoder
+    assert isinstance(tuned, TunedMiniLM)
+    [faq_file] = [f for f in content_edit.files(registry) if f.name.startswith("faq/")]
+    edited = faq_file.path.read_text(encoding="utf-8").replace(
+        "the bottle arrived broken what now", "my parcel arrived damaged, i want my money back"
+    )
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    response = content_edit.preview(
+        registry, faq_file, edited, community="testshop", message=MESSAGE, now=now
+    )
+
+    assert response.candidates[0].faq_id == "returns"  # matched with the edit, by the stock model
+    assert tuned.waiting() == 0  # and no tuning of a FAQ that may never be saved
+    registry.snapshot.communities["testshop"].faq.warm("en", ["shipping"])
+    assert tuned.waiting() == 1  # the saved content's scope still asks for its copy
