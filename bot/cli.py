@@ -72,7 +72,11 @@ def _setup() -> None:
 @app.command()
 def serve(
     no_jobs: Annotated[
-        bool, typer.Option("--no-jobs", help="Web server only; run jobs in `webcare worker`.")
+        bool,
+        typer.Option(
+            "--no-jobs",
+            help="Web server only (it still reloads edited content); run jobs in `webcare worker`.",
+        ),
     ] = False,
 ) -> None:
     """Serve the web app, the API, the adapters and the jobs in one process."""
@@ -81,7 +85,12 @@ def serve(
     from bot.main import create_app
 
     settings = get_settings()
-    uvicorn.run(create_app(run_jobs=not no_jobs), host=settings.host, port=settings.port, log_config=None)
+    uvicorn.run(
+        create_app(run_jobs=not no_jobs, watch_content=True),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+    )
 
 
 @app.command()

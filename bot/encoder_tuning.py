@@ -192,6 +192,16 @@ class TunedMiniLM:
         with self._lock:
             return len(self._wanted)
 
+    def adopt_ready(self) -> bool:
+        """Stop waiting for the scopes whose copy is now on disk (made by another process); True if any."""
+        with self._lock:
+            waiting = list(self._wanted)
+        ready = [key for key in waiting if self.models.find(key) is not None]
+        with self._lock:
+            for key in ready:
+                self._wanted.pop(key, None)
+        return bool(ready)
+
     def forget_waiting(self) -> None:
         """Content changed: scopes ask again as they are rebuilt, outdated ones are not tuned."""
         with self._lock:

@@ -109,7 +109,14 @@ class Jobs:
 
     def tune_encoder(self) -> None:
         """Tune the FAQ encoder for one scope still served by the stock model, then match with it."""
-        if isinstance(self.registry.encoder, TunedMiniLM) and self.registry.encoder.tune_next():
+        encoder = self.registry.encoder
+        # a copy another process made is taken as it is: no need to start a tuning of our own
+        if isinstance(encoder, TunedMiniLM) and (encoder.adopt_ready() or encoder.tune_next()):
+            self.registry.refresh_matchers()
+
+    def pick_up_tuned_encoder(self) -> None:
+        """Match with the tuned encoder copies other processes made (a web-only process tunes none)."""
+        if isinstance(self.registry.encoder, TunedMiniLM) and self.registry.encoder.adopt_ready():
             self.registry.refresh_matchers()
 
     def _every(self, seconds: float, func: Callable[[], object], name: str) -> None:
@@ -127,17 +134,23 @@ class Jobs:
 
         return run
 
-    def start(self) -> None:
-        """Start ticking in a background thread."""
-        self._every(self.interval, self.deliver, "deliver")
-        self._every(self.settings.jobs_interval_seconds, self.run_jobs, "jobs")
-        self._every(60, self.watch, "response-watch")
-        self._every(24 * 3600, self.retention, "retention")
+    def start(self, *, web_only: bool = False) -> None:
+        """Start ticking in a background thread; `web_only` (serve --no-jobs) only keeps the content
+        current, so the web process drafts with what the workers draft with."""
         self._every(5, self.reload_content, "reload-content")
-        if isinstance(self.registry.encoder, TunedMiniLM):
-            self._every(30, self.tune_encoder, "tune-encoder")
+        tuned = isinstance(self.registry.encoder, TunedMiniLM)
+        if web_only:
+            if tuned:
+                self._every(30, self.pick_up_tuned_encoder, "pick-up-tuned-encoder")
+        else:
+            self._every(self.interval, self.deliver, "deliver")
+            self._every(self.settings.jobs_interval_seconds, self.run_jobs, "jobs")
+            self._every(60, self.watch, "response-watch")
+            self._every(24 * 3600, self.retention, "retention")
+            if tuned:
+                self._every(30, self.tune_encoder, "tune-encoder")
         self._scheduler.start()
-        log.info("jobs started", extra={"worker": self.worker})
+        log.info("jobs started", extra={"worker": self.worker, "web_only": web_only})
 
     def stop(self) -> None:
         """Stop ticking and wait for running work to finish (a tuning is ended, not waited for)."""

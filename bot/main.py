@@ -60,8 +60,11 @@ def build_services(settings: Settings, senders: Mapping[str, Sender] | None = No
     return Services(settings, engine, registry, senders)
 
 
-def create_app(services: Services | None = None, *, run_jobs: bool = True) -> FastAPI:
-    """Build the web app; the lifespan starts background jobs unless run_jobs is False."""
+def create_app(
+    services: Services | None = None, *, run_jobs: bool = True, watch_content: bool = False
+) -> FastAPI:
+    """Build the web app; the lifespan starts background jobs unless run_jobs is False. Without
+    jobs, `watch_content` still reloads edited content and picks up tuned encoder copies."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,8 +80,8 @@ def create_app(services: Services | None = None, *, run_jobs: bool = True) -> Fa
             settings=svc.settings,
         )
         pollers = build_poll_loops(svc) if run_jobs else []
-        if run_jobs:
-            jobs.start()
+        if run_jobs or watch_content:
+            jobs.start(web_only=not run_jobs)
         for poller in pollers:
             poller.start()
         # What startup built lives as long as the process: take it out of the collector's full

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -9,8 +10,10 @@ from sqlmodel import Session, func, select
 
 from bot import pipeline
 from bot.adapters.console import ConsoleSender
+from bot.main import create_app
 from bot.models import Draft, Mention, Outbox, utcnow
 from bot.services import Services
+from tests.conftest import API_TOKEN
 from tests.factories import mention_json
 
 
@@ -110,3 +113,21 @@ def test_rejecting_needs_a_reason_and_sends_nothing(api: TestClient, console_sen
     assert api.post(f"/api/v1/drafts/{draft_id}/approve").status_code == 409
     assert api.post("/api/v1/drafts/9999/approve").status_code == 404
     assert console_sender.sent == []
+
+
+def test_a_web_only_server_drafts_with_faq_answers_edited_on_disk(services: Services) -> None:
+    # `webcare serve --no-jobs`: the workers reload edited files, and so must the web process
+    [faq_file] = services.registry.faq_dir.rglob("*.yaml")
+    with TestClient(create_app(services, run_jobs=False, watch_content=True)) as client:
+        client.headers["Authorization"] = f"Bearer {API_TOKEN}"
+        faq_file.write_text(faq_file.read_text().replace("1 tot 2 werkdagen", "2 tot 3 werkdagen"))
+        texts: list[str] = []
+        deadline = time.monotonic() + 20  # the content watch looks every 5 s
+        while time.monotonic() < deadline and not any("2 tot 3 werkdagen" in t for t in texts):
+            n = len(texts)
+            posted = client.post("/api/v1/mentions", json=mention_json(f"m-{n}", author_id=f"u-{n}")).json()
+            drafts = client.get("/api/v1/drafts", params={"status": "pending"}).json()
+            texts += [d["text"] for d in drafts if d["id"] == posted["draft_id"]]
+            time.sleep(0.5)
+    assert "1 tot 2 werkdagen" in texts[0]
+    assert "2 tot 3 werkdagen" in texts[-1]

@@ -276,3 +276,29 @@ def test_a_preview_of_an_unsaved_faq_edit_starts_no_tuning(registry: ContentRegi
     assert tuned.waiting() == 0  # and no tuning of a FAQ that may never be saved
     registry.snapshot.communities["testshop"].faq.warm("en", ["shipping"])
     assert tuned.waiting() == 1  # the saved content's scope still asks for its copy
+
+
+def test_a_web_only_process_takes_the_copy_a_worker_tuned_without_tuning_itself(
+    tuned_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guidelines, faq = write_content(tmp_path, GUIDELINE, FAQ)
+    tuned = _tuned(tmp_path / "models")
+    registry = ContentRegistry(guidelines, faq, tuned)
+    jobs = Jobs(create_engine("sqlite://"), {}, registry, worker="web", interval=60)
+    community = "testshop"
+    before = registry.snapshot.communities[community].faq.match(MESSAGE, language="en", tags=["shipping"])
+    assert tuned.waiting() == 1
+
+    def no_tuning_here(pairs: object) -> str:
+        raise AssertionError("the web process started a tuning")
+
+    monkeypatch.setattr(tuned, "_tune_in_child", no_tuning_here)
+    jobs.pick_up_tuned_encoder()  # nothing on disk yet: still the stock model
+    assert tuned.waiting() == 1
+    shutil.copytree(tuned_cache / "tuned", tmp_path / "models" / "tuned", dirs_exist_ok=True)  # a worker's
+    jobs.pick_up_tuned_encoder()
+
+    assert tuned.waiting() == 0
+    after = registry.snapshot.communities[community].faq.match(MESSAGE, language="en", tags=["shipping"])
+    assert after[0].faq_id == before[0].faq_id == "returns"
+    assert after[0].confidence > before[0].confidence  # now matched with the tuned copy
