@@ -137,7 +137,7 @@ def services(
     """The app's services wired to the test database and content."""
     settings = Settings(
         database_url=db_url,
-        api_token=API_TOKEN,  # type: ignore[arg-type]
+        api_token=API_TOKEN,
         guidelines_dir=registry.guidelines_dir,
         faq_dir=registry.faq_dir,
     )

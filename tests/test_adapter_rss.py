@@ -143,7 +143,7 @@ def test_end_to_end_an_entry_is_drafted_and_marked_as_answered_by_hand(
     with Session(engine, expire_on_commit=False) as session:
         pipeline.sync_communities(session, registry, now=utcnow())
         run(reader, session, registry)
-        mention = session.exec(select(Mention).where(Mention.url.endswith("/812"))).one()  # type: ignore[attr-defined]
+        mention = session.exec(select(Mention).where(Mention.url.endswith("/812"))).one()
         draft = session.exec(select(Draft).where(Draft.mention_id == mention.id)).one()
     assert draft.status == "pending"
     add_user(services)

@@ -275,7 +275,7 @@ def webhook_client(
         guidelines_dir=registry.guidelines_dir,
         faq_dir=registry.faq_dir,
         telegram_webhook_secret="hook-secret-xyz",
-    )  # type: ignore[arg-type]
+    )
     with Session(engine) as session:
         pipeline.sync_communities(session, registry, now=utcnow())
     with TestClient(create_app(Services(settings, engine, registry, {"telegram": bot}), run_jobs=False)) as c:

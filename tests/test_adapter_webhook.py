@@ -40,7 +40,7 @@ def hook_services(engine: Engine, registry: ContentRegistry, db_url: str) -> Ser
         database_url=db_url,
         guidelines_dir=registry.guidelines_dir,
         faq_dir=registry.faq_dir,
-        webhook_secrets=SECRETS,  # type: ignore[arg-type]
+        webhook_secrets=SECRETS,
     )
     with Session(engine) as session:
         pipeline.sync_communities(session, registry, now=utcnow())

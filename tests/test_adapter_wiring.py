@@ -50,12 +50,12 @@ def test_capabilities_per_platform_and_no_secret_in_any_log_line(caplog: pytest.
     telegram, reddit = FakeTelegram(), FakeReddit()
     with serve(telegram.app) as telegram_url, serve(reddit.app) as reddit_url:
         settings = Settings(
-            telegram_bot_token=TOKEN,  # type: ignore[arg-type]
+            telegram_bot_token=TOKEN,
             telegram_api_url=telegram_url,
             reddit_client_id=reddit_api.CLIENT_ID,
-            reddit_client_secret=reddit_api.CLIENT_SECRET,  # type: ignore[arg-type]
+            reddit_client_secret=reddit_api.CLIENT_SECRET,
             reddit_username=reddit_api.USERNAME,
-            reddit_password=reddit_api.PASSWORD,  # type: ignore[arg-type]
+            reddit_password=reddit_api.PASSWORD,
             reddit_oauth_url=reddit_url,
             reddit_url=reddit_url,
         )
@@ -85,7 +85,7 @@ def test_the_app_polls_telegram_in_the_background(
             database_url=db_url,
             guidelines_dir=registry.guidelines_dir,
             faq_dir=registry.faq_dir,
-            telegram_bot_token=TOKEN,  # type: ignore[arg-type]
+            telegram_bot_token=TOKEN,
             telegram_api_url=url,
             poll_seconds={"telegram": 0.2, "rss": 600, "reddit": 600},
         )
@@ -108,8 +108,8 @@ def test_in_webhook_mode_telegram_is_not_polled(
     engine: Engine, registry: ContentRegistry, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = Settings(
-        telegram_bot_token=TOKEN,  # type: ignore[arg-type]
-        telegram_webhook_secret="hook-secret",  # type: ignore[arg-type]
+        telegram_bot_token=TOKEN,
+        telegram_webhook_secret="hook-secret",
         telegram_api_url="http://127.0.0.1:9",
     )
     senders = build_senders(settings)

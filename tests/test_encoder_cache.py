@@ -18,7 +18,7 @@ from responders.embeddings import EncoderUnavailable, MiniLM
 def minilm() -> MiniLM:
     """The real model, loaded once for the whole run (the same object as in the other encoder tests)."""
     encoder = load_encoder("minilm")
-    assert encoder is not None
+    assert isinstance(encoder, MiniLM)
     return encoder
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import pipeline
 from bot.models import CustomerOrder, Draft, Job
@@ -87,7 +87,7 @@ def test_a_bad_order_gets_a_clear_error_and_stores_nothing(api: TestClient, serv
 
 
 def follow_up_drafts(session: Session) -> list[Draft]:
-    return list(session.exec(select(Draft).where(Draft.kind == "follow_up").order_by(Draft.id)))
+    return list(session.exec(select(Draft).where(Draft.kind == "follow_up").order_by(col(Draft.id))))
 
 
 def test_the_plan_drafts_each_step_on_time_and_records_satisfaction(

@@ -14,8 +14,8 @@ AMS = "Europe/Amsterdam"
 OFFICE = BusinessHours(days=("mon", "tue", "wed", "thu", "fri"), start=time(9), end=time(17))
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
 
 
 def test_without_business_hours_the_clock_runs_around_the_clock() -> None:

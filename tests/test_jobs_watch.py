@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from bot import pipeline
@@ -92,12 +92,17 @@ def test_a_warning_then_a_breach_each_told_to_the_team_once(
     assert (late.warnings, late.breaches) == (0, 1)
     assert [m.channel for m in team.sent] == ["-100777", "-100777"]
     assert "at risk" in team.sent[0].text and "missed" in team.sent[1].text
-    assert [e.kind for e in session.exec(select(SlaEvent).order_by(SlaEvent.id))] == ["warning", "breach"]
+    assert [e.kind for e in session.exec(select(SlaEvent).order_by(col(SlaEvent.id)))] == [
+        "warning",
+        "breach",
+    ]
 
 
 def test_a_failed_team_notification_is_tried_again(session: Session, registry: ContentRegistry) -> None:
     draft_id = receive(session, registry, "m-1", "Waar blijft mijn pakket?", T0)
-    due = (session.get(Draft, draft_id) or Draft()).due_at
+    draft = session.get(Draft, draft_id)
+    assert draft is not None
+    due = draft.due_at
     answers = iter([False, True])
     sla.watch(session, registry, now=due + timedelta(minutes=1), notify=lambda e, t: next(answers))
     assert session.exec(select(SlaEvent)).one().notified_at is None

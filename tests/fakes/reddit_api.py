@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -32,7 +33,7 @@ class FakeReddit:
         }
         self._ids = itertools.count(1000)
         self.app = FastAPI()
-        routes = [
+        routes: list[tuple[str, Callable[..., Any], str]] = [
             ("/api/v1/access_token", self._token, "POST"),
             ("/r/{sub}/new", self._new, "GET"),
             ("/r/{sub}/comments", self._sub_comments, "GET"),
