@@ -1,0 +1,104 @@
+"""`webcare users`: the people who sign in."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from sqlmodel import Session, select
+
+from bot import accounts
+from bot.commands import console, err
+from bot.models import User, utcnow
+from bot.settings import get_settings
+
+users_app = typer.Typer(help="Manage the people who sign in.", no_args_is_help=True)
+
+
+def _password(prompt: str) -> str:
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Repeat: ") != first:
+        err.print("The passwords differ.")
+        raise typer.Exit(2)
+    return first
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="agent, senior, community_manager or admin")] = "agent",
+    password: Annotated[
+        str | None, typer.Option(envvar="WEBCARE_NEW_PASSWORD", help="Read from the prompt when left out.")
+    ] = None,
+) -> None:
+    """Add a person who can sign in."""
+    from bot.db import make_engine
+
+    with Session(make_engine(get_settings().database_url)) as session:
+        try:
+            accounts.add_user(
+                session, username=name, password=password or _password("Password: "), role=role, now=utcnow()
+            )
+        except accounts.AccountError as exc:
+            err.print(f"error: {exc}")
+            raise typer.Exit(2) from exc
+    console.print(f"User {name!r} added with role {role}.")
+
+
+def _set_user(name: str, change: Callable[[Session, User], None]) -> None:
+    from bot.db import make_engine
+
+    with Session(make_engine(get_settings().database_url)) as session:
+        user = session.exec(select(User).where(User.username == name)).first()
+        if user is None:
+            err.print(f"error: no user {name!r}")
+            raise typer.Exit(2)
+        try:
+            change(session, user)
+        except accounts.AccountError as exc:
+            err.print(f"error: {exc}")
+            raise typer.Exit(2) from exc
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: str,
+    password: Annotated[
+        str | None, typer.Option(envvar="WEBCARE_NEW_PASSWORD", help="Read from the prompt when left out.")
+    ] = None,
+) -> None:
+    """Set a new password; the user's open sessions are signed out."""
+    _set_user(
+        name,
+        lambda s, u: accounts.set_password(
+            s, user=u, password=password or _password("New password: "), now=utcnow()
+        ),
+    )
+    console.print(f"Password of {name!r} changed; their sessions are signed out.")
+
+
+@users_app.command("disable")
+def users_disable(name: str) -> None:
+    """Stop a user from signing in and sign out their open sessions."""
+    _set_user(name, lambda s, u: accounts.disable_user(s, user=u, now=utcnow()))
+    console.print(f"User {name!r} disabled.")
+
+
+@users_app.command("role")
+def users_role(name: str, role: str) -> None:
+    """Give a user another role (agent, senior, community_manager, admin); their sessions are signed out."""
+    _set_user(name, lambda s, u: accounts.set_role(s, user=u, role=role, now=utcnow()))
+    console.print(f"User {name!r} is now {role}.")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List the people who can sign in."""
+    from bot.db import make_engine
+
+    with Session(make_engine(get_settings().database_url)) as session:
+        for user in session.exec(select(User).order_by(User.username)):
+            state = "disabled" if user.disabled else "active"
+            typer.echo(f"{user.username}\t{user.role}\t{state}")
