@@ -36,6 +36,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from bot.encoder_training import sentence_vectors
+
 SETS = ("banking77-10", "banking77-full", "banking77-full-fold3", "banking77-full-fold6", "hwu64-10")
 
 
@@ -61,10 +63,7 @@ def embed(texts: list[str]) -> np.ndarray:
             tokens = tokenizer(
                 texts[start : start + 64], padding=True, truncation=True, max_length=256, return_tensors="pt"
             )
-            hidden = model(**tokens).last_hidden_state
-            mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            rows.append(torch.nn.functional.normalize(mean, dim=1).numpy())
+            rows.append(sentence_vectors(model, tokens).numpy())
     return np.vstack(rows)
 
 

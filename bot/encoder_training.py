@@ -84,7 +84,7 @@ def train(
                 max_length=_MAX_TOKENS,
                 return_tensors="pt",
             )
-            logits = head(_sentence_vectors(bert, tokens) * _SCALE)
+            logits = head(sentence_vectors(bert, tokens) * _SCALE)
             loss = torch.nn.functional.cross_entropy(logits, labels[batch])
             optimizer.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
@@ -105,7 +105,7 @@ def train(
     tokenizer.save_pretrained(str(target))
 
 
-def _sentence_vectors(bert: Any, tokens: Any) -> Any:
+def sentence_vectors(bert: Any, tokens: Any) -> Any:
     """Mean of the token vectors, unit length: the sentence vector the matcher uses."""
     import torch
 
