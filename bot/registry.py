@@ -31,7 +31,11 @@ def _fingerprint(paths: list[Path]) -> str:
     for path in paths:
         for file in sorted(path.rglob("*.y*ml")) if path.is_dir() else [path]:
             digest.update(str(file).encode())
-            digest.update(file.read_bytes())
+            try:
+                digest.update(file.read_bytes())
+            except OSError:
+                # gone or unreadable (a folder moved, a file mid-save): the load that follows says why
+                digest.update(b"\0unreadable")
     return digest.hexdigest()
 
 
@@ -43,6 +47,7 @@ class ContentRegistry:
         self.faq_dir = faq_dir
         self.encoder = encoder
         self.errors: list[ContentError] = []
+        self._rejected = ""  # fingerprint of the files that last failed to load: reported once
         self._lock = threading.Lock()
         self._snapshot = self._load()
 
@@ -74,16 +79,20 @@ class ContentRegistry:
     def reload_if_changed(self) -> bool:
         """Load changed files; on errors keep the last good content and remember the errors."""
         with self._lock:
-            if _fingerprint([self.guidelines_dir, self.faq_dir]) == self._snapshot.fingerprint:
+            fingerprint = _fingerprint([self.guidelines_dir, self.faq_dir])
+            if fingerprint == self._snapshot.fingerprint:
+                self.errors, self._rejected = [], ""  # the files are back to the version in force
+                return False
+            if fingerprint == self._rejected:
                 return False
             try:
                 self._snapshot = self._load()
             except ContentInvalid as exc:
-                self.errors = exc.errors
+                self.errors, self._rejected = exc.errors, fingerprint
                 for error in exc.errors:
                     log.error("content not loaded, keeping last good version: %s", error)
                 return False
-            self.errors = []
+            self.errors, self._rejected = [], ""
             log.info("content reloaded", extra={"communities": sorted(self._snapshot.communities)})
             return True
 

@@ -29,7 +29,7 @@ class ContentError:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}"
+        where = f"{self.file}:{self.line}" if self.line else self.file  # line 0: the path as a whole
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
@@ -131,8 +131,15 @@ def _yaml_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"})
 
 
+def _not_found(path: Path) -> ContentError:
+    # a mistyped or moved folder must not read as "no content, all fine"
+    return ContentError(str(path), 0, "", "no such file or folder")
+
+
 def load_faq(path: Path) -> tuple[list[FaqEntry], list[ContentError]]:
     """Load every FAQ file under a path: each file is a YAML list of entries."""
+    if not path.exists():
+        return [], [_not_found(path)]
     entries: list[FaqEntry] = []
     errors: list[ContentError] = []
     seen: dict[str, str] = {}
@@ -258,6 +265,9 @@ def _check_examples(
 
 def load_content(guidelines_dir: Path, faq_dir: Path) -> Content:
     """Load and cross-check all guidelines and FAQ files; raise ContentInvalid listing every error."""
+    missing = [_not_found(path) for path in (guidelines_dir, faq_dir) if not path.exists()]
+    if missing:
+        raise ContentInvalid(missing)  # every cross-check would fail: say only what is wrong
     faq, errors = load_faq(faq_dir)
     faq_ids = {entry.id: entry for entry in faq}
     guidelines: dict[str, Guideline] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,33 @@ def test_the_demo_content_is_valid_and_rich_enough() -> None:
     assert {"nl", "en"} <= languages
     assert len(content.faq) >= 20
     assert all(len(entry.examples) >= 3 for entry in content.faq)
+
+
+def test_a_missing_folder_is_one_clear_error_not_empty_content(tmp_path: Path) -> None:
+    guidelines, faq_dir = write_content(tmp_path)
+    with pytest.raises(ContentInvalid) as caught:
+        load_content(tmp_path / "guidlines", faq_dir)
+    assert [str(e) for e in caught.value.errors] == [f"{tmp_path}/guidlines: no such file or folder"]
+    # without the FAQ folder every tag would be "unknown": only the real cause is listed
+    with pytest.raises(ContentInvalid) as caught:
+        load_content(guidelines, tmp_path / "faqs")
+    assert [str(e) for e in caught.value.errors] == [f"{tmp_path}/faqs: no such file or folder"]
+
+
+def test_a_moved_folder_keeps_the_last_good_content_and_is_reported_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    guidelines, faq_dir = write_content(tmp_path)
+    registry = ContentRegistry(guidelines, faq_dir)
+    guidelines.rename(tmp_path / "elsewhere")
+    with caplog.at_level(logging.ERROR, logger="bot.registry"):
+        assert registry.reload_if_changed() is False
+        assert registry.reload_if_changed() is False  # the job runs every few seconds
+    assert [r.getMessage() for r in caplog.records] == [
+        f"content not loaded, keeping last good version: {guidelines}: no such file or folder"
+    ]
+    assert registry.community_for("console", "shop-nl") is not None
+    assert registry.errors
+    (tmp_path / "elsewhere").rename(guidelines)
+    assert registry.reload_if_changed() is False  # the same files as the content in force
+    assert registry.errors == []
