@@ -12,7 +12,7 @@ from rich.progress import Progress
 from sqlmodel import Session
 
 from bot import migrations
-from bot.commands import console, err
+from bot.commands import console, content_loads, err
 from bot.commands.content import analyze_app, faq_app, guidelines_app, simulate
 from bot.commands.customers import customers_app
 from bot.commands.telegram import telegram_app
@@ -49,8 +49,11 @@ def serve(
     import uvicorn
 
     from bot.main import create_app
+    from responders.content import load_content
 
     settings = get_settings()
+    with content_loads():  # a clear list of errors now, rather than a traceback from the app's start
+        load_content(settings.guidelines_dir, settings.faq_dir)
     uvicorn.run(
         create_app(run_jobs=not no_jobs, watch_content=True),
         host=settings.host,
@@ -66,7 +69,8 @@ def worker() -> None:
     from bot.main import build_services
 
     settings = get_settings()
-    services = build_services(settings)
+    with content_loads():
+        services = build_services(settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -104,7 +108,8 @@ def demo() -> None:
     from bot.demo import prepare
 
     # plain echo: a password or token must never be wrapped or styled, so it copies cleanly
-    prepare(get_settings(), say=typer.echo)
+    with content_loads():
+        prepare(get_settings(), say=typer.echo)
 
 
 @app.command()
@@ -113,7 +118,8 @@ def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, rea
     from bot.ingest import ingest_lines
     from bot.main import build_services
 
-    services = build_services(get_settings())
+    with content_loads():
+        services = build_services(get_settings())
     lines = file.read_text(encoding="utf-8").splitlines()
     with (
         Progress(console=err, transient=True) as progress,

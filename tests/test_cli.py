@@ -146,3 +146,21 @@ def test_users_passwd_changes_the_password_and_disable_blocks_the_user(env: str)
     with Session(engine) as session:
         assert accounts.authenticate(session, username="kim", password="second password") is None
     engine.dispose()
+
+
+def test_guidelines_check_and_test_refuse_a_path_that_does_not_exist(env: str, tmp_path: Path) -> None:
+    for command in ("check", "test"):
+        result = runner.invoke(app, ["guidelines", command, str(tmp_path / "guidlines")])
+        assert result.exit_code == 1, command
+        assert f"{tmp_path}/guidlines: no such file or folder" in result.output
+
+
+@pytest.mark.parametrize("command", ["serve", "worker", "demo"])
+def test_the_service_does_not_start_on_a_missing_content_folder(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.setenv("WEBCARE_FAQ_DIR", str(tmp_path / "faqs"))  # a typo in the deployment's settings
+    get_settings.cache_clear()
+    result = runner.invoke(app, [command])
+    assert result.exit_code == 1
+    assert f"{tmp_path}/faqs: no such file or folder" in result.output

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.commands import err
+from bot.commands import content_loads, err
 from bot.models import utcnow
 from bot.settings import get_settings
 
@@ -132,16 +132,12 @@ def simulate(
 
     from bot.evaluate import describe
     from bot.registry import ContentRegistry
-    from responders.content import ContentInvalid
     from responders.domain import Author, Context, Mention
     from responders.engine import respond
 
     settings = get_settings()
-    try:
+    with content_loads():
         registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir, _encoder(encoder))
-    except ContentInvalid as exc:
-        err.print(f"error: the content does not load (see `webcare guidelines check`):\n{exc}", markup=False)
-        raise typer.Exit(1) from exc
     found = registry.snapshot.communities.get(community)
     if found is None:
         err.print(f"error: no community {community!r}; known: {', '.join(registry.snapshot.communities)}")
