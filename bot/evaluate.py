@@ -6,7 +6,7 @@ import csv
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +38,15 @@ def read_cases(path: Path, required: Sequence[str]) -> list[dict[str, str]]:
             return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
     except OSError as exc:
         raise CasesInvalid(f"{path}: {exc.strerror}") from exc
+
+
+def check_expected(path: Path, cases: Sequence[dict[str, str]], faq_ids: Collection[str]) -> None:
+    """Raise CasesInvalid when a case expects an FAQ id the FAQ lacks: a typo would count as a miss."""
+    unknown = sorted({c["expected"] for c in cases if c["expected"] and c["expected"] not in faq_ids})
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:10])
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        raise CasesInvalid(f"{path}: expected FAQ id(s) not in the FAQ: {shown}{more}")
 
 
 def _percentile(values: list[float], q: float) -> float:

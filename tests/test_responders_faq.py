@@ -126,6 +126,13 @@ def test_faq_eval_rejects_a_csv_without_the_expected_column(tmp_path: Path) -> N
     assert "expected" in result.output
 
 
+def test_faq_eval_refuses_an_expected_id_the_faq_does_not_have(tmp_path: Path) -> None:
+    cases = _write(tmp_path, [("hoe lang duurt de levering", "levertijd-nI"), ("wie gaat er mee", "")])
+    result = runner.invoke(app, ["faq", "eval", "--faq", FAQ_DIR, "--cases", str(cases)])
+    assert result.exit_code == 2
+    assert "expected FAQ id(s) not in the FAQ: 'levertijd-nI'" in result.output
+
+
 def test_long_example_lists_and_punctuation_only_examples_still_match(tmp_path: Path) -> None:
     many = [f"wanneer komt bestelling nummer {n} binnen" for n in range(30)]
     entries = (

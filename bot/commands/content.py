@@ -39,7 +39,7 @@ def _encoder(name: str | None) -> Encoder | None:
         chosen = settings.faq_encoder if name is None else name
         return load_encoder(chosen, settings.model_cache_dir, wait_for_tuning=True)
     except EncoderUnavailable as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc
 
 
@@ -95,8 +95,9 @@ def faq_eval(
     try:
         rows = evaluate.read_cases(cases, ["text", "expected"])
         index, _ = evaluate.load_faq_index(faq, _encoder(encoder))
+        evaluate.check_expected(cases, rows, index.entries)
     except (evaluate.CasesInvalid, ContentInvalid) as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     scores = evaluate.score_faq(index, rows, threshold)
     typer.echo(json.dumps(evaluate.as_dict(scores)) if as_json else "\n".join(evaluate.faq_report(scores)))
@@ -113,7 +114,7 @@ def analyze_eval(
     try:
         scores = evaluate.score_sentiment(evaluate.read_cases(cases, ["text", "label"]))
     except evaluate.CasesInvalid as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     report = evaluate.sentiment_report(scores)
     typer.echo(json.dumps(evaluate.as_dict(scores)) if as_json else "\n".join(report))
