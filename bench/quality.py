@@ -44,7 +44,8 @@ def _slug(intent: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", intent.lower()).strip("-") or "x"
 
 
-def _write_faq(folder: Path, train: Rows, language: str) -> None:
+def write_faq(folder: Path, train: Rows, language: str) -> None:
+    """The rows as an FAQ folder: one entry per intent, its rows as example phrasings."""
     by_intent: dict[str, list[str]] = defaultdict(list)
     for text, intent in train:
         if intent:
@@ -141,7 +142,7 @@ def run_faq(
     """Build the FAQ, time loading it, score the cases."""
     with tempfile.TemporaryDirectory() as tmp:
         folder, cases_file = Path(tmp) / "faq", Path(tmp) / "cases.csv"
-        _write_faq(folder, train, language)
+        write_faq(folder, train, language)
         _write_cases(cases_file, cases)
         start, cpu = time.perf_counter(), time.process_time()
         stock = encoder.stock if isinstance(encoder, TunedMiniLM) else encoder

@@ -16,6 +16,7 @@ import importlib.metadata
 import json
 import logging
 import os
+import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -145,8 +146,11 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def convert(source: Path, target: Path) -> None:
-    """Export the PyTorch model with its pooling to ONNX, fuse, quantize to int8, and check it."""
+def convert(source: Path, target: Path, *, int8: bool = True) -> None:
+    """Export the PyTorch model with its pooling to ONNX, fuse, quantize to int8, and check it.
+
+    `int8=False` keeps the fused float32 model: bench/tuned_precision.py measures what int8 costs.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the files are on disk: never reach for the network
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Loading weights" bar in logs
@@ -197,13 +201,16 @@ def convert(source: Path, target: Path) -> None:
         )
         optimized = optimize_model(str(exported), model_type="bert", num_heads=12, hidden_size=384)
         optimized.save_model_to_file(str(fused))
-        quantize_dynamic(
-            str(fused),
-            str(target),
-            per_channel=True,  # per output channel: cosine to float32 0.994 on average, 0.969 per tensor
-            weight_type=QuantType.QInt8,
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
+        if not int8:
+            shutil.copyfile(fused, target)
+        else:
+            quantize_dynamic(
+                str(fused),
+                str(target),
+                per_channel=True,  # per output channel: cosine to float32 0.994 on average, 0.969 per tensor
+                weight_type=QuantType.QInt8,
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
     with torch.inference_mode():
         expected = [pooled(**tokenizer([p], return_tensors="pt"))[0].numpy() for p in _PROBES]
     check = open_minilm(target, source / "tokenizer.json")
