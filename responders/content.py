@@ -78,7 +78,28 @@ def load_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
     lines: dict[Location, int] = {}
     if node is None:
         return None, lines
+    alias = _first_alias(node)
+    if alias is not None:
+        # nested aliases multiply: a file of a few lines could expand to billions of values
+        message = "YAML anchors and aliases (&name, *name) are not supported: write the value out"
+        raise ContentInvalid([ContentError(str(path), alias.start_mark.line + 1, "", message)])
     return _to_python(node, (), lines), lines
+
+
+def _first_alias(root: yaml.Node) -> yaml.Node | None:
+    """A node reached twice, which only an alias (*name) does; each node is looked at once."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            return node
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(child for pair in node.value for child in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return None
 
 
 def _line_for(loc: Location, lines: dict[Location, int]) -> int:

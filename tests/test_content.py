@@ -52,6 +52,14 @@ def test_yaml_syntax_errors_give_the_line(tmp_path: Path) -> None:
     assert "YAML syntax" in error and "testshop.yaml:" in error
 
 
+def test_yaml_aliases_are_refused_before_they_can_expand(tmp_path: Path) -> None:
+    # nine levels of nine aliases: 387 million strings if expanded; a second at most when refused
+    bomb = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    [error] = _errors(tmp_path, GUIDELINE + "\n".join(bomb) + "\nbomb: *a8\n")
+    assert "testshop.yaml:" in error and "anchors and aliases" in error
+
+
 def test_an_unknown_faq_tag_is_reported(tmp_path: Path) -> None:
     broken = GUIDELINE.replace("tags: [shipping]", "tags: [verzending]")
     [error] = _errors(tmp_path, broken)
