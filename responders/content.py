@@ -69,7 +69,17 @@ def _to_python(node: yaml.Node, path: Location, lines: dict[Location, int]) -> A
 
 def load_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
     """Parse one YAML file into Python values and a map from field path to line number."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ContentInvalid([ContentError(str(path), 0, "", f"cannot read: {exc.strerror or exc}")]) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Windows editors often save in Latin-1 ("café" as byte 0xe9): say where and what to do
+        line = raw[: exc.start].count(b"\n") + 1
+        message = f"not UTF-8 (byte 0x{raw[exc.start]:02x}): save the file as UTF-8"
+        raise ContentInvalid([ContentError(str(path), line, "", message)]) from exc
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:

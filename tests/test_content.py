@@ -52,6 +52,18 @@ def test_yaml_syntax_errors_give_the_line(tmp_path: Path) -> None:
     assert "YAML syntax" in error and "testshop.yaml:" in error
 
 
+def test_a_file_saved_in_latin_1_names_the_line_and_the_fix(tmp_path: Path) -> None:
+    guidelines, faq_dir = write_content(tmp_path)
+    file = guidelines / "testshop.yaml"
+    file.write_bytes(file.read_bytes() + "brand_note: caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ContentInvalid) as caught:
+        load_content(guidelines, faq_dir)
+    line = file.read_bytes().count(b"\n")
+    assert [str(e) for e in caught.value.errors] == [
+        f"{file}:{line}: not UTF-8 (byte 0xe9): save the file as UTF-8"
+    ]
+
+
 def test_yaml_aliases_are_refused_before_they_can_expand(tmp_path: Path) -> None:
     # nine levels of nine aliases: 387 million strings if expanded; a second at most when refused
     bomb = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
