@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from bot.commands.customers import customers_app
 from bot.commands.telegram import telegram_app
 from bot.commands.users import users_app
 from bot.logs import configure_logging
-from bot.settings import get_settings
+from bot.settings import get_settings, settings_problems
 
 app = typer.Typer(help="webcare: community mentions in, human-reviewed replies out.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -31,8 +32,31 @@ app.add_typer(telegram_app, name="telegram")
 
 @app.callback()
 def _setup() -> None:
-    settings = get_settings()
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    try:
+        settings = get_settings()
+    except (ValidationError, SettingsError) as exc:
+        for problem in settings_problems(exc):
+            err.print(f"error: {problem}", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
     configure_logging(settings.log_format, settings.log_level)
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """The `webcare` command; a database that cannot be reached is a one-line error, not a traceback."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        app(args=args)
+    except OperationalError as exc:
+        # settings loaded fine if a database was reached for; the password stays out of the message
+        url = make_url(get_settings().database_url).render_as_string(hide_password=True)
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        err.print(f"error: the database at {url} cannot be used: {reason}", markup=False, soft_wrap=True)
+        raise SystemExit(1) from exc
 
 
 @app.command()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 
 class Settings(BaseSettings):
@@ -73,3 +74,16 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read from the environment once."""
     return Settings()
+
+
+def settings_problems(exc: ValidationError | SettingsError) -> list[str]:
+    """What is wrong with the settings, by variable name; never the values, which may be secrets."""
+    if isinstance(exc, SettingsError):
+        # raised for a dict or list value that is not JSON: the message names the field, the cause says why
+        field = re.search(r'field "(\w+)"', str(exc))
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        return [f"WEBCARE_{field[1].upper()}: not valid JSON{cause}" if field else f"{exc}{cause}"]
+    return [
+        f"WEBCARE_{str(error['loc'][0]).upper() if error['loc'] else ''}: {error['msg']}"
+        for error in exc.errors(include_input=False)
+    ]

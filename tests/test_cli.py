@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli import app, main
 from bot.db import make_engine
 from bot.logs import JsonFormatter
 from bot.models import ApiToken, Draft, Mention, User
@@ -164,3 +164,35 @@ def test_the_service_does_not_start_on_a_missing_content_folder(
     result = runner.invoke(app, [command])
     assert result.exit_code == 1
     assert f"{tmp_path}/faqs: no such file or folder" in result.output
+
+
+def test_invalid_settings_name_the_variable_and_never_its_value(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEBCARE_PORT", "0")
+    monkeypatch.setenv("WEBCARE_WEBHOOK_SECRETS", '{"shop": "hunter2-secret"')  # the closing brace lost
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["migrate"])
+    assert result.exit_code == 2
+    assert "WEBCARE_WEBHOOK_SECRETS: not valid JSON" in result.output
+    assert "hunter2" not in result.output and "Traceback" not in result.output
+    monkeypatch.setenv("WEBCARE_WEBHOOK_SECRETS", "{}")
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["migrate"])
+    assert result.exit_code == 2
+    assert "error: WEBCARE_PORT: Input should be greater than or equal to 1" in result.output
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_without_the_password(
+    env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # port 1 on this machine: refused at once
+    monkeypatch.setenv("WEBCARE_DATABASE_URL", "postgresql+psycopg://webcare:pw-secret@127.0.0.1:1/webcare")
+    get_settings.cache_clear()
+    with pytest.raises(SystemExit) as exited:
+        main(["migrate"])
+    assert exited.value.code == 1
+    message = capsys.readouterr().err
+    safe_url = "postgresql+psycopg://webcare:***@127.0.0.1:1/webcare"
+    assert f"error: the database at {safe_url} cannot be used" in message
+    assert "pw-secret" not in message and "Traceback" not in message
