@@ -201,9 +201,7 @@ def convert(source: Path, target: Path, *, int8: bool = True) -> None:
         )
         optimized = optimize_model(str(exported), model_type="bert", num_heads=12, hidden_size=384)
         optimized.save_model_to_file(str(fused))
-        if not int8:
-            shutil.copyfile(fused, target)
-        else:
+        if int8:
             quantize_dynamic(
                 str(fused),
                 str(target),
@@ -211,6 +209,8 @@ def convert(source: Path, target: Path, *, int8: bool = True) -> None:
                 weight_type=QuantType.QInt8,
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
+        else:
+            shutil.copyfile(fused, target)
     with torch.inference_mode():
         expected = [pooled(**tokenizer([p], return_tensors="pt"))[0].numpy() for p in _PROBES]
     check = open_minilm(target, source / "tokenizer.json")
