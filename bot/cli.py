@@ -19,7 +19,7 @@ from bot.commands.customers import customers_app
 from bot.commands.telegram import telegram_app
 from bot.commands.users import users_app
 from bot.logs import configure_logging
-from bot.settings import get_settings, settings_problems
+from bot.settings import Settings, get_settings, settings_problems
 
 app = typer.Typer(help="webcare: community mentions in, human-reviewed replies out.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -73,11 +73,9 @@ def serve(
     import uvicorn
 
     from bot.main import create_app
-    from responders.content import load_content
 
     settings = get_settings()
-    with content_loads():  # a clear list of errors now, rather than a traceback from the app's start
-        load_content(settings.guidelines_dir, settings.faq_dir)
+    _ready_to_serve(settings)  # a clear reason now, rather than a traceback from the app's start
     uvicorn.run(
         create_app(run_jobs=not no_jobs, watch_content=True),
         host=settings.host,
@@ -93,8 +91,8 @@ def worker() -> None:
     from bot.main import build_services
 
     settings = get_settings()
-    with content_loads():
-        services = build_services(settings)
+    _ready_to_serve(settings)
+    services = build_services(settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -117,6 +115,18 @@ def worker() -> None:
         poller.stop()
     jobs.stop()
     close_senders(services.senders)
+
+
+def _ready_to_serve(settings: Settings) -> None:
+    """Exit with the reason when the content does not load or the database schema is not this code's."""
+    from responders.content import load_content
+
+    with content_loads():
+        load_content(settings.guidelines_dir, settings.faq_dir)
+    problem = migrations.schema_problem(settings.database_url)
+    if problem:
+        err.print(f"error: {problem}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @app.command()

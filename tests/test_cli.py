@@ -196,3 +196,26 @@ def test_a_database_that_cannot_be_reached_is_one_line_without_the_password(
     safe_url = "postgresql+psycopg://webcare:***@127.0.0.1:1/webcare"
     assert f"error: the database at {safe_url} cannot be used" in message
     assert "pw-secret" not in message and "Traceback" not in message
+
+
+def test_serve_and_worker_refuse_a_database_without_the_current_schema(env: str) -> None:
+    from alembic import command
+    from bot import migrations
+
+    for command_name in ("serve", "worker"):
+        result = runner.invoke(app, [command_name])
+        assert result.exit_code == 1
+        assert "the database has no webcare schema yet: run `webcare migrate`" in result.output
+    command.upgrade(migrations.alembic_config(env), "0004")  # code upgraded, `migrate` forgotten
+    result = runner.invoke(app, ["worker"])
+    assert result.exit_code == 1
+    assert "the database schema is older than this webcare: run `webcare migrate`" in result.output
+    runner.invoke(app, ["migrate"])
+    assert migrations.schema_problem(env) is None
+    engine = make_engine(env)
+    with engine.begin() as connection:  # a newer webcare migrated it, then the code was rolled back
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
+    engine.dispose()
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 1
+    assert "the database has a newer schema (0099) than this webcare knows" in result.output
