@@ -47,14 +47,19 @@ def _setup() -> None:
 def main(args: Sequence[str] | None = None) -> None:
     """The `webcare` command; a database that cannot be reached is a one-line error, not a traceback."""
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     try:
         app(args=args)
-    except OperationalError as exc:
+    except (OperationalError, ProgrammingError) as exc:
+        # SQLite says "no such table", PostgreSQL raises UndefinedTable: a schema never made
+        no_schema = "no such table" in str(exc.orig) or type(exc.orig).__name__ == "UndefinedTable"
+        if isinstance(exc, ProgrammingError) and not no_schema:
+            raise  # a bug, not a setting: keep the traceback
         # settings loaded fine if a database was reached for; the password stays out of the message
         url = make_url(get_settings().database_url).render_as_string(hide_password=True)
         reason = str(exc.orig or exc).strip().splitlines()[0]
+        reason += "; run `webcare migrate`" if no_schema else ""
         err.print(f"error: the database at {url} cannot be used: {reason}", markup=False, soft_wrap=True)
         raise SystemExit(1) from exc
 

@@ -219,3 +219,12 @@ def test_serve_and_worker_refuse_a_database_without_the_current_schema(env: str)
     result = runner.invoke(app, ["serve"])
     assert result.exit_code == 1
     assert "the database has a newer schema (0099) than this webcare knows" in result.output
+
+
+def test_a_command_on_a_database_without_schema_says_to_migrate(
+    env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["users", "list"])
+    assert exited.value.code == 1
+    assert "no such table: user_account; run `webcare migrate`" in capsys.readouterr().err
