@@ -63,6 +63,28 @@ def test_oversized_text_is_refused_not_truncated(api: TestClient) -> None:
     response = api.post("/api/v1/mentions", json=mention_json(text="x" * 40_001))
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "text"]
+    assert len(response.content) < 1000  # the refusal does not echo the 40 kB text back
+
+
+def test_a_refusal_names_field_and_reason_but_never_echoes_the_value(api: TestClient) -> None:
+    body = mention_json()
+    body["author"] = {"id": "a1", "followers": "secret-looking-value"}
+    response = api.post("/api/v1/mentions", json=body)
+    assert response.status_code == 422
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["body", "author", "followers"] and "integer" in problem["msg"]
+    assert "secret-looking-value" not in response.text
+
+
+def test_a_body_over_5_mb_is_refused_before_it_is_read(api: TestClient) -> None:
+    huge = b'{"text": "' + b"x" * 6_000_000 + b'"}'
+    declared = api.post("/api/v1/mentions", content=huge, headers={"content-type": "application/json"})
+    assert declared.status_code == 413
+    assert "larger than 5 MB" in declared.json()["detail"]
+    # a chunked body declares no length: counted as it arrives
+    chunks = (huge[i : i + 1_000_000] for i in range(0, len(huge), 1_000_000))
+    streamed = api.post("/api/v1/mentions", content=chunks, headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
 
 
 def test_the_api_needs_a_valid_bearer_token(client: TestClient) -> None:
