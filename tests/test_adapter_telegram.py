@@ -317,3 +317,25 @@ def test_set_webhook_command_registers_the_url_and_secret(
     assert fake[0].webhook["url"] == "https://webcare.example/webhooks/telegram"
     assert fake[0].webhook["secret_token"] == "hook-secret-xyz"
     assert refused.exit_code == 2 and "https" in refused.output
+
+
+def test_the_bot_token_never_reaches_the_logs(
+    fake: tuple[FakeTelegram, str],
+    bot: TelegramAdapter,
+    session: Session,
+    registry: ContentRegistry,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from bot.logs import configure_logging
+
+    configure_logging("text", "DEBUG")  # the most an operator can switch on
+    try:
+        server, _ = fake
+        server.message(private_chat(1001), user(1001), QUESTION)
+        assert poll(bot, session, registry) == 1
+    finally:
+        configure_logging("text", "WARNING")
+    # the fake Bot API's own access log is the platform's side, not webcare's
+    ours = [line for line in capfd.readouterr().err.splitlines() if "uvicorn.access" not in line]
+    assert any("/bot<bot-token>/getUpdates" in line for line in ours)  # httpx logs every request URL
+    assert not [line for line in ours if TOKEN in line or TOKEN.replace(":", "%3A") in line]
