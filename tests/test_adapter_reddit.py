@@ -154,3 +154,25 @@ def test_network_timeouts_come_from_prawcore() -> None:
         waited = time.monotonic() - started
     assert caught.value.retryable
     assert waited < 12, "prawcore's default of 16 s per try was not used"
+
+
+def test_credentials_never_reach_the_logs(
+    fake: tuple[FakeReddit, str],
+    reddit: RedditAdapter,
+    session: Session,
+    registry: ContentRegistry,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from bot.logs import configure_logging
+
+    configure_logging("text", "DEBUG")  # the most an operator can switch on
+    try:
+        server, _ = fake
+        server.post(SUB, "Ervaringen met De Kelder?", "Hoe lang duurt de bezorging bij hen?")
+        assert poll(reddit, session, registry) == 1
+    finally:
+        configure_logging("text", "WARNING")
+    logged = capfd.readouterr().err
+    assert "prawcore" in logged  # the requests themselves were logged
+    for secret in (reddit_api.PASSWORD, reddit_api.CLIENT_SECRET, reddit_api.ACCESS_TOKEN):
+        assert secret not in logged, secret
