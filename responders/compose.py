@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from functools import lru_cache
 
-from jinja2 import StrictUndefined, TemplateError, UndefinedError
+from jinja2 import StrictUndefined, TemplateError, UndefinedError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from responders.domain import Analysis, Draft, FaqEntry, Guideline, Tone
@@ -47,9 +47,58 @@ def _sample_values() -> dict[str, str]:
     return {name: name for name in TEMPLATE_VARIABLES}
 
 
+# A reply template fills in a few values. Loops, arithmetic and calls would let one line run for
+# hours or print gigabytes (`{{ "x" * 10**9 }}`) while the content loads, so only this is allowed.
+_ALLOWED_NODES = (
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.If,
+    nodes.CondExpr,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.Filter,
+)
+_ALLOWED_FILTERS = frozenset({"capitalize", "lower", "upper", "title", "trim"})
+_NODE_NAMES = {
+    nodes.For: "loops",
+    nodes.Call: "calls",
+    nodes.Assign: "{% set %}",
+    nodes.Macro: "macros",
+    nodes.Getattr: "attribute access",
+    nodes.Getitem: "item access",
+    nodes.Concat: "joining with ~",
+}
+
+
+def _unsupported(source: str) -> str | None:
+    """What a template uses beyond variables, `{% if %}` and a few filters, if anything."""
+    for node in _environment().parse(source).find_all(nodes.Node):
+        if not isinstance(node, _ALLOWED_NODES):
+            kind = _NODE_NAMES.get(type(node))
+            if kind is None:
+                kind = "arithmetic" if isinstance(node, nodes.BinExpr) else type(node).__name__
+            return kind
+        if isinstance(node, nodes.Filter) and node.name not in _ALLOWED_FILTERS:
+            return f"the filter {node.name!r}"
+    return None
+
+
 def check_template(source: str) -> str | None:
     """Return a description of what is wrong with a template, or None when it renders."""
     try:
+        unsupported = _unsupported(source)
+        if unsupported:
+            allowed = ", ".join(sorted(_ALLOWED_FILTERS))
+            return (
+                f"template uses {unsupported}; templates may only fill in variables, "
+                f"with {{% if %}} and the filters {allowed}"
+            )
         _compiled(source).render(_sample_values())
     except UndefinedError as exc:
         allowed = ", ".join(TEMPLATE_VARIABLES)

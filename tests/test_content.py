@@ -46,6 +46,28 @@ def test_a_template_with_an_unknown_variable_is_refused(tmp_path: Path) -> None:
     assert "tone.nl.greetings[0]" in error and "naam" in error
 
 
+@pytest.mark.parametrize(
+    ("template", "named"),
+    [
+        ('"{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"', "loops"),
+        ("'{{ \"x\" * 100000000 }}'", "arithmetic"),
+        ('"{{ name.__class__ }}"', "attribute access"),
+    ],
+)
+def test_a_template_that_could_run_for_hours_is_refused_before_it_runs(
+    tmp_path: Path, template: str, named: str
+) -> None:
+    [error] = _errors(tmp_path, GUIDELINE.replace('"Hoi {{ name }},"', template))
+    assert "tone.nl.greetings[0]" in error and f"template uses {named}" in error
+
+
+def test_templates_may_use_if_and_simple_filters(tmp_path: Path) -> None:
+    guidelines, faq_dir = write_content(
+        tmp_path, GUIDELINE.replace('"Hoi {{ name }},"', '"{% if name %}Hoi {{ name | title }},{% endif %}"')
+    )
+    assert load_content(guidelines, faq_dir).guidelines
+
+
 def test_yaml_syntax_errors_give_the_line(tmp_path: Path) -> None:
     broken = GUIDELINE.replace("brand: Testshop", "brand: [Testshop")
     [error] = _errors(tmp_path, broken)
