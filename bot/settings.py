@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+_MIN_TOKEN_LENGTH = 16
+
 
 class Settings(BaseSettings):
     """Everything an operator can set, with the default that suits `make run`."""
@@ -59,6 +61,17 @@ class Settings(BaseSettings):
         default_factory=lambda: {"telegram": 1.0, "reddit": 60.0, "rss": 300.0}
     )
 
+    @field_validator("api_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # it grants the whole API: a short one is guessed; an empty one means "no token"
+        if value is not None and 0 < len(value.get_secret_value()) < _MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"use at least {_MIN_TOKEN_LENGTH} characters, e.g. "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -83,7 +96,8 @@ def settings_problems(exc: ValidationError | SettingsError) -> list[str]:
         field = re.search(r'field "(\w+)"', str(exc))
         cause = f": {exc.__cause__}" if exc.__cause__ else ""
         return [f"WEBCARE_{field[1].upper()}: not valid JSON{cause}" if field else f"{exc}{cause}"]
-    return [
-        f"WEBCARE_{str(error['loc'][0]).upper() if error['loc'] else ''}: {error['msg']}"
-        for error in exc.errors(include_input=False)
-    ]
+    problems = []
+    for error in exc.errors(include_input=False):
+        name = str(error["loc"][0]).upper() if error["loc"] else ""
+        problems.append(f"WEBCARE_{name}: {error['msg'].removeprefix('Value error, ')}")
+    return problems

@@ -177,10 +177,13 @@ def test_invalid_settings_name_the_variable_and_never_its_value(
     assert "WEBCARE_WEBHOOK_SECRETS: not valid JSON" in result.output
     assert "hunter2" not in result.output and "Traceback" not in result.output
     monkeypatch.setenv("WEBCARE_WEBHOOK_SECRETS", "{}")
+    monkeypatch.setenv("WEBCARE_API_TOKEN", "1234")
     get_settings.cache_clear()
     result = runner.invoke(app, ["migrate"])
     assert result.exit_code == 2
     assert "error: WEBCARE_PORT: Input should be greater than or equal to 1" in result.output
+    assert "error: WEBCARE_API_TOKEN: use at least 16 characters" in result.output
+    assert "1234" not in result.output
 
 
 def test_a_database_that_cannot_be_reached_is_one_line_without_the_password(
