@@ -73,6 +73,7 @@ _NODE_NAMES = {
     nodes.Getattr: "attribute access",
     nodes.Getitem: "item access",
     nodes.Concat: "joining with ~",
+    nodes.Test: "`is` tests",
 }
 
 
