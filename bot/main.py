@@ -144,16 +144,28 @@ MAX_REQUEST_BYTES = 5_000_000
 _TOO_LARGE = f"the request body is larger than {MAX_REQUEST_BYTES // 1_000_000} MB"
 
 
-class BodyLimit:
-    """Refuses a request body over MAX_REQUEST_BYTES with 413, before it is read into memory whole."""
+class _HttpMiddleware:
+    """Plain ASGI middleware (no per-request overhead) that acts on HTTP and passes the rest through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one HTTP request."""
+        raise NotImplementedError
+
+
+class BodyLimit(_HttpMiddleware):
+    """Refuses a request body over MAX_REQUEST_BYTES with 413, before it is read into memory whole."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 413 for a declared length over the limit; count a body that declares none."""
         declared = dict(scope["headers"]).get(b"content-length", b"0")
         if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
             response = JSONResponse({"detail": _TOO_LARGE}, status_code=status.HTTP_413_CONTENT_TOO_LARGE)
@@ -173,16 +185,11 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-class SecurityHeaders:
-    """Adds the browser security headers to every response (plain ASGI: no per-request overhead)."""
+class SecurityHeaders(_HttpMiddleware):
+    """Adds the browser security headers to every response."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; add the headers the response does not set itself."""
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import shutil
 import uuid
@@ -18,6 +20,7 @@ from sqlmodel import Session
 from bot import accounts, migrations, pipeline
 from bot.adapters.console import ConsoleSender
 from bot.db import make_engine
+from bot.logs import configure_logging
 from bot.main import create_app
 from bot.models import utcnow
 from bot.registry import ContentRegistry
@@ -166,3 +169,16 @@ def add_user(
     """Create a user who can sign in."""
     with Session(services.engine) as session:
         accounts.add_user(session, username=username, password=password, role=role, now=utcnow())
+
+
+@pytest.fixture
+def debug_logs() -> Iterator[io.StringIO]:
+    """All that webcare logs at DEBUG (the most an operator can switch on), as its handler prints it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging("text", "DEBUG")
+    stream = io.StringIO()
+    root.handlers[0].setStream(stream)  # type: ignore[attr-defined]  # the StreamHandler just made
+    yield stream
+    root.handlers[:] = handlers
+    root.setLevel(level)

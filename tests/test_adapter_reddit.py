@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import time
 from collections.abc import Iterator
@@ -161,18 +162,12 @@ def test_credentials_never_reach_the_logs(
     reddit: RedditAdapter,
     session: Session,
     registry: ContentRegistry,
-    capfd: pytest.CaptureFixture[str],
+    debug_logs: io.StringIO,
 ) -> None:
-    from bot.logs import configure_logging
-
-    configure_logging("text", "DEBUG")  # the most an operator can switch on
-    try:
-        server, _ = fake
-        server.post(SUB, "Ervaringen met De Kelder?", "Hoe lang duurt de bezorging bij hen?")
-        assert poll(reddit, session, registry) == 1
-    finally:
-        configure_logging("text", "WARNING")
-    logged = capfd.readouterr().err
+    server, _ = fake
+    server.post(SUB, "Ervaringen met De Kelder?", "Hoe lang duurt de bezorging bij hen?")
+    assert poll(reddit, session, registry) == 1
+    logged = debug_logs.getvalue()
     assert "prawcore" in logged  # the requests themselves were logged
     for secret in (reddit_api.PASSWORD, reddit_api.CLIENT_SECRET, reddit_api.ACCESS_TOKEN):
         assert secret not in logged, secret
