@@ -159,12 +159,15 @@ def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, rea
 
     with content_loads():
         services = build_services(get_settings())
-    lines = file.read_text(encoding="utf-8").splitlines()
+    # read as bytes, line by line: the file may be larger than memory, a line that is not UTF-8 is
+    # one rejected line, and JSON text may hold U+2028, which str.splitlines() would cut at
     with (
+        file.open("rb") as lines,
         Progress(console=err, transient=True) as progress,
         Session(services.engine, expire_on_commit=False) as session,
     ):
-        task = progress.add_task(f"Ingesting {file.name}", total=len(lines))
+        task = progress.add_task(f"Ingesting {file.name}", total=sum(1 for _ in lines))
+        lines.seek(0)
         summary = ingest_lines(session, lines, services.registry, on_line=lambda: progress.advance(task))
     console.print(
         f"accepted: {summary.accepted}  duplicate: {summary.duplicate}  rejected: {len(summary.rejected)}"

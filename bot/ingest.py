@@ -37,12 +37,15 @@ def _reason(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}{more}"
 
 
-def parse_line(line: str) -> MentionIn:
-    """Validate one JSONL line; raises ValueError with a readable reason."""
+def parse_line(line: str | bytes) -> MentionIn:
+    """Validate one JSONL line (text, or UTF-8 bytes as read from a file); raises ValueError with a
+    readable reason."""
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 (byte 0x{exc.object[exc.start]:02x} at column {exc.start + 1})") from exc
     try:
         return MentionIn.model_validate(data)
     except ValidationError as exc:
@@ -51,7 +54,7 @@ def parse_line(line: str) -> MentionIn:
 
 def ingest_lines(
     session: Session,
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     registry: ContentRegistry,
     *,
     now: Callable[[], datetime] = utcnow,

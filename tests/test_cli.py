@@ -68,6 +68,28 @@ def test_ingest_reports_accepted_duplicate_and_rejected_lines_with_reasons(env: 
     assert _count(env, Mention) == 2
 
 
+def test_ingest_keeps_a_line_separator_inside_a_text_and_rejects_only_the_line_not_in_utf8(
+    env: str, tmp_path: Path
+) -> None:
+    runner.invoke(app, ["migrate"])
+    file = tmp_path / "export.jsonl"
+    # JSON may carry U+2028 (pasted from a phone) unescaped; a Latin-1 line comes from an old export
+    text = "Waar blijft mijn pakket?\u2028Besteld op maandag."
+    pasted = json.dumps(mention_json("m-1", text), ensure_ascii=False)
+    latin = json.dumps(mention_json("m-2", "Mijn caf\u00e9 bestelling"), ensure_ascii=False)
+    file.write_bytes(
+        pasted.encode() + b"\n" + latin.encode("latin-1") + b"\n" + jsonl(mention_json("m-3")).encode()
+    )
+    result = runner.invoke(app, ["ingest", str(file)])
+    assert "accepted: 2  duplicate: 0  rejected: 1" in result.output
+    assert "line 2: not UTF-8 (byte 0xe9" in result.output
+    engine = make_engine(env)
+    with Session(engine) as session:
+        texts = {m.external_id: m.text for m in session.exec(select(Mention)).all()}
+    engine.dispose()
+    assert texts["m-1"] == text
+
+
 def test_demo_sets_everything_up_once_and_a_second_run_duplicates_nothing(
     env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
