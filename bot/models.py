@@ -117,6 +117,8 @@ class Mention(SQLModel, table=True):
     sentiment: float = 0.0
     sentiment_label: str = Field(default="neutral", max_length=16)
     signals: list[str] = _json()
+    # what the customer is doing (responders.domain.Act); empty for mentions stored before 0006
+    act: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
 
 
 class Draft(SQLModel, table=True):
@@ -153,6 +155,7 @@ class Draft(SQLModel, table=True):
     decided_by: str = Field(default="", max_length=200)
     decided_at: datetime | None = _ts(nullable=True)
     reject_reason: str = ""
+    reject_category: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     assigned_to: str = Field(default="", max_length=100)
     snoozed_until: datetime | None = _ts(nullable=True)
     escalated_at: datetime | None = _ts(nullable=True)

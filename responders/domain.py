@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -13,6 +13,21 @@ Priority = Literal["urgent", "high", "normal", "low"]
 Approval = Literal["agent", "senior", "auto"]
 Action = Literal["reply", "acknowledge", "no_reply"]
 SentimentLabel = Literal["negative", "neutral", "positive"]
+# What the customer is doing with a message; one per message, the most serious one wins.
+Act = Literal[
+    "legal_threat",  # a lawyer, a court, the consumer association
+    "health_safety",  # got ill, glass in the wine, an allergic reaction
+    "press",  # a journalist or publication asking for a comment
+    "spam",
+    "churn_threat",  # says they will leave
+    "complaint",  # a bad experience: broken, late, wrong, no answer
+    "competitor",  # compares the brand with a competitor
+    "question",
+    "thanks",  # thanks or praise, nothing to fix
+    "conversation",  # customers talking among themselves, not to the brand
+    "statement",  # anything else
+]
+ACTS: tuple[Act, ...] = get_args(Act)
 Formality = Literal["informal", "formal"]
 WebhookField = Literal[
     "external_id", "text", "author_id", "author_handle", "author_name", "created_at", "url", "thread_ref"
