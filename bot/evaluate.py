@@ -228,7 +228,8 @@ def describe(response: Response, text: str) -> list[str]:
     scored = ", ".join(f"{part.text} {part.valence:+.1f}" for part in explain_sentiment(text, a.language))
     lines = [
         "Analysis",
-        f"  language: {a.language}   sentiment: {a.sentiment:+.2f} ({a.sentiment_label})",
+        f"  act: {a.act.replace('_', ' ')}   language: {a.language}"
+        f"   sentiment: {a.sentiment:+.2f} ({a.sentiment_label})",
         f"  sentiment words: {scored or 'none'}",
         f"  signals: {', '.join(sorted(a.signals)) or 'none'}",
         "FAQ candidates",

@@ -35,6 +35,10 @@ class MentionIn(BaseModel):
     url: str = Field(default="", max_length=2000)
     created_at: AwareDatetime
     thread_ref: str = Field(default="", max_length=300)
+    private: bool = Field(default=False, description="a one-to-one chat with the brand (a DM)")
+    reply_to: domain.ReplyTo = Field(
+        default="", description="whom the message answers: the brand, another member, or nobody ('')"
+    )
 
     def to_mention(self) -> domain.Mention:
         """The platform-neutral value the pipeline works with."""
@@ -48,6 +52,8 @@ class MentionIn(BaseModel):
             created_at=self.created_at,
             url=self.url,
             thread_ref=self.thread_ref,
+            private=self.private,
+            reply_to=self.reply_to,
         )
 
 

@@ -7,8 +7,16 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from responders import sentiment
-from responders.domain import Analysis, SentimentLabel
-from responders.lexicon import OTHER_STOPWORDS, PROFANITY, SIGNAL_PHRASES, SPAM_PHRASES, STOPWORDS
+from responders.acts import addresses_brand, classify
+from responders.domain import Analysis, ReplyTo, SentimentLabel
+from responders.lexicon import (
+    COMPLAINT_PHRASES,
+    OTHER_STOPWORDS,
+    PROFANITY,
+    SIGNAL_PHRASES,
+    SPAM_PHRASES,
+    STOPWORDS,
+)
 from responders.text import normalize, opens_like_question, words
 
 # normalize and words moved to responders.text; other modules still import them from here
@@ -71,6 +79,8 @@ def detect_signals(text: str, tokens: list[str], competitors: Iterable[str] = ()
     """Find the signals a webcare agent cares about in a message."""
     plain = normalize(text)
     found = {name for name, phrases in SIGNAL_PHRASES.items() if _contains_any(plain, tuple(phrases))}
+    if _contains_any(plain, COMPLAINT_PHRASES):
+        found.add("complaint")
     if "?" in text or opens_like_question(tokens):
         found.add("question")
     if _contains_any(plain, tuple(normalize(c) for c in competitors if c.strip())):
@@ -82,8 +92,15 @@ def detect_signals(text: str, tokens: list[str], competitors: Iterable[str] = ()
     return frozenset(found)
 
 
-def analyze(text: str, *, default_language: str = "nl", competitors: Iterable[str] = ()) -> Analysis:
-    """Analyse one message: language, sentiment and signals."""
+def analyze(
+    text: str,
+    *,
+    default_language: str = "nl",
+    competitors: Iterable[str] = (),
+    brand_names: Iterable[str] = (),
+    reply_to: ReplyTo = "",
+) -> Analysis:
+    """Analyse one message: language, sentiment, signals and what the customer is doing."""
     tokens = words(text)
     language = detect_language(tokens, default_language)
     score = sentiment.score(text, language)
@@ -92,13 +109,19 @@ def analyze(text: str, *, default_language: str = "nl", competitors: Iterable[st
         score = min(score, -0.4)
     if "profanity" in signals and score < 0:
         score = max(-1.0, score - 0.2)
-    if "complaint" in signals and "question" not in signals and "praise" not in signals:
+    to_brand = addresses_brand(text, tokens, brand_names)
+    act = classify(signals, score, reply_to=reply_to, to_brand=to_brand)
+    if act == "complaint":
+        # "nog steeds niet binnen" is a complaint without a single strong word
         score = min(score, -0.2)
-    if "praise" in signals:
-        signals = signals - {"praise"} if score < 0 else signals
+    elif act in {"question", "conversation", "competitor"} and score < 0:
+        # a plain question is neutral: "ben nooit thuis", "sorry for writing in English" set the
+        # scene, they report no bad experience (those are complaints, above)
+        score = 0.0
     return Analysis(
         language=language,
         sentiment=round(score, 3),
         sentiment_label=label_for(score),
         signals=signals,
+        act=act,
     )

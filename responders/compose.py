@@ -5,21 +5,31 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
 from jinja2 import StrictUndefined, TemplateError, UndefinedError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from responders.domain import Analysis, Draft, FaqEntry, Guideline, Tone
+from responders.domain import Act, Alternative, Analysis, Draft, FaqEntry, Guideline, Tone
 
 # The only variables a template may use; checked when content loads.
 TEMPLATE_VARIABLES: Mapping[str, str] = {
-    "name": "the customer's first name or handle",
+    "name": "the customer's first name; empty when only a handle or e-mail address is known",
     "brand": "the brand's name",
     "target": "the response-time target, e.g. '4 uur' or '4 hours'",
+    "promise": "when a colleague answers, in local time: 'vandaag vóór 17:00', 'tomorrow before 10:00'",
     "signature": "the agent signature from the tone of voice",
+    "order_number": "the order number the customer gave in this message or thread; empty if none",
+    "private": "non-empty in a private chat with the brand, empty in public: {% if not private %}",
 }
+# empathy and apologies are for bad experiences only, never for a question or a thank-you
+EMPATHY_ACTS: frozenset[Act] = frozenset({"complaint", "churn_threat"})
+# calm, formal and short: no jokes, no "balen", a person takes over
+FORMAL_ACTS: frozenset[Act] = frozenset({"legal_threat", "health_safety", "press"})
+# acts whose acknowledgement may ask for an order number the customer has not given yet
+ORDER_ACTS: frozenset[Act] = frozenset({"complaint", "churn_threat", "question", "statement"})
 
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\ufe0f]")
 
@@ -138,10 +148,38 @@ def _pick(options: tuple[str, ...], seed: str, avoid: str = "") -> str:
     return options[start]
 
 
+_NAME_WORD = re.compile(r"^[^\W\d_]+(?:[-'’][^\W\d_]+)*$")
+
+
 def first_name(name: str, handle: str) -> str:
-    """The name to greet someone by: their first name, else their handle."""
-    first = name.split()[0] if name.strip() else ""
-    return first or handle.lstrip("@") or ""
+    """The first name to greet someone by, or "" when the name is a handle, an address or a title.
+
+    "Sanne de Vries" gives "Sanne"; "zaterdagzuiper" (the handle again), "KurkdroogNL",
+    "joris@example.nl", "wijnfan_88" and "Wijn met Willemijn" (a channel title) give "".
+    """
+    name = name.strip()
+    if not name or "@" in name or "://" in name:
+        return ""
+    words = name.split()
+    first = words[0]
+    if not _NAME_WORD.match(first) or len(first) < 2 or len(words) > 4 or first.lower() in _NOT_NAMES:
+        return ""
+    if (first.isupper() and len(first) > 3) or _CAMEL.search(first):
+        return ""  # "GROWFAST", "KurkdroogNL": brands and handles, not first names
+    if first.islower() and len(words) == 1:
+        return ""  # a lone lowercase word ("zaterdagzuiper") is a nickname more often than a name
+    if any(w.islower() and w not in _PARTICLES for w in words[1:]):
+        return ""  # "Wijn met Willemijn", "Team pizza": a title, not a person
+    return first[0].upper() + first[1:]
+
+
+_CAMEL = re.compile(r"[a-zà-ÿ][A-Z]")
+# words that may be lowercase inside a person's name: "Martijn van den Berg", "Ingrid de Boer"
+_PARTICLES = frozenset({"van", "de", "der", "den", "het", "ter", "ten", "te", "op", "in", "la", "le", "da", "di"})
+# what platforms and feeds put where a name should be
+_NOT_NAMES = frozenset(
+    {"unknown", "onbekend", "anonymous", "anoniem", "deleted", "removed", "admin", "guest", "gast", "team"}
+)
 
 
 def _fit(greeting: str, body: str, closing: str, limit: int) -> str:
@@ -154,6 +192,52 @@ def _fit(greeting: str, body: str, closing: str, limit: int) -> str:
     return f"{greeting}\n\n{cut}…\n\n{closing}"[:limit]
 
 
+@dataclass(frozen=True)
+class Reply:
+    """What the body of a draft says, decided by the engine before the wording is picked."""
+
+    answers: tuple[FaqEntry, ...] = ()
+    acknowledgement: str = ""  # template used when there is no answer
+    ask_order_number: bool = False
+    promise: str = ""
+    order_number: str = ""
+    private: bool = False
+
+
+def template_values(
+    guideline: Guideline, tone: Tone, language: str, name: str, target: timedelta, reply: Reply
+) -> dict[str, str]:
+    """The values every template may use, for one draft."""
+    return {
+        "name": name,
+        "brand": guideline.brand,
+        "target": format_duration(target, language),
+        "promise": reply.promise,
+        "signature": tone.signature,
+        "order_number": reply.order_number,
+        "private": "ja" if reply.private else "",
+    }
+
+
+def _body(tone: Tone, analysis: Analysis, reply: Reply, values: Mapping[str, str], seed: str) -> str:
+    """Empathy for a bad experience, thanks for praise, then every answer or the acknowledgement."""
+    opening: list[str] = []
+    if analysis.act in EMPATHY_ACTS:
+        # praise first, then the problem: "fijn dat de wijnen smaken; balen van die lekke fles"
+        if "praise" in analysis.signals and tone.thanks_for_praise:
+            opening.append(render(_pick(tone.thanks_for_praise, seed + "p"), values))
+        opening.append(render(_pick(tone.empathy, seed + "e"), values))
+    if reply.answers:
+        paragraphs = [render(faq.answer, values) for faq in reply.answers]
+    else:
+        paragraphs = [render(reply.acknowledgement or tone.acknowledgement, values)]
+        request = tone.order_number_request_private if reply.private else tone.order_number_request
+        if reply.ask_order_number and request:
+            paragraphs[0] += " " + render(request, values)
+    paragraphs[0] = " ".join([*opening, paragraphs[0]])
+    return "\n\n".join(paragraphs)
+
+
 def compose(
     *,
     guideline: Guideline,
@@ -164,27 +248,20 @@ def compose(
     seed: str,
     platform: str,
     target: timedelta,
-    faq: FaqEntry | None,
+    reply: Reply,
     previous_opening: str = "",
 ) -> tuple[str, str]:
-    """Write a reply (FAQ answer) or an acknowledgement; return (text, greeting template used)."""
-    values = {
-        "name": name,
-        "brand": guideline.brand,
-        "target": format_duration(target, language),
-        "signature": tone.signature,
-    }
+    """Write a reply (FAQ answers) or an acknowledgement; return (text, greeting template used)."""
+    values = template_values(guideline, tone, language, name, target, reply)
     greeting_source = _pick(tone.greetings, seed, previous_opening)
     # Without a name, "Hoi {{ name }}," must read "Hoi," rather than "Hoi ,".
     greeting = render(greeting_source, values).replace(" ,", ",")
-    body: list[str] = []
-    if analysis.sentiment_label == "negative":
-        body.append(render(_pick(tone.empathy, seed + "e"), values))
-    body.append(render(faq.answer, values) if faq else render(tone.acknowledgement, values))
-    closing = render(_pick(tone.signoffs, seed + "s"), values)
+    body = _body(tone, analysis, reply, values, seed)
+    formal = analysis.act in FORMAL_ACTS and tone.formal_signoffs
+    closing = render(_pick(tone.formal_signoffs if formal else tone.signoffs, seed + "s"), values)
     if tone.signature:
         closing = f"{closing}\n{render(tone.signature, values)}"
-    text = _fit(greeting, " ".join(body), closing, PLATFORM_MAX_LENGTH.get(platform, 4096))
+    text = _fit(greeting, body, closing, PLATFORM_MAX_LENGTH.get(platform, 4096))
     if tone.emoji == "none":
         # an FAQ answer shared by several communities may carry emoji this tone does not allow
         text = _EMOJI.sub("", text).replace("  ", " ")
@@ -195,17 +272,18 @@ def draft_from(
     text: str,
     opening: str,
     language: str,
-    faq: FaqEntry | None,
+    answers: tuple[FaqEntry, ...],
     confidence: float,
-    alternatives: tuple[str, ...],
+    alternatives: tuple[Alternative, ...],
 ) -> Draft:
     """Wrap a composed text into a Draft value."""
     return Draft(
         text=text,
         language=language,
-        kind="reply" if faq else "acknowledgement",
-        faq_id=faq.id if faq else None,
+        kind="reply" if answers else "acknowledgement",
+        faq_id=answers[0].id if answers else None,
         confidence=confidence,
         alternatives=alternatives,
         opening=opening,
+        also_answered=tuple(faq.id for faq in answers[1:]),
     )

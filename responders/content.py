@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from responders.compose import TEMPLATE_VARIABLES, check_template
-from responders.domain import FaqEntry, Guideline
+from responders.domain import FaqEntry, Guideline, Tone
 
 Location = tuple[str | int, ...]
 # libyaml's parser is ten times faster on large FAQ files and keeps the line marks we report
@@ -237,16 +237,19 @@ def _check_guideline(
     faq_tags = {tag for entry in faq_ids.values() for tag in entry.tags}
     errors: list[ContentError] = []
     for lang, tone in g.tone.items():
-        templates: list[tuple[Location, str]] = [
-            (("tone", lang, name, i), text)
-            for name in ("greetings", "empathy", "signoffs")
-            for i, text in enumerate(getattr(tone, name))
-        ]
-        templates += [
-            (("tone", lang, name), getattr(tone, name)) for name in ("signature", "acknowledgement")
+        templates = _tone_templates(lang, tone) + [
+            (("escalation", i, "acknowledgement", lang), rule.acknowledgement[lang])
+            for i, rule in enumerate(g.escalation)
+            if lang in rule.acknowledgement
         ]
         errors.extend(_check_templates(file, lines, templates))
         errors.extend(_check_register(file, lines, templates, lang, tone.formality))
+    for i, rule in enumerate(g.escalation):
+        for lang in rule.acknowledgement:
+            if lang not in g.languages:
+                loc_: Location = ("escalation", i, "acknowledgement", lang)
+                message = f"language {lang!r} is not in this guideline's languages"
+                errors.append(ContentError(str(file), _line_for(loc_, lines), _field_name(loc_), message))
     for lang, messages in _message_templates(g).items():
         errors.extend(_check_templates(file, lines, messages))
         if lang in g.tone:
@@ -258,6 +261,21 @@ def _check_guideline(
                 ContentError(str(file), _line_for(loc, lines), _field_name(loc), f"unknown FAQ tag {tag!r}")
             )
     return errors + _check_examples(g, file, lines, faq_ids)
+
+
+def _tone_templates(lang: str, tone: Tone) -> list[tuple[Location, str]]:
+    """Every template of one tone, with where it is written."""
+    templates: list[tuple[Location, str]] = [
+        (("tone", lang, name, i), text)
+        for name in ("greetings", "empathy", "signoffs", "formal_signoffs", "thanks_for_praise")
+        for i, text in enumerate(getattr(tone, name))
+    ]
+    templates += [
+        (("tone", lang, name), getattr(tone, name))
+        for name in ("signature", "acknowledgement", "order_number_request", "order_number_request_private")
+    ]
+    templates += [(("tone", lang, "acknowledgements", act), text) for act, text in tone.acknowledgements.items()]
+    return templates
 
 
 def _message_templates(g: Guideline) -> dict[str, list[tuple[Location, str]]]:

@@ -29,6 +29,7 @@ Act = Literal[
 ]
 ACTS: tuple[Act, ...] = get_args(Act)
 Formality = Literal["informal", "formal"]
+ReplyTo = Literal["", "brand", "member"]
 WebhookField = Literal[
     "external_id", "text", "author_id", "author_handle", "author_name", "created_at", "url", "thread_ref"
 ]
@@ -84,6 +85,10 @@ class Mention:
     created_at: datetime
     url: str = ""
     thread_ref: str = ""
+    # a one-to-one chat with the brand (a Telegram DM): nobody else reads along
+    private: bool = False
+    # whom the message answers in its thread: the brand, another member, or nobody in particular
+    reply_to: ReplyTo = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class Analysis:
     sentiment: float
     sentiment_label: SentimentLabel
     signals: frozenset[str] = frozenset()
+    act: Act = "statement"
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,16 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """Another FAQ answer an agent can pick, written out in full."""
+
+    faq_id: str
+    question: str
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
 class Draft:
     """A reply text ready for review."""
 
@@ -127,8 +143,10 @@ class Draft:
     kind: Literal["reply", "acknowledgement"]
     faq_id: str | None = None
     confidence: float = 0.0
-    alternatives: tuple[str, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
     opening: str = ""
+    # FAQ entries answered besides faq_id, when the message asked more than one thing
+    also_answered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +157,10 @@ class Context:
     brand_replies_in_thread: int = 0
     last_reply_to_customer_at: datetime | None = None
     previous_opening: str = ""
+    # an order number the customer gave earlier in this thread
+    order_number: str = ""
+    # FAQ entries the brand already sent in this thread: not sent a second time
+    answered_in_thread: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,9 +216,23 @@ class Tone(_Frozen):
     greetings: tuple[str, ...] = Field(default=("Hoi {{ name }},",), min_length=1)
     empathy: tuple[str, ...] = Field(default=("Vervelend om te horen.",), min_length=1)
     signoffs: tuple[str, ...] = Field(default=("Groet,",), min_length=1)
+    # for legal threats, health and safety reports and the press: calm and formal; empty: signoffs
+    formal_signoffs: tuple[str, ...] = ()
     signature: str = ""
-    acknowledgement: str = "Een collega komt binnen {{ target }} bij je terug."
+    acknowledgement: str = "Een collega komt {{ promise }} bij je terug."
+    # the acknowledgement per act (legal_threat, health_safety, press, complaint, question, ...)
+    acknowledgements: dict[Act, str] = Field(default_factory=dict)
+    # asked after an acknowledgement about an order when the customer gave no order number yet
+    order_number_request: str = ""
+    # the same in a private chat, where "send us a private message" makes no sense
+    order_number_request_private: str = ""
+    # a sentence for the praise in a message that also reports a problem
+    thanks_for_praise: tuple[str, ...] = ()
     emoji: Literal["none", "sparse", "friendly"] = "sparse"
+
+    def acknowledgement_for(self, act: Act) -> str:
+        """The acknowledgement written for this act, else the general one."""
+        return self.acknowledgements.get(act) or self.acknowledgement
 
 
 class EscalationRule(_Frozen):
@@ -213,6 +249,10 @@ class EscalationRule(_Frozen):
     approval: Approval = "senior"
     # false: a person answers (acknowledge now), even when an FAQ entry matches, e.g. legal threats
     faq_answer: bool = True
+    # the acknowledgement for this rule, per language; overrides the tone's
+    acknowledgement: dict[str, str] = Field(default_factory=dict)
+    # true: draft nothing (the mention is kept and routed, e.g. for monitoring)
+    no_reply: bool = False
 
 
 class Limits(_Frozen):
@@ -222,6 +262,8 @@ class Limits(_Frozen):
     customer_cooldown: Duration = timedelta(minutes=0)
     ignore_older_than: Duration = timedelta(days=7)
     listen_only: bool = False
+    # acts the brand stays out of: customers talking among themselves, spam
+    no_reply_to: tuple[Act, ...] = ("conversation", "spam")
 
 
 class AutoSend(_Frozen):
@@ -301,19 +343,46 @@ class Reminders(_Frozen):
     quiet_hours: QuietHours = QuietHours()
     max_nudges: int = Field(default=1, ge=0, le=3)
     opt_out_words: tuple[str, ...] = ("stop", "geen berichten meer", "unsubscribe", "no more messages")
+    # the last line of every reminder and follow-up, per language; it names one of opt_out_words.
+    # Built in for nl and en: "Liever geen berichten meer? Stuur 'stop'."
+    opt_out_line: dict[str, str] = Field(default_factory=dict)
     auto_send: bool = False
-    # per language; template variables as in tone (name, brand, signature)
+    # the body per language; greeting, sign-off and signature come from the tone, as in a reply
     template: dict[str, str] = Field(default_factory=dict)
 
 
+CATEGORY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+
 class FollowUpStep(_Frozen):
-    """One post-purchase message: how long after the purchase, and what it says per language."""
+    """One post-purchase message: when after the purchase, until when, and what it says."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     delay: Duration
-    template: dict[str, str] = Field(min_length=1)
+    # how long after `delay` the step may still go out; later (an order reported late, a worker
+    # that was down) it is skipped: a thank-you a week after the purchase reads odd
+    window: Duration = timedelta(days=2)
+    # the body per language; with by_category, the text for an order none of whose items has one
+    template: dict[str, str] = Field(default_factory=dict)
+    # a category or tag of a bought item -> the body per language, e.g. {sparkling: {nl: ..., en: ...}}
+    by_category: dict[str, dict[str, str]] = Field(default_factory=dict)
     # the customer's answer to this step is recorded as their satisfaction with the order
     satisfaction_check: bool = False
+
+    @model_validator(mode="after")
+    def _has_text(self) -> FollowUpStep:
+        if not self.template and not self.by_category:
+            raise ValueError("a step needs a template, a by_category, or both")
+        if self.window <= timedelta(0):
+            raise ValueError("window must be longer than 0m: the step could never go out")
+        for category, texts in self.by_category.items():
+            if not re.match(CATEGORY_PATTERN, category):
+                raise ValueError(
+                    f"by_category: {category!r} is not a category: use lowercase letters, digits, - and _"
+                )
+            if not texts:
+                raise ValueError(f"by_category.{category} has no text: give it one per language")
+        return self
 
 
 class FollowUps(_Frozen):
@@ -322,6 +391,8 @@ class FollowUps(_Frozen):
     steps: tuple[FollowUpStep, ...] = ()
     auto_send: bool = False
     cancel_words: tuple[str, ...] = ("refund", "return", "retour", "terugsturen", "geld terug", "klacht")
+    # never two reminders or follow-ups to one customer closer together than this
+    min_gap: Duration = timedelta(days=1)
 
 
 class Guideline(_Frozen):
@@ -330,6 +401,8 @@ class Guideline(_Frozen):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
     brand: str
+    # how customers write the brand's name ("De Kelder", "dekelder"); empty: the brand as written
+    brand_names: tuple[str, ...] = ()
     languages: tuple[str, ...] = ("nl", "en")
     default_language: str = "nl"
     timezone: str = "Europe/Amsterdam"

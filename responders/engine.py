@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from responders.analysis import analyze
-from responders.compose import compose, draft_from, first_name
-from responders.domain import Context, Guideline, Mention, Response
+from responders.compose import ORDER_ACTS, Reply, compose, draft_from, first_name
+from responders.domain import (
+    Alternative,
+    Analysis,
+    Candidate,
+    Context,
+    Decision,
+    FaqEntry,
+    Guideline,
+    Mention,
+    Response,
+)
 from responders.faq import FaqIndex
+from responders.hours import add_business_time
+from responders.promise import promise
 from responders.rules import decide
+from responders.text import order_number, words
+
+# sentences, and the parts of a sentence around "maar" / "but": each may ask its own thing
+_PARTS = re.compile(r"(?<=[.!?\n])\s+|\s+(?:maar|but|en verder|also|ook nog)\s+", re.IGNORECASE)
+_PART_MIN_WORDS = 3
+# a second answer in one reply must be a sure one: a wrong extra paragraph costs more than a click
+_SECOND_ANSWER_AT = 0.8
+# an alternative worth a click: below the answer threshold, but not a wild guess
+_ALTERNATIVE_SHARE_OF_THRESHOLD = 0.5
+# a promise due this soon is too tight to keep: promise the next slot instead
+_PROMISE_MARGIN = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -19,6 +44,66 @@ class Community:
     faq: FaqIndex
 
 
+@dataclass(frozen=True)
+class _Match:
+    candidate: Candidate
+    part: int  # which part of the message it answers; -1: the whole message
+    asks: bool  # whether that part asks something
+
+
+def _parts(text: str) -> list[str]:
+    return [p for p in _PARTS.split(text) if p and len(words(p)) >= _PART_MIN_WORDS]
+
+
+def _matches(faq: FaqIndex, text: str, language: str, tags: tuple[str, ...]) -> list[_Match]:
+    """FAQ candidates for the whole message and for each of its parts, best per entry first."""
+    best: dict[str, _Match] = {}
+    parts = _parts(text)
+    scored = [(-1, text)] + (list(enumerate(parts)) if len(parts) > 1 else [])
+    for index, part in scored:
+        asks = "?" in part or index == -1
+        for candidate in faq.match(part, language=language, tags=tags):
+            known = best.get(candidate.faq_id)
+            if known is None or candidate.confidence > known.candidate.confidence:
+                best[candidate.faq_id] = _Match(candidate, index, asks)
+    return sorted(best.values(), key=lambda m: -m.candidate.confidence)
+
+
+def _answers(matches: list[_Match], decision: Decision, threshold: float) -> list[_Match]:
+    """The answer, and a second one when another part of the message asks another thing."""
+    if decision.action != "reply" or not matches:
+        return []
+    first = matches[0]
+    for other in matches[1:]:
+        different_part = other.part != first.part and -1 not in (other.part, first.part)
+        sure = other.candidate.confidence >= max(threshold, _SECOND_ANSWER_AT)
+        if sure and different_part and other.asks:
+            return [first, other]
+    return [first]
+
+
+def _promise(decision: Decision, guideline: Guideline, context: Context, language: str) -> str:
+    """When a person will answer, never a moment already past (a late post gets a fresh target)."""
+    due: datetime = decision.due_at
+    if due < context.now + _PROMISE_MARGIN:
+        due = add_business_time(
+            context.now,
+            guideline.target_for(decision.priority),
+            timezone=guideline.timezone,
+            hours=guideline.business_hours,
+            holidays=guideline.holidays,
+        )
+    return promise(due, now=context.now, timezone=guideline.timezone, language=language)
+
+
+def _acknowledgement(guideline: Guideline, decision: Decision, analysis: Analysis, language: str) -> str:
+    """The fired escalation rule's own acknowledgement, else the tone's for this act."""
+    for rule in guideline.escalation:
+        if rule.name in decision.escalations and rule.acknowledgement.get(language):
+            return rule.acknowledgement[language]
+    return guideline.tone[language].acknowledgement_for(analysis.act)
+
+
 def respond(mention: Mention, context: Context, community: Community) -> Response:
     """Analyse a mention, match the FAQ, apply the rules and draft a reply."""
     guideline = community.guideline
@@ -26,28 +111,64 @@ def respond(mention: Mention, context: Context, community: Community) -> Respons
         mention.text,
         default_language=guideline.default_language,
         competitors=guideline.competitors,
+        brand_names=guideline.brand_names or (guideline.brand,),
+        reply_to=mention.reply_to,
     )
     language = analysis.language if analysis.language in guideline.languages else guideline.default_language
-    candidates = community.faq.match(mention.text, language=language, tags=guideline.faq.tags)
+    matches = _matches(community.faq, mention.text, language, guideline.faq.tags)
+    candidates = tuple(m.candidate for m in matches[:3])
     best = candidates[0] if candidates else None
-    confidence = best.confidence if best else 0.0
-    decision = decide(mention, analysis, guideline, context, confidence)
+    repeated = best is not None and best.faq_id in context.answered_in_thread
+    decision = decide(mention, analysis, guideline, context, best.confidence if best else 0.0, repeated=repeated)
     if decision.action == "no_reply":
         return Response(analysis, candidates, decision, None)
-    faq = community.faq.entries[best.faq_id] if best and decision.action == "reply" else None
-    text, opening = compose(
-        guideline=guideline,
-        tone=guideline.tone[language],
-        language=language,
-        analysis=analysis,
-        name=first_name(mention.author.name, mention.author.handle),
-        seed=f"{mention.platform}:{mention.external_id}",
-        platform=mention.platform,
-        target=guideline.target_for(decision.priority),
-        faq=faq,
-        previous_opening=context.previous_opening,
+    answers = _answers(matches, decision, guideline.faq.threshold)
+    number = order_number(mention.text) or context.order_number
+    reply = Reply(
+        answers=tuple(community.faq.entries[m.candidate.faq_id] for m in answers),
+        acknowledgement=_acknowledgement(guideline, decision, analysis, language),
+        ask_order_number=analysis.act in ORDER_ACTS and not number,
+        promise=_promise(decision, guideline, context, language),
+        order_number=number,
+        private=mention.private,
     )
-    alternatives = tuple(c.faq_id for c in candidates[1:] if c.confidence >= guideline.faq.threshold)
+    write = _writer(mention, context, community, analysis, language, decision)
+    text, opening = write(reply)
+    used = {m.candidate.faq_id for m in answers}
+    floor = guideline.faq.threshold * _ALTERNATIVE_SHARE_OF_THRESHOLD
+    alternatives = tuple(
+        _alternative(community.faq.entries[c.faq_id], c.confidence, write(replace(reply, answers=(community.faq.entries[c.faq_id],)))[0])
+        for c in candidates
+        if c.faq_id not in used and c.confidence >= floor and c.faq_id not in context.answered_in_thread
+    )
+    confidence = best.confidence if best else 0.0
     return Response(
-        analysis, candidates, decision, draft_from(text, opening, language, faq, confidence, alternatives)
+        analysis, candidates, decision, draft_from(text, opening, language, reply.answers, confidence, alternatives)
     )
+
+
+def _alternative(faq: FaqEntry, confidence: float, text: str) -> Alternative:
+    return Alternative(faq_id=faq.id, question=faq.question, text=text, confidence=confidence)
+
+
+def _writer(
+    mention: Mention, context: Context, community: Community, analysis: Analysis, language: str, decision: Decision
+):  # type: ignore[no-untyped-def]
+    """compose() with everything but the reply fixed: the draft and its alternatives read alike."""
+    guideline = community.guideline
+
+    def write(reply: Reply) -> tuple[str, str]:
+        return compose(
+            guideline=guideline,
+            tone=guideline.tone[language],
+            language=language,
+            analysis=analysis,
+            name=first_name(mention.author.name, mention.author.handle),
+            seed=f"{mention.platform}:{mention.external_id}",
+            platform=mention.platform,
+            target=guideline.target_for(decision.priority),
+            reply=reply,
+            previous_opening=context.previous_opening,
+        )
+
+    return write

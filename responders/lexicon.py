@@ -87,7 +87,7 @@ LEXICON: dict[str, float] = _scored(
         " terrible awful worst horrible unacceptable disgusting fraud pathetic",
         -1.0: "opgelicht oplichters oplichting scam scammed scammers",
         # pattern's sense "affected" is rare next to the participle "made" ("afspraak gemaakt")
-        0.0: "gemaakt",
+        0.0: "gemaakt doordeweeks",
     }
 ) | _scored(
     # customer-care words missing from the general lexicons (pattern has only adjectives)
@@ -291,14 +291,49 @@ SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {
     "complaint": (
         "klacht", "kapot", "gebroken", "niet ontvangen", "nog steeds niet", "te laat", "verkeerde",
         "teleurgesteld", "complaint", "broken", "smashed", "not received", "still not",
-        "never arrived", "wrong", "damaged", "refund", "terugbetaling", "geld terug", "kurk",
+        "never arrived", "wrong", "damaged", "kurk",
         "corked", "opgelicht", "scam",
     ),
     "praise": (
-        "geweldig", "top service", "bedankt", "dank je", "aanrader", "heerlijk", "love",
+        "geweldig", "top service", "bedankt", "dank je", "dank jullie", "aanrader", "heerlijk", "love",
         "great service", "thank you", "thanks", "amazing", "excellent", "super blij", "topservice",
+        "shoutout", "shout out", "complimenten", "chapeau", "toppers", "fantastisch", "perfect",
+        "super leuk", "echt top", "zijn top", "is top", "waren top", "great job", "well done",
+    ),
+    "health_safety": (
+        "ziek geworden", "ziek van", "misselijk", "allergische reactie", "allergisch", "glassplinter",
+        "glasscherf", "scherf", "scherven in", "splinter", "ziekenhuis", "huisarts", "vergiftig",
+        "got sick", "made me sick", "felt sick", "food poisoning", "allergic reaction", "glass shard",
+        "shard of glass", "piece of glass", "glass in my", "glass in the", "hospital", "poisoned",
+    ),
+    "press": (
+        "journalist", "redactie", "voor een artikel", "interview", "persvraag", "perskaart",
+        "reporter", "for an article", "press inquiry", "press enquiry", "newsroom", "podcast over",
+        "for a story", "editor at", "writing a piece", "schrijf een stuk", "comment for",
+    ),
+    # asks the other members, not the brand: "weet iemand", "anyone tried"
+    "asks_community": (
+        "weet iemand", "iemand ervaring", "heeft iemand", "wie heeft", "wie weet", "ervaringen met",
+        "iemand die", "anyone know", "does anyone", "has anyone", "anyone tried", "anyone ordered",
+        "anyone here", "anyone else", "anyone in", "any experience", "experiences with", "what do you guys think",
+        "jullie ervaringen", "wat vinden jullie",
     ),
 }  # fmt: skip
+# a report that something went wrong, even without strong words ("nog steeds niet binnen")
+COMPLAINT_PHRASES: tuple[str, ...] = (
+    "nog niet binnen", "nog niets", "nog niks", "niet binnen",
+    "niet aangekomen", "niet geleverd", "niet bezorgd", "komt niet aan", "kwam niet aan", "lekte",
+    "lekt", "muf", "lukt niet", "werkt niet", "foutmelding", "kan niet meer", "niks ontvangen",
+    "niets ontvangen", "geen antwoord", "geen reactie", "wacht al", "al weken", "al dagen",
+    "derde keer", "tweede keer", "weer mis", "beschadigd", "verkeerde", "klopt niet", "ontbreekt",
+    "ontbrak", "mist een", "miste", "teruggestuurd maar", "nooit thuisbezorgd", "waar blijft",
+    "niks gehoord", "niets gehoord", "nog niks", "where is my", "heard nothing", "no word from",
+    "still hasn't", "still haven't", "still not", "still no", "still waiting", "hasn't arrived",
+    "has not arrived", "didn't arrive", "did not arrive", "never came", "not delivered", "leaking",
+    "leaked", "doesn't work", "does not work", "not working", "error message", "can't log in",
+    "cannot log in", "no answer", "no reply", "third time", "second time", "waited", "waiting for",
+    "missing", "wrong", "was charged twice", "charged twice", "dubbel afgeschreven", "overcharged",
+)  # fmt: skip
 SPAM_PHRASES: tuple[str, ...] = (
     "crypto", "bitcoin", "verdien snel", "gratis iphone", "click here", "klik hier", "earn money",
     "dm me for", "promo code", "followers kopen", "buy followers", "casino", "100% gratis",

@@ -63,14 +63,32 @@ def _stricter(a: Approval, b: Approval) -> Approval:
     return a if order.index(a) <= order.index(b) else b
 
 
+def act_reasons(analysis: Analysis, guideline: Guideline, answerable: bool) -> list[str]:
+    """Reasons the brand stays out because of what the customer is doing; empty when it may reply."""
+    act = analysis.act
+    if act not in guideline.limits.no_reply_to or act == "spam":  # spam has its own reason
+        return []
+    if act == "conversation":
+        # members asking each other something the FAQ answers get the fact, nothing more
+        if answerable and "question" in analysis.signals:
+            return []
+        return ["customers are talking among themselves and nobody addresses the brand, so we stay out"]
+    return [f"this community does not reply to messages of this kind ({act.replace('_', ' ')})"]
+
+
 def decide(
     mention: Mention,
     analysis: Analysis,
     guideline: Guideline,
     context: Context,
     confidence: float,
+    *,
+    repeated: bool = False,
 ) -> Decision:
-    """Apply the guideline to an analysed mention and say what to do, with every reason."""
+    """Apply the guideline to an analysed mention and say what to do, with every reason.
+
+    repeated: the best FAQ answer was already sent in this thread, so a person follows up instead.
+    """
     priority: Priority = "low" if analysis.sentiment_label == "positive" else "normal"
     approval: Approval = "agent"
     team = "webcare"
@@ -84,14 +102,16 @@ def decide(
         reasons.append(
             f"escalation '{rule.name}': {rule.priority}, team {rule.team}, {rule.approval} approval"
         )
-    blocked = limit_reasons(mention, analysis, guideline, context)
-    matched = confidence >= guideline.faq.threshold
+    reasons.insert(0, f"act: {analysis.act.replace('_', ' ')}")
+    matched = confidence >= guideline.faq.threshold and not repeated
+    blocked = limit_reasons(mention, analysis, guideline, context) + act_reasons(analysis, guideline, matched)
+    blocked += [f"escalation '{rule.name}' says: no reply" for rule in fired if rule.no_reply]
     personal = [rule.name for rule in fired if not rule.faq_answer]
     answered = matched and not personal
     action: Action = "no_reply" if blocked else ("reply" if answered else "acknowledge")
     reasons += blocked
     if not blocked:
-        reasons.append(_answer_reason(confidence, guideline.faq.threshold, personal))
+        reasons.append(_answer_reason(confidence, guideline.faq.threshold, personal, repeated))
     auto = guideline.auto_send
     if action == "reply" and not fired and auto.enabled and confidence >= auto.min_confidence:
         approval = "auto"
@@ -118,7 +138,9 @@ def decide(
     )
 
 
-def _answer_reason(confidence: float, threshold: float, personal: list[str]) -> str:
+def _answer_reason(confidence: float, threshold: float, personal: list[str], repeated: bool) -> str:
+    if repeated and confidence >= threshold:
+        return "this thread already got this FAQ answer: a person follows up (acknowledge)"
     if confidence < threshold:
         return f"no FAQ answer above threshold {threshold:.2f} (best {confidence:.2f}): acknowledge"
     if personal:

@@ -39,3 +39,17 @@ def opens_like_question(tokens: list[str]) -> bool:
     """Whether normalized words start the way a question does ("hoe lang", "can you"), even
     without a question mark; "wat een ..." and "what a ..." open exclamations."""
     return bool(tokens) and tokens[0] in QUESTION_WORDS and tuple(tokens[:2]) not in EXCLAMATION_OPENERS
+
+
+# "bestelling 100482", "ordernummer: DK-100482", "order #100482", "#100482"
+_ORDER_NUMBER = re.compile(
+    r"(?:order|bestelling|bestel|ordernummer|ordernr|bestelnummer|order number|order no|"
+    r"ordernummer is|nummer)\W{0,3}(?:is\W{1,2}|nr\W{1,2}|#\s?)?([A-Z]{0,3}-?\d{4,12})\b|#\s?(\d{4,12})\b",
+    re.IGNORECASE,
+)
+
+
+def order_number(text: str) -> str:
+    """The order number a customer wrote, or "" when there is none."""
+    found = _ORDER_NUMBER.search(text)
+    return (found.group(1) or found.group(2)) if found else ""
