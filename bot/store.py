@@ -179,6 +179,39 @@ class IntakeLookup:
     previous_opening: str  # the greeting the community's newest draft opened with
 
 
+@dataclass(frozen=True)
+class ThreadFacts:
+    """What a thread already holds: the customers' words and the FAQ answers the brand gave."""
+
+    texts: tuple[str, ...]
+    answered_faq_ids: tuple[str, ...]
+
+
+# enough to find an order number given earlier; a thread longer than this is a rare exception
+_THREAD_TEXTS = 20
+_ANSWERED = ("approved", "sent")
+
+
+def thread_facts(session: Session, *, thread_id: int) -> ThreadFacts:
+    """The newest texts of a thread and the FAQ entries already approved or sent in it."""
+    texts = session.exec(
+        select(Mention.text)
+        .where(Mention.conversation_id == thread_id)
+        .order_by(col(Mention.id).desc())
+        .limit(_THREAD_TEXTS)
+    ).all()
+    answered = session.exec(
+        select(Draft.faq_id)
+        .where(
+            Draft.conversation_id == thread_id,
+            col(Draft.status).in_(_ANSWERED),
+            col(Draft.faq_id).is_not(None),
+        )
+        .distinct()
+    ).all()
+    return ThreadFacts(tuple(texts), tuple(sorted(str(faq_id) for faq_id in answered)))
+
+
 def intake_lookup(session: Session, *, mention: domain.Mention, community_id: str) -> IntakeLookup:
     """Read, in one round trip, what storing and answering a new mention needs."""
     params = {

@@ -175,7 +175,9 @@ def first_name(name: str, handle: str) -> str:
 
 _CAMEL = re.compile(r"[a-zà-ÿ][A-Z]")
 # words that may be lowercase inside a person's name: "Martijn van den Berg", "Ingrid de Boer"
-_PARTICLES = frozenset({"van", "de", "der", "den", "het", "ter", "ten", "te", "op", "in", "la", "le", "da", "di"})
+_PARTICLES = frozenset(
+    {"van", "de", "der", "den", "het", "ter", "ten", "te", "op", "in", "la", "le", "da", "di"}
+)
 # what platforms and feeds put where a name should be
 _NOT_NAMES = frozenset(
     {"unknown", "onbekend", "anonymous", "anoniem", "deleted", "removed", "admin", "guest", "gast", "team"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -28,6 +29,13 @@ from responders.text import order_number, words
 # sentences, and the parts of a sentence around "maar" / "but": each may ask its own thing
 _PARTS = re.compile(r"(?<=[.!?\n])\s+|\s+(?:maar|but|en verder|also|ook nog)\s+", re.IGNORECASE)
 _PART_MIN_WORDS = 3
+# what members say before the question itself: "weet iemand of ...", "does anyone know if ..."
+_ASKING_AROUND = re.compile(
+    r"\b(?:weet iemand|heeft iemand|iemand|wie weet|vraagje|"
+    r"does anyone know|anyone know|does anybody know|anybody know|quick question)\b\s*(?:of|hoe|wanneer|"
+    r"waar|wat|welke|if|whether|how|when|where|what|which)?\b[:,]?\s*",
+    re.IGNORECASE,
+)
 # a second answer in one reply must be a sure one: a wrong extra paragraph costs more than a click
 _SECOND_ANSWER_AT = 0.8
 # an alternative worth a click: below the answer threshold, but not a wild guess
@@ -52,14 +60,16 @@ class _Match:
 
 
 def _parts(text: str) -> list[str]:
-    return [p for p in _PARTS.split(text) if p and len(words(p)) >= _PART_MIN_WORDS]
+    parts = [_ASKING_AROUND.sub("", p) for p in _PARTS.split(text)]
+    return [p for p in parts if p and len(words(p)) >= _PART_MIN_WORDS]
 
 
 def _matches(faq: FaqIndex, text: str, language: str, tags: tuple[str, ...]) -> list[_Match]:
     """FAQ candidates for the whole message and for each of its parts, best per entry first."""
     best: dict[str, _Match] = {}
     parts = _parts(text)
-    scored = [(-1, text)] + (list(enumerate(parts)) if len(parts) > 1 else [])
+    asked_around = len(parts) == 1 and parts[0] != text
+    scored = [(-1, text)] + (list(enumerate(parts)) if len(parts) > 1 or asked_around else [])
     for index, part in scored:
         asks = "?" in part or index == -1
         for candidate in faq.match(part, language=language, tags=tags):
@@ -119,7 +129,9 @@ def respond(mention: Mention, context: Context, community: Community) -> Respons
     candidates = tuple(m.candidate for m in matches[:3])
     best = candidates[0] if candidates else None
     repeated = best is not None and best.faq_id in context.answered_in_thread
-    decision = decide(mention, analysis, guideline, context, best.confidence if best else 0.0, repeated=repeated)
+    decision = decide(
+        mention, analysis, guideline, context, best.confidence if best else 0.0, repeated=repeated
+    )
     if decision.action == "no_reply":
         return Response(analysis, candidates, decision, None)
     answers = _answers(matches, decision, guideline.faq.threshold)
@@ -137,13 +149,20 @@ def respond(mention: Mention, context: Context, community: Community) -> Respons
     used = {m.candidate.faq_id for m in answers}
     floor = guideline.faq.threshold * _ALTERNATIVE_SHARE_OF_THRESHOLD
     alternatives = tuple(
-        _alternative(community.faq.entries[c.faq_id], c.confidence, write(replace(reply, answers=(community.faq.entries[c.faq_id],)))[0])
+        _alternative(
+            community.faq.entries[c.faq_id],
+            c.confidence,
+            write(replace(reply, answers=(community.faq.entries[c.faq_id],)))[0],
+        )
         for c in candidates
         if c.faq_id not in used and c.confidence >= floor and c.faq_id not in context.answered_in_thread
     )
     confidence = best.confidence if best else 0.0
     return Response(
-        analysis, candidates, decision, draft_from(text, opening, language, reply.answers, confidence, alternatives)
+        analysis,
+        candidates,
+        decision,
+        draft_from(text, opening, language, reply.answers, confidence, alternatives),
     )
 
 
@@ -152,8 +171,13 @@ def _alternative(faq: FaqEntry, confidence: float, text: str) -> Alternative:
 
 
 def _writer(
-    mention: Mention, context: Context, community: Community, analysis: Analysis, language: str, decision: Decision
-):  # type: ignore[no-untyped-def]
+    mention: Mention,
+    context: Context,
+    community: Community,
+    analysis: Analysis,
+    language: str,
+    decision: Decision,
+) -> Callable[[Reply], tuple[str, str]]:
     """compose() with everything but the reply fixed: the draft and its alternatives read alike."""
     guideline = community.guideline
 

@@ -315,8 +315,8 @@ SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {
     "asks_community": (
         "weet iemand", "iemand ervaring", "heeft iemand", "wie heeft", "wie weet", "ervaringen met",
         "iemand die", "anyone know", "does anyone", "has anyone", "anyone tried", "anyone ordered",
-        "anyone here", "anyone else", "anyone in", "any experience", "experiences with", "what do you guys think",
-        "jullie ervaringen", "wat vinden jullie",
+        "anyone here", "anyone else", "anyone in", "any experience", "experiences with",
+        "what do you guys think", "jullie ervaringen", "wat vinden jullie",
     ),
 }  # fmt: skip
 # a report that something went wrong, even without strong words ("nog steeds niet binnen")

@@ -133,6 +133,8 @@ def to_mention(item: Any, channel: str) -> Mention:
         created_at=datetime.fromtimestamp(float(item.created_utc), UTC),
         url=f"https://www.reddit.com{link}" if link else "",
         thread_ref=f"{post}/{author}",
+        # an inbox item is a username mention: the customer calls the brand in
+        reply_to="brand" if channel == INBOX else "",
     )
 
 

@@ -26,7 +26,7 @@ from bot.adapters.intake import (
 )
 from bot.adapters.pacing import Pace, split_text
 from bot.registry import ContentRegistry
-from responders.domain import Author, Mention
+from responders.domain import Author, Mention, ReplyTo
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -190,8 +190,8 @@ class TelegramAdapter:
         self._sent.pop(message.idempotency_key, None)
         return Receipt(platform_message_id=",".join(done))
 
-    def to_mention(self, msg: Message, channel: str) -> Mention:
-        """The neutral mention for a customer's message."""
+    def to_mention(self, msg: Message, channel: str, *, to_bot: bool = False) -> Mention:
+        """The neutral mention for a customer's message; to_bot: it mentions or answers the bot."""
         user = msg.from_user
         assert user is not None
         chat = msg.chat
@@ -206,7 +206,20 @@ class TelegramAdapter:
             created_at=msg.date,
             url=f"https://t.me/{chat.username}/{msg.message_id}" if chat.username else "",
             thread_ref=thread,
+            private=channel == DIRECT,
+            reply_to=_reply_to(msg, to_bot),
         )
+
+
+def _reply_to(msg: Message, to_bot: bool) -> ReplyTo:
+    """Whom a message answers: the bot, another member of the group, or nobody in particular."""
+    if to_bot:
+        return "brand"
+    replied = msg.reply_to_message
+    # in a forum, every message "replies" to the topic's opening service message: that is no person
+    if replied is None or replied.from_user is None or replied.forum_topic_created is not None:
+        return ""
+    return "" if replied.from_user.is_bot else "member"
 
 
 def _address(message: OutgoingMessage) -> tuple[int, int | None, int | None]:
@@ -296,13 +309,10 @@ def process_update(
         log.info("telegram message from a chat no guideline lists", extra={"channel": channel})
         return
     text = msg.text or msg.caption or ""
-    counts = (
-        channel == DIRECT
-        or addresses_bot(msg, bot_id, bot_username)
-        or matches_keywords(text, source.keywords)
-    )
+    to_bot = addresses_bot(msg, bot_id, bot_username)
+    counts = channel == DIRECT or to_bot or matches_keywords(text, source.keywords)
     if counts and text.strip():
-        take_in(session, registry, adapter.to_mention(msg, channel), now=now)
+        take_in(session, registry, adapter.to_mention(msg, channel, to_bot=to_bot), now=now)
 
 
 def poll_round(adapter: TelegramAdapter, registry: ContentRegistry) -> Callable[[Session, datetime], int]:

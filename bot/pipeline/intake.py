@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from bot.pipeline.review import approve_by_policy
 from bot.registry import ContentRegistry
 from responders import domain, nudges
 from responders.engine import Community, respond
+from responders.text import order_number
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +105,14 @@ def _store_new(session: Session, mention: domain.Mention, community: Community, 
     if known.mention_id is not None:
         return _duplicate(session, known.mention_id)
     customer = known.customer
+    facts = store.thread_facts(session, thread_id=known.thread.id) if known.thread else None
     context = domain.Context(
         now=now,
         brand_replies_in_thread=known.thread.brand_replies if known.thread else 0,
         last_reply_to_customer_at=customer.last_reply_at if customer else None,
         previous_opening=known.previous_opening,
+        order_number=_given_order_number(facts),
+        answered_in_thread=facts.answered_faq_ids if facts else (),
     )
     response = respond(mention, context, community)
     customer_id = store.save_customer(
@@ -126,7 +131,7 @@ def _store_new(session: Session, mention: domain.Mention, community: Community, 
         session, **_mention_fields(mention, response, guideline.id, thread_id, customer_id, now)
     )
     draft_id = store.insert_draft(
-        session, **_draft_fields(response, mention_id, guideline.id, thread_id, now)
+        session, **_draft_fields(response, mention_id, guideline.id, thread_id, now, community.faq.entries)
     )
     if response.decision.approval == "auto" and response.draft is not None:
         stored = session.get(Draft, draft_id)
@@ -136,6 +141,15 @@ def _store_new(session: Session, mention: domain.Mention, community: Community, 
     opt_out = nudges.is_opt_out(mention.text, guideline.reminders.opt_out_words)
     ordered = customer is not None and customer.has_orders
     return Received(mention_id, draft_id, False, response.decision.action, opt_out or ordered)
+
+
+def _given_order_number(facts: store.ThreadFacts | None) -> str:
+    """The newest order number the customer wrote earlier in the thread, so nobody asks again."""
+    for text in facts.texts if facts else ():
+        number = order_number(text)
+        if number:
+            return number
+    return ""
 
 
 def _mention_fields(
@@ -163,11 +177,22 @@ def _mention_fields(
         "sentiment": analysis.sentiment,
         "sentiment_label": analysis.sentiment_label,
         "signals": sorted(analysis.signals),
+        "act": analysis.act,
     }
 
 
+def _question(faq: Mapping[str, domain.FaqEntry], faq_id: str) -> str:
+    entry = faq.get(faq_id)
+    return entry.question if entry else ""
+
+
 def _draft_fields(
-    response: domain.Response, mention_id: int, community_id: str, thread_id: int, now: datetime
+    response: domain.Response,
+    mention_id: int,
+    community_id: str,
+    thread_id: int,
+    now: datetime,
+    faq: Mapping[str, domain.FaqEntry],
 ) -> dict[str, Any]:
     decision, draft = response.decision, response.draft
     return {
@@ -188,9 +213,9 @@ def _draft_fields(
         "approval_level": decision.approval,
         "due_at": decision.due_at,
         "reasons": list(decision.reasons),
-        "alternatives": list(draft.alternatives) if draft else [],
         # vars, not asdict: asdict deep-copies, and this runs for every mention
-        "candidates": [dict(vars(c)) for c in response.candidates],
+        "alternatives": [dict(vars(a)) for a in draft.alternatives] if draft else [],
+        "candidates": [{**vars(c), "question": _question(faq, c.faq_id)} for c in response.candidates],
         "created_at": now,
         "updated_at": now,
     }
