@@ -51,11 +51,13 @@ def classify(
     for act in _SERIOUS:
         if act in signals:
             return act
+    # a reply to another member is their conversation, even when it commiserates ("balen joh!")
+    if reply_to == "member" and not to_brand:
+        return "conversation"
     if is_bad_experience(signals, sentiment):
         return "complaint"
-    # members answering each other, or asking each other, are having their own conversation
-    among_members = reply_to == "member" or ("asks_community" in signals and reply_to != "brand")
-    if among_members and not to_brand:
+    # members asking each other around are having their own conversation too
+    if "asks_community" in signals and reply_to != "brand" and not to_brand:
         return "conversation"
     if "competitor" in signals:
         return "competitor"

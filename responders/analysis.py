@@ -114,7 +114,7 @@ def analyze(
     if act == "complaint":
         # "nog steeds niet binnen" is a complaint without a single strong word
         score = min(score, -0.2)
-    elif act in {"question", "conversation", "competitor"} and score < 0:
+    elif "question" in signals and act in {"question", "conversation", "competitor"} and score < 0:
         # a plain question is neutral: "ben nooit thuis", "sorry for writing in English" set the
         # scene, they report no bad experience (those are complaints, above)
         score = 0.0

@@ -63,14 +63,14 @@ def _stricter(a: Approval, b: Approval) -> Approval:
     return a if order.index(a) <= order.index(b) else b
 
 
-def act_reasons(analysis: Analysis, guideline: Guideline, answerable: bool) -> list[str]:
+def act_reasons(mention: Mention, analysis: Analysis, guideline: Guideline, answerable: bool) -> list[str]:
     """Reasons the brand stays out because of what the customer is doing; empty when it may reply."""
     act = analysis.act
     if act not in guideline.limits.no_reply_to or act == "spam":  # spam has its own reason
         return []
     if act == "conversation":
-        # members asking each other something the FAQ answers get the fact, nothing more
-        if answerable and "question" in analysis.signals:
+        # members asking around get a fact the FAQ knows; a reply to one member stays theirs
+        if answerable and "question" in analysis.signals and mention.reply_to != "member":
             return []
         return ["customers are talking among themselves and nobody addresses the brand, so we stay out"]
     return [f"this community does not reply to messages of this kind ({act.replace('_', ' ')})"]
@@ -104,7 +104,7 @@ def decide(
         )
     reasons.insert(0, f"act: {analysis.act.replace('_', ' ')}")
     matched = confidence >= guideline.faq.threshold and not repeated
-    blocked = limit_reasons(mention, analysis, guideline, context) + act_reasons(analysis, guideline, matched)
+    blocked = limit_reasons(mention, analysis, guideline, context) + act_reasons(mention, analysis, guideline, matched)
     blocked += [f"escalation '{rule.name}' says: no reply" for rule in fired if rule.no_reply]
     personal = [rule.name for rule in fired if not rule.faq_answer]
     answered = matched and not personal
