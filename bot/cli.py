@@ -16,6 +16,7 @@ from bot import migrations
 from bot.commands import console, content_loads, err
 from bot.commands.content import analyze_app, faq_app, guidelines_app, simulate
 from bot.commands.customers import customers_app
+from bot.commands.drafts import drafts_app
 from bot.commands.telegram import telegram_app
 from bot.commands.users import users_app
 from bot.logs import configure_logging
@@ -27,6 +28,7 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(guidelines_app, name="guidelines")
 app.add_typer(faq_app, name="faq")
 app.add_typer(analyze_app, name="analyze")
+app.add_typer(drafts_app, name="drafts")
 app.add_typer(telegram_app, name="telegram")
 
 
