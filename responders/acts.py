@@ -10,7 +10,7 @@ from responders.text import normalize
 # a statement this negative is a bad experience even without a complaint word
 BAD_EXPERIENCE_BELOW = -0.3
 # a question this negative is a complaint in question form ("why is your service so awful?")
-ANGRY_QUESTION_BELOW = -0.75
+ANGRY_QUESTION_BELOW = -0.5
 # signals that name an act of their own, in order of seriousness
 _SERIOUS: tuple[Act, ...] = ("spam", "legal_threat", "health_safety", "press", "churn_threat")
 

@@ -86,8 +86,10 @@ LEXICON: dict[str, float] = _scored(
         -0.9: "waardeloos schandalig fraude verschrikkelijk vreselijk afschuwelijk slechtste repulsive"
         " terrible awful worst horrible unacceptable disgusting fraud pathetic",
         -1.0: "opgelicht oplichters oplichting scam scammed scammers",
-        # pattern's sense "affected" is rare next to the participle "made" ("afspraak gemaakt")
-        0.0: "gemaakt doordeweeks",
+        # pattern's sense "affected" is rare next to the participle "made" ("afspraak gemaakt"); in
+        # customers' messages "naar" is "to" ("verzending naar België"), not "nasty", and "waar" is
+        # "where"; the compound reader made "doordeweeks" (on weekdays) negative
+        0.0: "gemaakt doordeweeks naar waar",
     }
 ) | _scored(
     # customer-care words missing from the general lexicons (pattern has only adjectives)
