@@ -108,6 +108,24 @@ def _entry_id(url: str, entry: Any) -> str:
     return external if len(external) <= 300 else "sha256:" + hashlib.sha256(external.encode()).hexdigest()
 
 
+def _author(entry: Any, external_id: str) -> Author:
+    """Who wrote an entry: RSS's "joris@example.nl (Joris Jansen)" gives the name Joris Jansen.
+
+    An entry without an author is its own anonymous writer: never the feed's title (which would
+    be greeted as a name) and never one shared "unknown" customer for every such entry.
+    """
+    detail = entry.get("author_detail") or {}
+    raw = str(entry.get("author") or "").strip()
+    email = str(detail.get("email") or "").strip()
+    name = str(detail.get("name") or "").strip()
+    if not name and raw and "@" not in raw:
+        name = raw
+    if name == email:
+        name = ""
+    identity = email or raw or f"anonymous:{external_id}"
+    return Author(id=identity[:128], handle=email[:200], name=name[:200])
+
+
 def parse_feed(url: str, content: bytes, *, now: datetime) -> list[Mention]:
     """The feed's entries as mentions; a malformed feed gives what parsed plus a warning."""
     parsed = feedparser.parse(content)
@@ -122,13 +140,13 @@ def parse_feed(url: str, content: bytes, *, now: datetime) -> list[Mention]:
         body = entry.get("content", [{}])[0].get("value") or entry.get("summary", "")
         title = plain_text(entry.get("title", ""))
         text = "\n\n".join(t for t in (title, plain_text(body)) if t)
-        author = entry.get("author") or parsed.feed.get("title") or "unknown"
+        external_id = _entry_id(url, entry)
         mentions.append(
             Mention(
                 platform="rss",
                 channel=url,
-                external_id=_entry_id(url, entry),
-                author=Author(id=author[:128], name=author[:200]),
+                external_id=external_id,
+                author=_author(entry, external_id),
                 text=text,
                 created_at=_when(entry, now),
                 url=entry.get("link", ""),
