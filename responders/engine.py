@@ -139,7 +139,7 @@ def respond(mention: Mention, context: Context, community: Community) -> Respons
     reply = Reply(
         answers=tuple(community.faq.entries[m.candidate.faq_id] for m in answers),
         acknowledgement=_acknowledgement(guideline, decision, analysis, language),
-        ask_order_number=analysis.act in ORDER_ACTS and not number,
+        ask_order_number=analysis.act in ORDER_ACTS and "about_order" in analysis.signals and not number,
         promise=_promise(decision, guideline, context, language),
         order_number=number,
         private=mention.private,

@@ -313,6 +313,13 @@ SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {
         "reporter", "for an article", "press inquiry", "press enquiry", "newsroom", "podcast over",
         "for a story", "editor at", "writing a piece", "schrijf een stuk", "comment for",
     ),
+    # about an order: only then may an acknowledgement ask for the order number
+    "about_order": (
+        "bestelling", "besteld", "bestelde", "pakket", "levering", "geleverd", "bezorgd", "bezorging",
+        "retour", "terugbetaling", "factuur", "track & trace", "track en trace", "ordernummer", "order",
+        "ordered", "parcel", "package", "delivery", "delivered", "shipment", "refund", "invoice",
+        "tracking", "my box", "mijn doos", "de doos",
+    ),
     # asks the other members, not the brand: "weet iemand", "anyone tried"
     "asks_community": (
         "weet iemand", "iemand ervaring", "heeft iemand", "wie heeft", "wie weet", "ervaringen met",

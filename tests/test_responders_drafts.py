@@ -141,6 +141,12 @@ def test_an_order_number_in_the_message_or_thread_is_never_asked_for_again() -> 
     assert "ordernummer" not in _body(in_thread)
 
 
+def test_only_a_message_about_an_order_is_asked_for_the_order_number() -> None:
+    unrelated = _say(NL, "Ik wil graag iemand spreken over een samenwerking met onze kaasboerderij")
+    assert unrelated.decision.action == "acknowledge"
+    assert "ordernummer" not in _body(unrelated)
+
+
 def test_a_private_chat_is_never_asked_to_send_a_private_message() -> None:
     for text in ("Er zat een kapotte fles in mijn doos, alles nat", "Ik kan niet meer inloggen op de site"):
         public = _body(_say(NL, text))
