@@ -21,21 +21,53 @@ from responders.hours import add_business_time
 
 
 def limit_reasons(mention: Mention, analysis: Analysis, guideline: Guideline, context: Context) -> list[str]:
-    """Reasons the brand must not reply at all; empty when a reply is allowed."""
+    """Reasons the brand must not reply at all, each a sentence an agent reads; empty when it may."""
     limits = guideline.limits
     reasons = []
     if limits.listen_only:
-        reasons.append("community is listen-only")
+        reasons.append("this community is listen-only: we read along and never reply")
     if "spam" in analysis.signals:
-        reasons.append("looks like spam")
-    if context.now - mention.created_at > limits.ignore_older_than:
-        reasons.append(f"post is older than {limits.ignore_older_than}")
-    if context.brand_replies_in_thread >= limits.max_brand_replies_per_thread:
-        reasons.append(f"brand already replied {context.brand_replies_in_thread} times in this thread")
+        reasons.append("the message looks like spam")
+    age = context.now - mention.created_at
+    if age > limits.ignore_older_than:
+        reasons.append(
+            f"the post is {_longer(age, limits.ignore_older_than)} old; "
+            f"this community ignores posts older than {_span(limits.ignore_older_than)}"
+        )
+    replies, most = context.brand_replies_in_thread, limits.max_brand_replies_per_thread
+    if replies >= most:
+        reasons.append(
+            f"we already replied {_times(replies)} in this thread; "
+            f"this community replies {_times(most)} at most"
+            if most
+            else "this community never replies in a thread (max_brand_replies_per_thread is 0)"
+        )
     last = context.last_reply_to_customer_at
     if last and limits.customer_cooldown and context.now - last < limits.customer_cooldown:
-        reasons.append(f"customer got a reply less than {limits.customer_cooldown} ago")
+        reasons.append(
+            f"the customer got a reply {_span(context.now - last)} ago; this community waits "
+            f"{_span(limits.customer_cooldown)} before replying to the same customer again"
+        )
     return reasons
+
+
+def _span(delta: timedelta) -> str:
+    """'7 days', '12 hours', '1 minute': rounded to the unit a person would use."""
+    minutes = max(1, round(delta.total_seconds() / 60))
+    count, unit = (minutes, "minute") if minutes < 60 else (round(minutes / 60), "hour")
+    if unit == "hour" and count >= 48:
+        count, unit = round(count / 24), "day"
+    return f"{count} {unit}" + ("" if count == 1 else "s")
+
+
+def _longer(age: timedelta, limit: timedelta) -> str:
+    """An age past a limit that rounds to the same words says so: 'over 7 days', never '7 days'."""
+    return f"over {_span(limit)}" if _span(age) == _span(limit) else _span(age)
+
+
+def _times(n: int) -> str:
+    """'once', 'twice', '3 times'."""
+    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
 
 
 def rule_matches(rule: EscalationRule, mention: Mention, analysis: Analysis, text: str = "") -> bool:
@@ -104,8 +136,10 @@ def decide(
         )
     reasons.insert(0, f"act: {analysis.act.replace('_', ' ')}")
     matched = confidence >= guideline.faq.threshold and not repeated
-    blocked = limit_reasons(mention, analysis, guideline, context) + act_reasons(mention, analysis, guideline, matched)
-    blocked += [f"escalation '{rule.name}' says: no reply" for rule in fired if rule.no_reply]
+    blocked = limit_reasons(mention, analysis, guideline, context) + act_reasons(
+        mention, analysis, guideline, matched
+    )
+    blocked += [f"the escalation rule '{rule.name}' says not to reply" for rule in fired if rule.no_reply]
     personal = [rule.name for rule in fired if not rule.faq_answer]
     answered = matched and not personal
     action: Action = "no_reply" if blocked else ("reply" if answered else "acknowledge")

@@ -68,15 +68,23 @@ def test_followers_stakeholders_and_competitors_escalate_with_reasons() -> None:
     assert any(reason.startswith("escalation 'concurrent genoemd'") for reason in rival.reasons)
 
 
-def test_engagement_limits_turn_a_draft_into_no_reply_with_the_reason() -> None:
+def test_engagement_limits_turn_a_draft_into_no_reply_with_the_reason_in_a_sentence() -> None:
     text = "Wat is jullie levertijd?"
-    old = _say(NL, text, age=timedelta(days=8))
+    old = _say(NL, text, age=timedelta(days=9, hours=2))
     assert old.draft is None and old.decision.action == "no_reply"
-    assert any("older than" in r for r in old.decision.reasons)
+    assert "the post is 9 days old; this community ignores posts older than 7 days" in old.decision.reasons
+    just_past = _say(NL, text, age=timedelta(days=7, minutes=30)).decision.reasons
+    assert "the post is over 7 days old; this community ignores posts older than 7 days" in just_past
     busy = _say(NL, text, context=Context(now=NOW, brand_replies_in_thread=3))
-    assert busy.draft is None and any("already replied 3 times" in r for r in busy.decision.reasons)
-    recent = Context(now=NOW, last_reply_to_customer_at=NOW - timedelta(minutes=5))
-    assert any("less than" in r for r in _say(NL, text, context=recent).decision.reasons)
+    assert busy.draft is None
+    assert "we already replied 3 times in this thread; this community replies 3 times at most" in (
+        busy.decision.reasons
+    )
+    recent = Context(now=NOW, last_reply_to_customer_at=NOW - timedelta(minutes=1))
+    assert (
+        "the customer got a reply 1 minute ago; this community waits 15 minutes before replying "
+        "to the same customer again"
+    ) in _say(NL, text, context=recent).decision.reasons
 
 
 def test_listen_only_communities_never_draft(tmp_path: Path) -> None:
@@ -86,7 +94,8 @@ def test_listen_only_communities_never_draft(tmp_path: Path) -> None:
         Context(now=NOW),
         community,
     )
-    assert response.draft is None and "community is listen-only" in response.decision.reasons
+    assert response.draft is None
+    assert "this community is listen-only: we read along and never reply" in response.decision.reasons
 
 
 def test_auto_send_only_when_allowed_confident_and_not_escalated(tmp_path: Path) -> None:
