@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from responders import nudges, plans
 from responders.compose import TEMPLATE_VARIABLES, check_template
 from responders.domain import FaqEntry, Guideline, Tone
 
@@ -250,10 +251,12 @@ def _check_guideline(
                 loc_: Location = ("escalation", i, "acknowledgement", lang)
                 message = f"language {lang!r} is not in this guideline's languages"
                 errors.append(ContentError(str(file), _line_for(loc_, lines), _field_name(loc_), message))
-    for lang, messages in _message_templates(g).items():
+    for lang, messages in nudges.message_templates(g).items():
         errors.extend(_check_templates(file, lines, messages))
         if lang in g.tone:
             errors.extend(_check_register(file, lines, messages, lang, g.tone[lang].formality))
+    for where, message in nudges.opt_out_problems(g) + plans.plan_problems(g.follow_ups):
+        errors.append(ContentError(str(file), _line_for(where, lines), _field_name(where), message))
     for i, tag in enumerate(g.faq.tags):
         if tag not in faq_tags:
             loc: Location = ("faq", "tags", i)
@@ -274,19 +277,10 @@ def _tone_templates(lang: str, tone: Tone) -> list[tuple[Location, str]]:
         (("tone", lang, name), getattr(tone, name))
         for name in ("signature", "acknowledgement", "order_number_request", "order_number_request_private")
     ]
-    templates += [(("tone", lang, "acknowledgements", act), text) for act, text in tone.acknowledgements.items()]
+    templates += [
+        (("tone", lang, "acknowledgements", act), text) for act, text in tone.acknowledgements.items()
+    ]
     return templates
-
-
-def _message_templates(g: Guideline) -> dict[str, list[tuple[Location, str]]]:
-    """Reminder and follow-up texts per language: jobs render them with the tone's variables."""
-    found: dict[str, list[tuple[Location, str]]] = {}
-    for lang, text in g.reminders.template.items():
-        found.setdefault(lang, []).append((("reminders", "template", lang), text))
-    for i, step in enumerate(g.follow_ups.steps):
-        for lang, text in step.template.items():
-            found.setdefault(lang, []).append((("follow_ups", "steps", i, "template", lang), text))
-    return found
 
 
 def _check_examples(

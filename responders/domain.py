@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 Priority = Literal["urgent", "high", "normal", "low"]
 Approval = Literal["agent", "senior", "auto"]
@@ -369,19 +369,30 @@ class FollowUpStep(_Frozen):
     # the customer's answer to this step is recorded as their satisfaction with the order
     satisfaction_check: bool = False
 
+    @field_validator("window")
+    @classmethod
+    def _window_open(cls, window: timedelta) -> timedelta:
+        if window <= timedelta(0):
+            raise ValueError("must be longer than 0m, or the step could never go out")
+        return window
+
+    @field_validator("by_category")
+    @classmethod
+    def _categories(cls, texts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for category, per_language in texts.items():
+            if not re.match(CATEGORY_PATTERN, category):
+                raise ValueError(
+                    f"{category!r} is not a category name: use lowercase letters, digits, - and _, "
+                    "e.g. sparkling, red, rose (a shop's 'Rosé' matches rose)"
+                )
+            if not per_language:
+                raise ValueError(f"{category!r} has no text: give it one per language")
+        return texts
+
     @model_validator(mode="after")
     def _has_text(self) -> FollowUpStep:
         if not self.template and not self.by_category:
             raise ValueError("a step needs a template, a by_category, or both")
-        if self.window <= timedelta(0):
-            raise ValueError("window must be longer than 0m: the step could never go out")
-        for category, texts in self.by_category.items():
-            if not re.match(CATEGORY_PATTERN, category):
-                raise ValueError(
-                    f"by_category: {category!r} is not a category: use lowercase letters, digits, - and _"
-                )
-            if not texts:
-                raise ValueError(f"by_category.{category} has no text: give it one per language")
         return self
 
 

@@ -24,21 +24,29 @@ reminders:
   max_nudges: 1
   opt_out_words: [stop, geen berichten meer]
   template:
-    nl: "Hoi {{ name }}, kunnen we je nog ergens mee helpen? {{ signature }}"
+    nl: "Kunnen we je nog ergens mee helpen?"
 follow_ups:
   steps:
     - name: thanks
       delay: 0m
+      window: 1d
       template:
-        nl: "Hoi {{ name }}, bedankt voor je bestelling!"
-        en: "Hi {{ name }}, thanks for your order!"
+        nl: "Bedankt voor je bestelling!"
+        en: "Thanks for your order!"
     - name: tips
       delay: 3d
-      template: {nl: "Hoi {{ name }}, tip: laat de rode wijn een uur ademen."}
+      window: 4d
+      by_category:
+        sparkling:
+          nl: "Tip: schenk je bubbels op 6-8 °C."
+          en: "Tip: serve your bubbles at 6-8 °C."
+        red:
+          nl: "Tip: laat de rode wijn een uur ademen."
     - name: satisfaction
       delay: 14d
+      window: 7d
       satisfaction_check: true
-      template: {nl: "Hoi {{ name }}, hoe beviel je bestelling?"}
+      template: {nl: "Hoe beviel je bestelling?"}
 retention_days: 30
 """
 

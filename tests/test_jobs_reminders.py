@@ -53,8 +53,11 @@ def test_a_quiet_customer_gets_one_friendly_nudge_for_approval_after_the_delay(
     report = run_jobs(session, registry, sender, T0 + timedelta(days=2, minutes=1))
     assert report.counts == {"done": 1}
     [nudge] = reminders(session)
-    assert nudge.status == "pending" and nudge.text.startswith(
-        "Hoi Anna, kunnen we je nog ergens mee helpen?"
+    # laid out like a reply: greeting, body, sign-off and signature, and how to stop these messages
+    assert (nudge.status, nudge.text) == (
+        "pending",
+        "Hoi Anna,\n\nKunnen we je nog ergens mee helpen?\n\nGroet,\nTeam Testshop\n\n"
+        "Liever geen berichten meer? Stuur 'stop'.",
     )
     pipeline.approve(
         session, nudge.id or 0, actor="user:a", role="agent", now=T0 + timedelta(days=2, hours=1)

@@ -33,7 +33,7 @@ class Aftercare:
         return later if later != now else None
 
     def cancel_reason(self, session: Session, row: Outbox, now: datetime) -> str | None:
-        """Why an approved reminder or follow-up must not go out after all (the customer opted out)."""
+        """Why an approved reminder or follow-up must not go out after all (opted out, too late)."""
         draft = session.get(Draft, row.draft_id)
         if draft is None or draft.kind not in UNPROMPTED:
             return None
@@ -48,7 +48,7 @@ class Aftercare:
         words = guideline.reminders.opt_out_words
         if reminders.note_opt_out(session, customer, words, since=draft.created_at):
             return "customer opted out"
-        return None
+        return followups.too_late(session, draft, self.registry, now)
 
     def after_sent(self, session: Session, draft: Draft, now: datetime) -> None:
         """Plan a reminder after a question; note when a satisfaction check went out."""

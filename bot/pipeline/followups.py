@@ -16,7 +16,7 @@ from bot.pipeline.errors import UnknownChannel
 from bot.pipeline.reminders import draft_message, guideline_of, note_opt_out
 from bot.pipeline.review import approve_by_policy
 from bot.registry import ContentRegistry
-from responders import domain, hours, nudges
+from responders import domain, hours, nudges, plans
 
 
 @dataclass(frozen=True)
@@ -92,19 +92,23 @@ def record_order(
 
 
 def _plan(session: Session, order: CustomerOrder, registry: ContentRegistry, *, now: datetime) -> None:
+    """A job per step: due at its moment, or recorded as skipped with the reason (a late order)."""
     guideline = guideline_of(registry, order.community_id)
     assert guideline is not None and order.id is not None
-    for step in guideline.follow_ups.steps:
+    lines = plans.order_lines(order.items)
+    for step in plans.plan(guideline.follow_ups, order.purchased_at, now, lines):
+        skipped = {"status": "skipped", "outcome": step.skipped, "done_at": now} if step.skipped else {}
         work.schedule(
             session,
             kind="follow_up",
-            due_at=order.purchased_at + step.delay,
+            due_at=step.due_at,
             dedupe_key=f"order:{order.order_ref}:{step.name}",
             now=now,
             community_id=order.community_id,
             customer_id=order.customer_id,
             order_id=order.id,
             payload={"step": step.name},
+            **skipped,
         )
 
 
@@ -219,34 +223,102 @@ def run_follow_up(session: Session, job: Job, context: work.JobContext) -> work.
     sender = context.senders.get(customer.platform)
     if sender is None or not sender.capabilities.can_start_conversation:
         return work.Cancelled(f"{customer.platform} does not allow messages the customer did not ask for")
+    return _draft_step(session, job, order, customer, guideline, step, now)
+
+
+def _draft_step(
+    session: Session,
+    job: Job,
+    order: CustomerOrder,
+    customer: Customer,
+    guideline: domain.Guideline,
+    step: domain.FollowUpStep,
+    now: datetime,
+) -> work.Result:
+    """Draft a due step while its moment lasts, with the text for what was bought."""
+    policy, lines = guideline.follow_ups, plans.order_lines(order.items)
+    too_late = plans.moment_passed(step, order.purchased_at, now)
+    text = plans.step_text(step, lines)
+    if too_late or text is None:
+        return work.Skipped(too_late or plans.no_text_reason(step, lines))
+    at, why = plans.after_gap(policy, step, order.purchased_at, _last_message_at(session, customer, job), now)
+    if at is None or at > now:
+        return work.Later(at, why) if at is not None else work.Skipped(why)
     quiet = guideline.reminders.quiet_hours
     if hours.is_quiet(now, timezone=guideline.timezone, quiet=quiet):
         return work.Later(
             hours.after_quiet_hours(now, timezone=guideline.timezone, quiet=quiet), "quiet hours"
         )
     conversation = _dm_conversation(session, customer, guideline.id, now)
+    reasons = (text.reason,) if text.reason else ()
     draft = draft_message(
-        session, job, conversation, customer, guideline, dict(step.template), kind="follow_up", now=now
+        session,
+        job,
+        conversation,
+        customer,
+        guideline,
+        text.templates,
+        kind="follow_up",
+        now=now,
+        seed=f"{order.order_ref}:{step.name}",
+        reasons=reasons,
     )
     if policy.auto_send and draft.status == "pending":
         approve_by_policy(session, draft, now=now)
     session.commit()
-    return work.Done(f"drafted follow-up {step.name}: draft {draft.id}")
+    about = f" ({text.category})" if text.category else ""
+    return work.Done(f"drafted follow-up {step.name}{about}: draft {draft.id}")
+
+
+def _last_message_at(session: Session, customer: Customer, job: Job) -> datetime | None:
+    """When the customer was last sent (or is about to be sent) a reminder or follow-up."""
+    stmt = (
+        select(Draft.created_at)
+        .join(Conversation, col(Conversation.id) == Draft.conversation_id)
+        .where(Conversation.customer_id == customer.id, col(Draft.kind).in_(("reminder", "follow_up")))
+        .where(col(Draft.status).not_in(("rejected", "expired")), col(Draft.job_id) != job.id)
+        .order_by(col(Draft.created_at).desc())
+    )
+    return session.exec(stmt.limit(1)).first()
+
+
+def _step_of(
+    session: Session, draft: Draft, registry: ContentRegistry
+) -> tuple[domain.FollowUpStep, CustomerOrder] | None:
+    """The plan step and order a follow-up draft was written for, if both still exist."""
+    if draft.kind != "follow_up" or draft.job_id is None:
+        return None
+    job = session.get(Job, draft.job_id)
+    guideline = guideline_of(registry, draft.community_id)
+    if job is None or job.order_id is None or guideline is None:
+        return None
+    step = next((s for s in guideline.follow_ups.steps if s.name == job.payload.get("step")), None)
+    order = session.get(CustomerOrder, job.order_id)
+    return (step, order) if step is not None and order is not None else None
 
 
 def after_sent(session: Session, draft: Draft, registry: ContentRegistry, now: datetime) -> None:
     """When a satisfaction check went out, remember when, so the customer's answer is recorded."""
-    if draft.kind != "follow_up" or draft.job_id is None:
-        return
-    job = session.get(Job, draft.job_id)
-    guideline = guideline_of(registry, draft.community_id)
-    if job is None or job.order_id is None or guideline is None:
-        return
-    step = next((s for s in guideline.follow_ups.steps if s.name == job.payload.get("step")), None)
-    order = session.get(CustomerOrder, job.order_id)
-    if step is not None and step.satisfaction_check and order is not None:
-        order.satisfaction_asked_at = now
-        session.add(order)
+    found = _step_of(session, draft, registry)
+    if found is not None and found[0].satisfaction_check:
+        found[1].satisfaction_asked_at = now
+        session.add(found[1])
+
+
+def too_late(session: Session, draft: Draft, registry: ContentRegistry, now: datetime) -> str | None:
+    """Why a follow-up draft may no longer go out (its step's moment passed), or None."""
+    found = _step_of(session, draft, registry)
+    return plans.moment_passed(found[0], found[1].purchased_at, now) if found is not None else None
+
+
+def _expire_late_drafts(session: Session, registry: ContentRegistry, now: datetime) -> None:
+    """Follow-ups still waiting for review when their moment passed leave the queue, saying why."""
+    stmt = select(Draft).where(Draft.kind == "follow_up", Draft.status == "pending")
+    for draft in session.exec(stmt).all():
+        why = too_late(session, draft, registry, now)
+        if why is not None:
+            draft.status, draft.updated_at, draft.reasons = "expired", now, [*draft.reasons, why]
+            session.add(draft)
 
 
 def record_satisfaction(session: Session) -> int:
@@ -271,7 +343,11 @@ def record_satisfaction(session: Session) -> int:
 
 
 def sweep(session: Session, registry: ContentRegistry, *, now: datetime) -> int:
-    """Cancel open follow-up plans whose customer complained since; returns how many were cancelled."""
+    """Cancel open plans whose customer complained since, expire follow-ups whose moment passed.
+
+    Returns how many plans were cancelled.
+    """
+    _expire_late_drafts(session, registry, now)
     open_jobs = select(Job.order_id).where(Job.kind == "follow_up", Job.status == "pending")
     stmt = select(CustomerOrder).where(
         col(CustomerOrder.follow_ups_cancelled_at).is_(None), col(CustomerOrder.id).in_(open_jobs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import func
@@ -85,7 +86,15 @@ def run_reminder(session: Session, job: Job, context: work.JobContext) -> work.R
         return work.Later(later, "quiet hours")
     templates = policy.template or nudges.DEFAULT_REMINDER
     draft = draft_message(
-        session, job, conversation, customer, guideline, templates, kind="reminder", now=now
+        session,
+        job,
+        conversation,
+        customer,
+        guideline,
+        templates,
+        kind="reminder",
+        now=now,
+        seed=f"r{job.id}",
     )
     if policy.auto_send:
         approve_by_policy(session, draft, now=now)
@@ -109,32 +118,38 @@ def draft_message(
     conversation: Conversation,
     customer: Customer,
     guideline: Guideline,
-    templates: dict[str, str],
+    templates: Mapping[str, str],
     *,
     kind: str,
     now: datetime,
+    seed: str,
+    reasons: tuple[str, ...] = (),
 ) -> Draft:
     """Write a reminder or follow-up draft for a job; a retried job finds the draft it made before."""
     existing = session.exec(select(Draft).where(Draft.job_id == job.id)).first()
     if existing is not None:
         return existing
-    language, template = nudges.pick_template(
-        templates, customer.language or guideline.default_language, guideline.default_language
-    )
-    tone = guideline.tone.get(language) or guideline.tone[guideline.default_language]
-    text = nudges.render_message(
-        template, tone, name=customer.name, handle=customer.handle, brand=guideline.brand
-    )
     assert conversation.id is not None
+    message = nudges.write_message(
+        guideline,
+        templates,
+        language=customer.language or guideline.default_language,
+        name=customer.name,
+        handle=customer.handle,
+        seed=seed,
+        platform=conversation.platform,
+        previous_opening=_last_opening(session, conversation.id),
+    )
     draft = Draft(
         conversation_id=conversation.id,
         community_id=guideline.id,
         kind=kind,
-        text=text,
-        original_text=text,
-        language=language,
+        text=message.text,
+        original_text=message.text,
+        language=message.language,
+        opening=message.opening,
         due_at=now,
-        reasons=[f"{kind.replace('_', '-')} planned by the guideline (job {job.id})"],
+        reasons=[f"{kind.replace('_', '-')} planned by the guideline (job {job.id})", *reasons],
         approval_level="auto" if _auto(guideline, kind) else "agent",
         job_id=job.id,
         created_at=now,
@@ -143,6 +158,14 @@ def draft_message(
     session.add(draft)
     session.flush()
     return draft
+
+
+def _last_opening(session: Session, conversation_id: int) -> str:
+    """The greeting of the brand's last draft here, so the next message opens differently."""
+    stmt = (
+        select(Draft.opening).where(Draft.conversation_id == conversation_id).order_by(col(Draft.id).desc())
+    )
+    return session.exec(stmt.limit(1)).first() or ""
 
 
 def _auto(guideline: Guideline, kind: str) -> bool:

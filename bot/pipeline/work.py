@@ -44,7 +44,14 @@ class Cancelled:
     why: str
 
 
-Result = Done | Later | Cancelled
+@dataclass(frozen=True)
+class Skipped:
+    """This step of a plan will not go out (its moment passed), while the rest of the plan goes on."""
+
+    why: str
+
+
+Result = Done | Later | Cancelled | Skipped
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,8 @@ def _finish(session: Session, job: Job, result: Result, *, now: datetime) -> str
         job.attempts -= 1
     elif isinstance(result, Cancelled):
         job.status, job.done_at, job.outcome = "cancelled", now, result.why
+    elif isinstance(result, Skipped):
+        job.status, job.done_at, job.outcome = "skipped", now, result.why
     else:
         job.status, job.done_at, job.outcome = "done", now, result.outcome
     session.add(job)

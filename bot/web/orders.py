@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
@@ -35,19 +35,34 @@ class OrderCustomer(BaseModel):
     name: str = Field(default="", max_length=200)
 
 
+Label = Annotated[str, Field(max_length=64)]
+
+
+class OrderItem(BaseModel):
+    """One bought item; its category and tags choose the follow-up texts (e.g. a tip for sparkling wine)."""
+
+    # shops send more (price, vintage, ...): kept with the order, not used by follow-ups
+    model_config = ConfigDict(extra="allow")
+    sku: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=300)
+    quantity: int = Field(default=1, ge=1, le=100_000)
+    category: Label = ""
+    tags: list[Label] = Field(default_factory=list, max_length=30)
+
+
 class OrderIn(BaseModel):
     """A purchase event from a shop."""
 
     model_config = ConfigDict(extra="forbid")
     order_id: str = Field(min_length=1, max_length=200)
     customer: OrderCustomer
-    items: list[dict[str, Any]] = Field(default_factory=list, max_length=500)
+    items: list[OrderItem] = Field(default_factory=list, max_length=500)
     purchased_at: AwareDatetime
     community: str | None = Field(default=None, max_length=64)
 
 
 class FollowUpOut(BaseModel):
-    """One planned follow-up step."""
+    """One step of the follow-up plan: pending, done, skipped (with why) or cancelled."""
 
     step: str
     due_at: datetime
@@ -61,6 +76,7 @@ class OrderOut(BaseModel):
     order_id: str
     community: str | None
     created: bool
+    items: list[dict[str, Any]]
     follow_ups_cancelled: bool
     satisfaction: str
     follow_ups: list[FollowUpOut]
@@ -101,6 +117,7 @@ def _out(session: Session, order: CustomerOrder, *, created: bool) -> OrderOut:
         order_id=order.order_ref,
         community=order.community_id,
         created=created,
+        items=order.items,
         follow_ups_cancelled=order.follow_ups_cancelled_at is not None,
         satisfaction=order.satisfaction,
         follow_ups=[
@@ -138,7 +155,7 @@ def _record(request: Request, body: bytes, services: Services, session: Session)
         platform=c.platform,
         customer=Author(c.id, c.handle, c.name),
         purchased_at=data.purchased_at,
-        items=data.items,
+        items=[item.model_dump() for item in data.items],
         community_id=data.community,
     )
     try:
