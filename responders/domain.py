@@ -402,7 +402,7 @@ class FollowUps(_Frozen):
     steps: tuple[FollowUpStep, ...] = ()
     auto_send: bool = False
     cancel_words: tuple[str, ...] = ("refund", "return", "retour", "terugsturen", "geld terug", "klacht")
-    # never two reminders or follow-ups to one customer closer together than this
+    # a follow-up waits until this long after the customer's previous reminder or follow-up
     min_gap: Duration = timedelta(days=1)
 
 
