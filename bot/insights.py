@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import String, cast, func
+from sqlalchemy import String, and_, case, cast, func
 from sqlmodel import Session, col, select
 
 from bot.models import Draft, Mention
 
 DECIDED = ("approved", "sent", "answered", "failed")
+APPROVED = ("approved", "sent", "failed")
+REVIEWED = (*APPROVED, "rejected")
+AUTO_SEND = "policy:auto-send"
+
+
+@dataclass(frozen=True)
+class Reviews:
+    """How agents took the bot's drafts for one FAQ entry or one act ('' when there is none)."""
+
+    key: str
+    reviewed: int  # approved or rejected by an agent
+    unedited: int  # approved as the bot wrote them
+    rejected: int
+    reasons: list[tuple[str, int]]  # reject categories, the most frequent first
+
+    @property
+    def unedited_share(self) -> float | None:
+        """Share of the reviewed drafts an agent approved unchanged."""
+        return self.unedited / self.reviewed if self.reviewed else None
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,8 @@ class Insights:
     competitor: int
     leads: int
     top_faq: list[tuple[str, int]]
+    by_faq: list[Reviews]
+    by_act: list[Reviews]
 
     @property
     def within_target_share(self) -> float | None:
@@ -97,4 +118,42 @@ def compute(session: Session, *, community: str, now: datetime, days: int) -> In
         competitor=_signal(session, community, since, "competitor"),
         leads=_signal(session, community, since, "buying_intent"),
         top_faq=[(str(faq), int(n)) for faq, n in top],
+        by_faq=reviews(session, community=community, since=since, by="faq"),
+        by_act=reviews(session, community=community, since=since, by="act"),
     )
+
+
+def reviews(session: Session, *, community: str, since: datetime, by: Literal["faq", "act"]) -> list[Reviews]:
+    """Per FAQ entry or per act: drafts agents reviewed, approved unedited, rejected and why.
+
+    Replies to mentions only; drafts the guideline sent by itself are no agent's judgement.
+    """
+    key = col(Draft.faq_id) if by == "faq" else col(Mention.act)
+    mine = (
+        col(Mention.id) == col(Draft.mention_id),
+        Draft.community_id == community,
+        col(Draft.created_at) >= since,
+        col(Draft.status).in_(REVIEWED),
+        col(Draft.decided_by) != AUTO_SEND,
+    )
+    unchanged = and_(col(Draft.status).in_(APPROVED), col(Draft.text) == col(Draft.original_text))
+    rejected = col(Draft.status) == "rejected"
+    sums = (func.sum(case((unchanged, 1), else_=0)), func.sum(case((rejected, 1), else_=0)))
+    counts = session.exec(select(key, func.count(), *sums).where(*mine).group_by(key)).all()
+    why: dict[str, list[tuple[str, int]]] = {}
+    category = col(Draft.reject_category)
+    for k, c, n in session.exec(
+        select(key, category, func.count()).where(*mine, rejected).group_by(key, category)
+    ):
+        why.setdefault(k or "", []).append((c, int(n)))
+    found = [
+        Reviews(
+            k or "",
+            int(n),
+            int(same or 0),
+            int(no or 0),
+            sorted(why.get(k or "", []), key=lambda r: (-r[1], r[0])),
+        )
+        for k, n, same, no in counts
+    ]
+    return sorted(found, key=lambda r: (-r.reviewed, r.key))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlalchemy.engine import Dialect
@@ -119,6 +119,11 @@ class Mention(SQLModel, table=True):
     signals: list[str] = _json()
     # what the customer is doing (responders.domain.Act); empty for mentions stored before 0006
     act: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+
+
+# Why an agent rejected a draft: the structured part of the reason (free text goes with it)
+RejectCategory = Literal["wrong_answer", "wrong_tone", "should_not_reply", "other"]
+REJECT_CATEGORIES: tuple[RejectCategory, ...] = get_args(RejectCategory)
 
 
 class Draft(SQLModel, table=True):
@@ -337,3 +342,26 @@ class GuidelineRevision(SQLModel, table=True):
     diff: str = ""
     content: str = ""
     note: str = Field(default="", max_length=500)
+
+
+# How an agent showed the bot's answer was not the right one: picked another FAQ answer or rewrote it
+SuggestionSource = Literal["alternative", "rewrite"]
+SuggestionStatus = Literal["pending", "accepted", "dismissed"]
+
+
+class ExampleSuggestion(SQLModel, table=True):
+    """A customer's words an agent answered otherwise than the bot: offered as a new FAQ example."""
+
+    __tablename__ = "example_suggestion"
+    __table_args__ = (Index("ix_example_suggestion_status_created", "status", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # the approved draft; the customer's words are its mention's text (erased with it)
+    draft_id: int = Field(foreign_key="draft.id", unique=True)
+    source: str = Field(max_length=16)  # SuggestionSource
+    # the entry proposed (the picked alternative, or the draft's own for a rewrite); once
+    # accepted, the entry the example went to
+    faq_id: str | None = Field(default=None, max_length=120)
+    status: str = Field(default="pending", max_length=16)  # SuggestionStatus
+    created_at: datetime = _ts()
+    decided_by: str = Field(default="", max_length=200)
+    decided_at: datetime | None = _ts(nullable=True)

@@ -15,6 +15,7 @@ from bot.models import (
     Customer,
     CustomerOrder,
     Draft,
+    ExampleSuggestion,
     Job,
     Mention,
     Outbox,
@@ -32,6 +33,8 @@ def _delete_drafts(session: Session, draft_ids: list[int]) -> None:
     if not draft_ids:
         return
     session.execute(delete(SlaEvent).where(col(SlaEvent.draft_id).in_(draft_ids)))
+    # a suggestion points at the customer's words: it goes with them
+    session.execute(delete(ExampleSuggestion).where(col(ExampleSuggestion.draft_id).in_(draft_ids)))
     session.execute(delete(Outbox).where(col(Outbox.draft_id).in_(draft_ids)))
     session.execute(delete(Draft).where(col(Draft.id).in_(draft_ids)))
 

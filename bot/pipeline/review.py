@@ -8,7 +8,8 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import store
-from bot.models import Conversation, Draft, Mention, Outbox
+from bot.models import REJECT_CATEGORIES, Conversation, Draft, Mention, Outbox, RejectCategory
+from bot.pipeline import examples
 from bot.pipeline.errors import Conflict, Forbidden, NotFound
 
 SENIOR_ROLES = frozenset({"senior", "community_manager", "admin"})
@@ -23,19 +24,30 @@ def approve(
     now: datetime,
     text: str | None = None,
     version: int | None = None,
+    picked: str | None = None,
 ) -> Draft:
-    """Approve a pending draft (maybe edited) and queue it for delivery, exactly once."""
+    """Approve a pending draft (maybe edited) and queue it for delivery, exactly once.
+
+    picked names the alternative FAQ answer the agent chose instead of the bot's, if any.
+    """
     draft = _pending(session, draft_id)
     if draft.approval_level == "senior" and role not in SENIOR_ROLES:
         raise Forbidden("this draft needs a senior's approval")
-    _approve(session, draft, actor=actor, text=text, now=now, version=version)
+    _approve(session, draft, actor=actor, text=text, now=now, version=version, picked=picked)
     session.commit()
     session.refresh(draft)
     return draft
 
 
 def _approve(
-    session: Session, draft: Draft, *, actor: str, text: str | None, now: datetime, version: int | None = None
+    session: Session,
+    draft: Draft,
+    *,
+    actor: str,
+    text: str | None,
+    now: datetime,
+    version: int | None = None,
+    picked: str | None = None,
 ) -> None:
     assert draft.id is not None
     # browsers send textarea line breaks as \r\n; replies keep the platform-neutral \n
@@ -72,6 +84,7 @@ def _approve(
         )
     )
     was_edited = final != draft.original_text
+    picked = picked if picked in examples.alternative_ids(draft.alternatives) else None
     store.audit(
         session,
         actor=actor,
@@ -80,8 +93,9 @@ def _approve(
         object_id=str(draft.id),
         now=now,
         before={"status": "pending", "text": draft.original_text},
-        after={"status": "approved", "text": final},
+        after={"status": "approved", "text": final, **({"picked": picked} if picked else {})},
     )
+    examples.offer(session, draft, final=final, picked=picked, now=now)
 
 
 def _target(session: Session, draft: Draft) -> tuple[str, str, str, str]:
@@ -96,12 +110,22 @@ def _target(session: Session, draft: Draft) -> tuple[str, str, str, str]:
 
 
 def reject(
-    session: Session, draft_id: int, *, actor: str, reason: str, now: datetime, version: int | None = None
+    session: Session,
+    draft_id: int,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+    category: RejectCategory = "other",
+    version: int | None = None,
 ) -> Draft:
-    """Reject a pending draft with a reason; nothing is sent."""
+    """Reject a pending draft with a reason (a category and free text); nothing is sent."""
+    if category not in REJECT_CATEGORIES:
+        raise ValueError(f"the reject reason is one of {', '.join(REJECT_CATEGORIES)}")
     return _update_pending(
         session, draft_id, actor=actor, action="draft.reject", now=now, version=version,
-        values={"status": "rejected", "reject_reason": reason, "decided_by": actor, "decided_at": now},
+        values={"status": "rejected", "reject_category": category, "reject_reason": reason,
+                "decided_by": actor, "decided_at": now},
     )  # fmt: skip
 
 
