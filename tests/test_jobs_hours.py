@@ -97,6 +97,8 @@ def test_opt_out_words_match_whole_words_and_phrases() -> None:
     assert is_opt_out("STOP", words)
     assert is_opt_out("Graag geen berichten meer, dank je", words)
     assert not is_opt_out("Niet stoppen met die goede service!", words)
+    # what the opt-out line says, copied with its quotes
+    assert is_opt_out("'stop'", words)
 
 
 def test_a_refund_return_or_complaint_ends_the_follow_up_plan() -> None:
