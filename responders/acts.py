@@ -10,7 +10,7 @@ from responders.text import normalize
 # a statement this negative is a bad experience even without a complaint word
 BAD_EXPERIENCE_BELOW = -0.3
 # a question this negative is a complaint in question form ("why is your service so awful?")
-ANGRY_QUESTION_BELOW = -0.5
+ANGRY_QUESTION_BELOW = -0.6
 # signals that name an act of their own, in order of seriousness
 _SERIOUS: tuple[Act, ...] = ("spam", "legal_threat", "health_safety", "press", "churn_threat")
 
@@ -36,9 +36,18 @@ def addresses_brand(text: str, tokens: list[str], brand_names: Iterable[str]) ->
 
 
 def is_bad_experience(signals: frozenset[str], sentiment: float) -> bool:
-    """A complaint: a complaint phrase, swearing, or a clearly negative message."""
+    """A complaint: a complaint phrase, swearing, or a clearly negative message.
+
+    Not when the customer thanks us for a problem solved, or the slip was their own.
+    """
+    if "praise" in signals and "resolved" in signals:
+        return False
+    if "own_mistake" in signals and "profanity" not in signals:
+        return False
     if signals & {"complaint", "profanity"}:
         return True
+    if "competitor" in signals:
+        return False  # "their delivery fees are killing me" is about the competitor, not us
     if "question" in signals:
         return sentiment <= ANGRY_QUESTION_BELOW
     return sentiment <= BAD_EXPERIENCE_BELOW
@@ -63,6 +72,6 @@ def classify(
         return "competitor"
     if "question" in signals:
         return "question"
-    if "praise" in signals:
+    if "praise" in signals and ("resolved" in signals or sentiment >= 0):
         return "thanks"
     return "statement"

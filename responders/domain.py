@@ -190,6 +190,10 @@ class FaqEntry(_Frozen):
     examples: tuple[str, ...] = ()
     answer: str = Field(min_length=1)
     links: tuple[str, ...] = ()
+    # answer only messages of these acts (empty: any): a thank-you answer is no answer to a
+    # question, and a policy is no answer to a complaint that the policy failed; an entry for
+    # `thanks` answers every thank-you, however it is worded
+    acts: tuple[Act, ...] = ()
 
 
 class Source(_Frozen):
@@ -278,6 +282,12 @@ class FaqScope(_Frozen):
 
     tags: tuple[str, ...] = ()
     threshold: float = Field(default=0.6, ge=0, le=1)
+    # a canned answer to a complaint or a competitor comparison must fit surely: below this a
+    # person writes it (acknowledge); "hoe volg ik mijn pakket" is no answer to "six days late
+    # and nobody told me"
+    sure_threshold: float = Field(default=0.75, ge=0, le=1)
+    # in a thread the brand already answered, the customer's next message usually needs a person
+    follow_up_threshold: float = Field(default=0.85, ge=0, le=1)
 
 
 class Example(_Frozen):

@@ -23,8 +23,8 @@ from responders.domain import (
 from responders.faq import FaqIndex
 from responders.hours import add_business_time
 from responders.promise import promise
-from responders.rules import decide
-from responders.text import order_number, words
+from responders.rules import answer_bar, decide
+from responders.text import bare_number, order_number, words
 
 # sentences, and the parts of a sentence around "maar" / "but": each may ask its own thing
 _PARTS = re.compile(r"(?<=[.!?\n])\s+|\s+(?:maar|but|en verder|also|ook nog)\s+", re.IGNORECASE)
@@ -79,15 +79,49 @@ def _matches(faq: FaqIndex, text: str, language: str, tags: tuple[str, ...]) -> 
     return sorted(best.values(), key=lambda m: -m.candidate.confidence)
 
 
-def _answers(matches: list[_Match], decision: Decision, threshold: float) -> list[_Match]:
-    """The answer, and a second one when another part of the message asks another thing."""
+def _fit_for_act(
+    matches: list[_Match], faq: FaqIndex, guideline: Guideline, analysis: Analysis, language: str
+) -> list[_Match]:
+    """Drop answers written for another act; a thank-you gets the community's thank-you answer."""
+    entries = faq.entries
+    kept = [
+        m
+        for m in matches
+        if not entries[m.candidate.faq_id].acts or analysis.act in entries[m.candidate.faq_id].acts
+    ]
+    if analysis.act != "thanks":
+        return kept
+    tags = set(guideline.faq.tags)
+    thanks = [
+        e for e in entries.values()
+        if "thanks" in e.acts and e.language == language and (not tags or tags & set(e.tags))
+    ]  # fmt: skip
+    if not thanks:
+        return kept
+    entry = next((e for e in thanks if e.id in {m.candidate.faq_id for m in kept}), thanks[0])
+    known = next((m for m in kept if m.candidate.faq_id == entry.id), None)
+    # however it is worded, praise is answered with thanks: sure enough to draft, never less sure
+    sure = max(known.candidate.confidence if known else 0.0, guideline.faq.threshold)
+    first = _Match(Candidate(entry.id, round(sure, 3), known.candidate.matched if known else ""), -1, True)
+    return [first, *(m for m in kept if m.candidate.faq_id != entry.id)]
+
+
+def _answers(matches: list[_Match], decision: Decision, threshold: float, act: str) -> list[_Match]:
+    """The answer, and a second one when another part of the message asks another thing.
+
+    For a complaint, the part that reports the problem is answered first ("fles met kurk gehad,
+    jammer. Trouwens, organiseren jullie proeverijen?").
+    """
     if decision.action != "reply" or not matches:
         return []
-    first = matches[0]
-    for other in matches[1:]:
+    reported = [
+        m for m in matches if act == "complaint" and not m.asks and m.candidate.confidence >= threshold
+    ]
+    first = reported[0] if reported else matches[0]
+    for other in matches:
         different_part = other.part != first.part and -1 not in (other.part, first.part)
         sure = other.candidate.confidence >= max(threshold, _SECOND_ANSWER_AT)
-        if sure and different_part and other.asks:
+        if other is not first and sure and different_part and other.asks:
             return [first, other]
     return [first]
 
@@ -126,6 +160,7 @@ def respond(mention: Mention, context: Context, community: Community) -> Respons
     )
     language = analysis.language if analysis.language in guideline.languages else guideline.default_language
     matches = _matches(community.faq, mention.text, language, guideline.faq.tags)
+    matches = _fit_for_act(matches, community.faq, guideline, analysis, language)
     candidates = tuple(m.candidate for m in matches[:3])
     best = candidates[0] if candidates else None
     repeated = best is not None and best.faq_id in context.answered_in_thread
@@ -134,8 +169,10 @@ def respond(mention: Mention, context: Context, community: Community) -> Respons
     )
     if decision.action == "no_reply":
         return Response(analysis, candidates, decision, None)
-    answers = _answers(matches, decision, guideline.faq.threshold)
+    answers = _answers(matches, decision, answer_bar(analysis, guideline, context), analysis.act)
     number = order_number(mention.text) or context.order_number
+    if not number and "about_order" in analysis.signals:
+        number = bare_number(mention.text)  # "it's 100477, tracking still says in transit"
     reply = Reply(
         answers=tuple(community.faq.entries[m.candidate.faq_id] for m in answers),
         acknowledgement=_acknowledgement(guideline, decision, analysis, language),

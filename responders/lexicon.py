@@ -278,8 +278,11 @@ SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "churn_threat": (
         "nooit meer", "laatste keer", "ga ergens anders", "overstappen", "als klant kwijt",
-        "never again", "last time i", "switching to", "cancel my", "opzeggen", "lost a customer",
-        "never ordering", "nooit meer bestellen",
+        "never again", "last time i", "switching to", "cancel my", "lost a customer",
+        "never ordering", "nooit meer bestellen", "stap ik over", "stap over naar", "ik ben er klaar mee",
+        "ben er klaar mee", "was mijn laatste bestelling", "was echt mijn laatste", "ik zeg mijn",
+        "done with you", "lost me as a customer", "i'm done with", "im done with", "taking my business",
+        "ordering elsewhere", "elders bestellen", "ergens anders bestellen",
     ),
     "urgency": (
         "dringend", "spoed", "asap", "urgent", "vandaag nog", "nu meteen", "immediately",
@@ -297,16 +300,33 @@ SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {
         "corked", "opgelicht", "scam",
     ),
     "praise": (
-        "geweldig", "top service", "bedankt", "dank je", "dank jullie", "aanrader", "heerlijk", "love",
+        "geweldig", "top service", "bedankt", "dank je", "dank jullie", "aanrader", "heerlijk", "i love",
+        "love your", "love the", "love this", "loved", "order again", "ordering again", "fab ",
+        "bestel zeker weer", "zeker weer bestellen", "knaller",
         "great service", "thank you", "thanks", "amazing", "excellent", "super blij", "topservice",
         "shoutout", "shout out", "complimenten", "chapeau", "toppers", "fantastisch", "perfect",
         "super leuk", "echt top", "zijn top", "is top", "waren top", "great job", "well done",
+        "legend", "brilliant", "5 sterren", "vijf sterren", "5 stars", "five stars", "merci voor",
+        "top!", "a winner", "was perfect", "netjes opgelost", "super netjes", "thanks team",
+    ),
+    # the problem is solved: thanks for that is no complaint
+    "resolved": (
+        "opgelost", "oplossen van", "sorted my", "sorted it", "sorted out", "fixed it", "resolved",
+        "de nieuwe is al binnen", "nieuwe fles was", "new bottle arrived", "replacement arrived",
+    ),
+    # the customer's own slip: no apology needed
+    "own_mistake": (
+        "per ongeluk", "mijn fout", "mijn eigen fout", "by mistake", "accidentally", "my bad",
+        "my mistake", "my own fault", "verkeerd besteld", "ordered the wrong",
     ),
     "health_safety": (
         "ziek geworden", "ziek van", "misselijk", "allergische reactie", "allergisch", "glassplinter",
         "glasscherf", "scherf", "scherven in", "splinter", "ziekenhuis", "huisarts", "vergiftig",
         "got sick", "made me sick", "felt sick", "food poisoning", "allergic reaction", "glass shard",
         "shard of glass", "piece of glass", "glass in my", "glass in the", "hospital", "poisoned",
+        "stukjes glas", "stukje glas", "glas in de", "glas in mijn", "glasscherven", "ziek na",
+        "ziek nadat", "really sick", "sick after", "ill after", "pieces of glass", "bits of glass",
+        "overgeven", "threw up", "throwing up", "vomit",
     ),
     "press": (
         "journalist", "redactie", "voor een artikel", "interview", "persvraag", "perskaart",
@@ -337,6 +357,12 @@ COMPLAINT_PHRASES: tuple[str, ...] = (
     "derde keer", "tweede keer", "weer mis", "beschadigd", "verkeerde", "klopt niet", "ontbreekt",
     "ontbrak", "mist een", "miste", "teruggestuurd maar", "nooit thuisbezorgd", "waar blijft",
     "niks gehoord", "niets gehoord", "nog niks", "where is my", "heard nothing", "no word from",
+    "gaat steeds mis", "blijft hangen", "keer geprobeerd", "dagen wachten", "weken wachten",
+    "niemand liet", "die ik had besteld", "smaakt naar azijn", "azijn", "zonde van", "dubbel betaald",
+    "2x geld", "twee keer geld", "twee keer afgeschreven", "nog steeds geen", "still no", "never got",
+    "never received", "nobody answered", "no one answered", "nobody replied", "failed three",
+    "failed twice", "failed again", "pending charge", "wet cardboard", "nat karton", "natte kelder",
+    "1 ster", "2 sterren", "1 star", "2 stars",
     "still hasn't", "still haven't", "still not", "still no", "still waiting", "hasn't arrived",
     "has not arrived", "didn't arrive", "did not arrive", "never came", "not delivered", "leaking",
     "leaked", "doesn't work", "does not work", "not working", "error message", "can't log in",
@@ -346,6 +372,9 @@ COMPLAINT_PHRASES: tuple[str, ...] = (
 SPAM_PHRASES: tuple[str, ...] = (
     "crypto", "bitcoin", "verdien snel", "gratis iphone", "click here", "klik hier", "earn money",
     "dm me for", "promo code", "followers kopen", "buy followers", "casino", "100% gratis",
+    "trading signals", "from home", "vanuit huis", "/week", "per week verdienen", "kijk op mijn profiel",
+    "check my profile", "dating", "zoek nieuwe vrienden", "looking for new friends", "onlyfans",
+    "forex", "investeer nu", "invest now", "t.me/+",
 )  # fmt: skip
 QUESTION_WORDS = _words(
     "hoe wat wanneer waar waarom welke wie kan kunnen kun mag zijn is heb hebben hebt bezorgen"

@@ -108,6 +108,16 @@ def act_reasons(mention: Mention, analysis: Analysis, guideline: Guideline, answ
     return [f"this community does not reply to messages of this kind ({act.replace('_', ' ')})"]
 
 
+def answer_bar(analysis: Analysis, guideline: Guideline, context: Context) -> float:
+    """How sure an FAQ match must be to answer: surer for a complaint or a thread we answered."""
+    scope = guideline.faq
+    if context.brand_replies_in_thread > 0:
+        return max(scope.threshold, scope.follow_up_threshold)
+    if analysis.act in {"complaint", "competitor"}:
+        return max(scope.threshold, scope.sure_threshold)
+    return scope.threshold
+
+
 def decide(
     mention: Mention,
     analysis: Analysis,
@@ -135,7 +145,7 @@ def decide(
             f"escalation '{rule.name}': {rule.priority}, team {rule.team}, {rule.approval} approval"
         )
     reasons.insert(0, f"act: {analysis.act.replace('_', ' ')}")
-    matched = confidence >= guideline.faq.threshold and not repeated
+    matched = confidence >= answer_bar(analysis, guideline, context) and not repeated
     blocked = limit_reasons(mention, analysis, guideline, context) + act_reasons(
         mention, analysis, guideline, matched
     )
@@ -145,7 +155,9 @@ def decide(
     action: Action = "no_reply" if blocked else ("reply" if answered else "acknowledge")
     reasons += blocked
     if not blocked:
-        reasons.append(_answer_reason(confidence, guideline.faq.threshold, personal, repeated))
+        reasons.append(
+            _answer_reason(confidence, answer_bar(analysis, guideline, context), personal, repeated)
+        )
     auto = guideline.auto_send
     if action == "reply" and not fired and auto.enabled and confidence >= auto.min_confidence:
         approval = "auto"

@@ -53,3 +53,13 @@ def order_number(text: str) -> str:
     """The order number a customer wrote, or "" when there is none."""
     found = _ORDER_NUMBER.search(text)
     return (found.group(1) or found.group(2)) if found else ""
+
+
+# a number on its own that looks like an order number: not a price, a year or a phone number
+_BARE_NUMBER = re.compile(r"(?<![€$£\d.,:/-])\b(\d{5,9})\b(?![.,]\d)(?!\s*(?:euro|eur|€))", re.IGNORECASE)
+
+
+def bare_number(text: str) -> str:
+    """A five- to nine-digit number standing alone ("it's 100477"), for messages about an order."""
+    found = _BARE_NUMBER.search(text)
+    return found.group(1) if found else ""
