@@ -246,3 +246,46 @@ def test_alternatives_are_written_out_in_full_with_their_question() -> None:
         alternative.text.startswith(draft.text.split("\n")[0])
         and "Team Wijnhuis De Kelder" in alternative.text
     )
+
+
+def test_thanks_for_a_problem_solved_is_thanked_without_an_apology() -> None:
+    response = _say(
+        NL, "Dank jullie wel voor het snelle oplossen van die kapotte fles, de nieuwe is al binnen"
+    )
+    assert response.analysis.act == "thanks"
+    assert response.draft is not None and response.draft.faq_id == "bedankt-nl"
+    assert not any(word in _body(response).lower() for word in APOLOGY_WORDS)
+
+
+def test_the_customers_own_slip_gets_help_without_an_apology() -> None:
+    response = _say(NL, "Per ongeluk de verkeerde jaargang besteld, kan ik dat nog ruilen? Doos is nog dicht")
+    assert response.analysis.act == "question"
+    assert not any(word in _body(response).lower() for word in APOLOGY_WORDS)
+
+
+def test_a_reply_to_another_member_that_commiserates_is_their_conversation() -> None:
+    response = _say(NL, "Balen joh! Bij mij ging vorig jaar ook een fles stuk", reply_to="member")
+    assert response.analysis.act == "conversation" and response.draft is None
+
+
+def test_a_complaint_gets_a_canned_answer_only_when_it_surely_fits() -> None:
+    late = _say(
+        NL,
+        "2 sterren. Wijn was prima maar ik moest 6 dagen wachten op mijn pakket en niemand liet iets weten.",
+    )
+    assert late.analysis.act == "complaint"
+    assert late.decision.action == "acknowledge"
+    broken = _say(NL, "Er zat een kapotte fles in mijn doos, alles doorweekt")
+    assert broken.decision.action == "reply" and broken.draft is not None
+    assert broken.draft.faq_id == "kapotte-fles-nl"
+
+
+def test_a_follow_up_in_an_answered_thread_goes_to_a_person() -> None:
+    context = Context(now=NOW, brand_replies_in_thread=1, order_number="100699")
+    response = _say(
+        NL,
+        "Heb ik gedaan, ordernummer is 100699. Krijg ik een nieuwe fles of mijn geld terug?",
+        context=context,
+    )
+    assert response.decision.action == "acknowledge"
+    assert "ordernummer" not in _body(response).replace("100699", "")
