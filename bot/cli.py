@@ -13,6 +13,7 @@ from rich.progress import Progress
 from sqlmodel import Session
 
 from bot import migrations
+from bot.clock import SystemClock
 from bot.commands import console, content_loads, err
 from bot.commands.content import analyze_app, faq_app, guidelines_app, simulate
 from bot.commands.customers import customers_app
@@ -99,7 +100,7 @@ def worker() -> None:
 
     settings = get_settings()
     _ready_to_serve(settings)
-    services = build_services(settings)
+    services = build_services(settings, SystemClock())
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -110,6 +111,7 @@ def worker() -> None:
         worker=settings.worker_id or f"worker-{threading.get_native_id()}",
         interval=settings.delivery_interval_seconds,
         settings=settings,
+        clock=services.clock,
     )
     jobs.start()
     from bot.adapters.wiring import build_poll_loops, close_senders
@@ -150,7 +152,7 @@ def demo() -> None:
 
     # plain echo: a password or token must never be wrapped or styled, so it copies cleanly
     with content_loads():
-        prepare(get_settings(), say=typer.echo)
+        prepare(get_settings(), SystemClock(), say=typer.echo)
 
 
 @app.command()
@@ -160,7 +162,7 @@ def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, rea
     from bot.main import build_services
 
     with content_loads():
-        services = build_services(get_settings())
+        services = build_services(get_settings(), SystemClock())
     # read as bytes, line by line: the file may be larger than memory, a line that is not UTF-8 is
     # one rejected line, and JSON text may hold U+2028, which str.splitlines() would cut at
     with (
@@ -170,7 +172,9 @@ def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, rea
     ):
         task = progress.add_task(f"Ingesting {file.name}", total=sum(1 for _ in lines))
         lines.seek(0)
-        summary = ingest_lines(session, lines, services.registry, on_line=lambda: progress.advance(task))
+        summary = ingest_lines(
+            session, lines, services.registry, clock=services.clock, on_line=lambda: progress.advance(task)
+        )
     console.print(
         f"accepted: {summary.accepted}  duplicate: {summary.duplicate}  rejected: {len(summary.rejected)}"
     )

@@ -10,9 +10,10 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bot import accounts, migrations, pipeline
+from bot.clock import Clock
 from bot.ingest import IngestSummary, ingest_lines, parse_line
 from bot.main import build_services
-from bot.models import User, utcnow
+from bot.models import User
 from bot.schemas import MentionIn
 from bot.settings import Settings
 
@@ -42,11 +43,11 @@ def _retimer(lines: list[str], now: datetime) -> Callable[[MentionIn], MentionIn
     return retime
 
 
-def prepare(settings: Settings, say: Callable[[str], None] = print) -> IngestSummary:
+def prepare(settings: Settings, clock: Clock, say: Callable[[str], None] = print) -> IngestSummary:
     """Set up a demo installation; safe to run again, it adds nothing twice."""
     migrations.upgrade(settings.database_url)
-    services = build_services(settings)
-    now = utcnow()
+    services = build_services(settings, clock)
+    now = clock.now()
     with Session(services.engine, expire_on_commit=False) as session:
         if session.exec(select(User).where(User.username == DEMO_USER)).first() is None:
             password = secrets.token_urlsafe(12)
@@ -60,7 +61,7 @@ def prepare(settings: Settings, say: Callable[[str], None] = print) -> IngestSum
             token = accounts.add_api_token(session, name="demo", now=now)
             say(f"API token created (shown once): {token}")
         lines = DEMO_MENTIONS.read_text(encoding="utf-8").splitlines()
-        summary = ingest_lines(session, lines, services.registry, shift=_retimer(lines, now))
+        summary = ingest_lines(session, lines, services.registry, clock=clock, shift=_retimer(lines, now))
         pipeline.sync_communities(session, services.registry, now=now)
     services.engine.dispose()
     say(

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from bot import encoder_training
+from bot.clock import file_age_seconds
 from bot.encoder_cache import (
     convert,
     file_sha256,
@@ -126,7 +127,7 @@ class TunedModels:
         build folders a crash left behind."""
         for build in self.folder.glob(".build-*"):
             with contextlib.suppress(OSError):
-                if time.time() - build.stat().st_mtime > _STALE_BUILD_SECONDS:
+                if file_age_seconds(build) > _STALE_BUILD_SECONDS:
                     shutil.rmtree(build, ignore_errors=True)
         manifests = sorted(self.folder.glob("*/manifest.json"), key=lambda m: m.stat().st_mtime, reverse=True)
         for manifest in manifests[_KEEP:]:

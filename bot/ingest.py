@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from bot import pipeline
-from bot.models import utcnow
+from bot.clock import Clock
 from bot.registry import ContentRegistry
 from bot.schemas import MentionIn
 from responders import domain
@@ -57,12 +57,12 @@ def ingest_lines(
     lines: Iterable[str | bytes],
     registry: ContentRegistry,
     *,
-    now: Callable[[], datetime] = utcnow,
+    clock: Clock,
     shift: Callable[[MentionIn], MentionIn] | None = None,
     on_line: Callable[[], None] = lambda: None,
     batch: int = BATCH,
 ) -> IngestSummary:
-    """Receive each line as a mention; bad lines are counted with their reason, never fatal.
+    """Receive each line as a mention at the clock's time; bad lines are counted with their reason.
 
     Mentions are committed in batches: a commit costs as much as drafting a reply. The file is
     the source of truth until then, and ingesting it again skips what was stored.
@@ -75,7 +75,7 @@ def ingest_lines(
             continue
         try:
             item = parse_line(raw)
-            pending.receive((shift(item) if shift else item).to_mention(), now())
+            pending.receive((shift(item) if shift else item).to_mention(), clock.now())
         except (ValueError, pipeline.UnknownChannel) as exc:
             summary.rejected.append((number, str(exc)))
             continue

@@ -16,8 +16,9 @@ from sqlmodel import Session
 
 from bot import pipeline
 from bot.adapters.base import AdapterError, OutgoingMessage, Sender
+from bot.clock import Clock
 from bot.encoder_tuning import TunedMiniLM
-from bot.models import SlaEvent, utcnow
+from bot.models import SlaEvent
 from bot.pipeline import followups, reminders, retention, sla, work
 from bot.pipeline.aftercare import Aftercare
 from bot.registry import ContentRegistry
@@ -42,9 +43,11 @@ class Jobs:
         *,
         worker: str,
         interval: float,
+        clock: Clock,
         settings: Settings | None = None,
     ) -> None:
         self.engine = engine
+        self.clock = clock
         self.senders = senders
         self.registry = registry
         self.worker = worker
@@ -61,18 +64,23 @@ class Jobs:
         lease = timedelta(seconds=self.settings.delivery_lease_seconds)
         with self._session() as session:
             return pipeline.deliver_due(
-                session, self.senders, now=utcnow(), worker=self.worker, lease=lease, policy=self.policy
+                session,
+                self.senders,
+                now=self.clock.now(),
+                worker=self.worker,
+                lease=lease,
+                policy=self.policy,
             )
 
     def run_jobs(self) -> work.JobReport:
         """One round of due reminders and follow-ups."""
-        context = work.JobContext(self.registry, self.senders, utcnow())
+        context = work.JobContext(self.registry, self.senders, self.clock.now())
         with self._session() as session:
             return work.run_due_jobs(session, HANDLERS, context, worker=self.worker)
 
     def watch(self) -> sla.SlaReport:
         """Response-time warnings and breaches; cancelled follow-up plans; satisfaction answers."""
-        now = utcnow()
+        now = self.clock.now()
         with self._session() as session:
             followups.sweep(session, self.registry, now=now)
             followups.record_satisfaction(session)
@@ -80,9 +88,10 @@ class Jobs:
 
     def retention(self) -> dict[str, int]:
         """Erase data past each community's retention_days, and long-ended sign-in sessions."""
+        now = self.clock.now()
         with self._session() as session:
-            retention.purge_sessions(session, now=utcnow())
-            return retention.apply_retention(session, self.registry, now=utcnow())
+            retention.purge_sessions(session, now=now)
+            return retention.apply_retention(session, self.registry, now=now)
 
     def notify_team(self, event: SlaEvent, text: str) -> bool:
         """Tell the team's Telegram chat; True when sent or when no chat is configured (UI only)."""
@@ -105,7 +114,7 @@ class Jobs:
             if isinstance(self.registry.encoder, TunedMiniLM):
                 self.registry.encoder.forget_waiting()  # the new content's scopes ask again
             with Session(self.engine) as session:
-                pipeline.sync_communities(session, self.registry, now=utcnow())
+                pipeline.sync_communities(session, self.registry, now=self.clock.now())
 
     def tune_encoder(self) -> None:
         """Tune the FAQ encoder for one scope still served by the stock model, then match with it."""

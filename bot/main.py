@@ -21,10 +21,10 @@ from bot import pipeline
 from bot.adapters.base import Sender
 from bot.adapters.console import ConsoleSender
 from bot.adapters.wiring import build_poll_loops, build_senders, close_senders
+from bot.clock import Clock, SystemClock
 from bot.db import make_engine
 from bot.encoder_cache import load_encoder
 from bot.jobs import Jobs
-from bot.models import utcnow
 from bot.registry import ContentRegistry
 from bot.services import Services
 from bot.settings import Settings, get_settings
@@ -49,16 +49,16 @@ from bot.web.deps import LoginRequired
 log = logging.getLogger(__name__)
 
 
-def build_services(settings: Settings, senders: Mapping[str, Sender] | None = None) -> Services:
-    """Connect the database, load content and pick the adapters."""
+def build_services(settings: Settings, clock: Clock, senders: Mapping[str, Sender] | None = None) -> Services:
+    """Connect the database, load content and pick the adapters; `clock` tells the time to all."""
     engine = make_engine(settings.database_url)
     encoder = load_encoder(settings.faq_encoder, settings.model_cache_dir)
     registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir, encoder)
     with Session(engine) as session:
-        pipeline.sync_communities(session, registry, now=utcnow())
+        pipeline.sync_communities(session, registry, now=clock.now())
     if senders is None:
         senders = {"console": ConsoleSender(), **build_senders(settings)}
-    return Services(settings, engine, registry, senders)
+    return Services(settings, engine, registry, senders, clock)
 
 
 def create_app(
@@ -69,7 +69,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc = services or build_services(get_settings())
+        svc = services or build_services(get_settings(), SystemClock())
         app.state.services = svc
         worker = svc.settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         jobs = Jobs(
@@ -79,6 +79,7 @@ def create_app(
             worker=worker,
             interval=svc.settings.delivery_interval_seconds,
             settings=svc.settings,
+            clock=svc.clock,
         )
         pollers = build_poll_loops(svc) if run_jobs else []
         if run_jobs or watch_content:

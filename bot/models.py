@@ -32,16 +32,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
-
-
 def _ts(*, nullable: bool = False, index: bool = False) -> Any:
     column: Column[datetime] = Column(UTCDateTime(), nullable=nullable, index=index)
     if nullable:
         return Field(default=None, sa_column=column)
-    return Field(default_factory=utcnow, sa_column=column)
+    # no default: whoever makes the row passes the time its clock gave it (bot/clock.py)
+    return Field(sa_column=column)
 
 
 def _json() -> Any:

@@ -1,4 +1,4 @@
-"""The long-lived objects one process shares: settings, database, content, adapters."""
+"""The long-lived objects one process shares: settings, database, content, adapters, the clock."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from bot.adapters.base import Sender
+from bot.clock import Clock
 from bot.registry import ContentRegistry
 from bot.settings import Settings
 
@@ -20,3 +21,4 @@ class Services:
     engine: Engine
     registry: ContentRegistry
     senders: Mapping[str, Sender]
+    clock: Clock

@@ -19,10 +19,10 @@ from sqlmodel import Session
 
 from bot import accounts, migrations, pipeline
 from bot.adapters.console import ConsoleSender
+from bot.clock import Clock, SystemClock
 from bot.db import make_engine
 from bot.logs import configure_logging
 from bot.main import create_app
-from bot.models import utcnow
 from bot.registry import ContentRegistry
 from bot.services import Services
 from bot.settings import Settings
@@ -107,10 +107,17 @@ def registry(tmp_path: Path) -> ContentRegistry:
 
 
 @pytest.fixture
-def session(engine: Engine, registry: ContentRegistry) -> Iterator[Session]:
+def clock() -> Clock:
+    """The clock the app under test reads: the machine's. A module that needs a date of its own
+    overrides this fixture with a FixedClock and moves it."""
+    return SystemClock()
+
+
+@pytest.fixture
+def session(engine: Engine, registry: ContentRegistry, clock: Clock) -> Iterator[Session]:
     """A session on the test database with the test communities in place."""
     with Session(engine, expire_on_commit=False) as session:
-        pipeline.sync_communities(session, registry, now=utcnow())
+        pipeline.sync_communities(session, registry, now=clock.now())
         yield session
 
 
@@ -135,7 +142,7 @@ def console_sender() -> ConsoleSender:
 
 @pytest.fixture
 def services(
-    engine: Engine, registry: ContentRegistry, console_sender: ConsoleSender, db_url: str
+    engine: Engine, registry: ContentRegistry, console_sender: ConsoleSender, db_url: str, clock: Clock
 ) -> Services:
     """The app's services wired to the test database and content."""
     settings = Settings(
@@ -145,8 +152,8 @@ def services(
         faq_dir=registry.faq_dir,
     )
     with Session(engine) as session:
-        pipeline.sync_communities(session, registry, now=utcnow())
-    return Services(settings, engine, registry, {"console": console_sender})
+        pipeline.sync_communities(session, registry, now=clock.now())
+    return Services(settings, engine, registry, {"console": console_sender}, clock)
 
 
 @pytest.fixture
@@ -168,7 +175,7 @@ def add_user(
 ) -> None:
     """Create a user who can sign in."""
     with Session(services.engine) as session:
-        accounts.add_user(session, username=username, password=password, role=role, now=utcnow())
+        accounts.add_user(session, username=username, password=password, role=role, now=services.clock.now())
 
 
 @pytest.fixture

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot import accounts
-from bot.models import User, utcnow
+from bot.models import User
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(
@@ -18,7 +21,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(
 ) -> None:
     with Session(engine) as session:
         for name in ("ada", "bob"):
-            accounts.add_user(session, username=name, password="long enough pass", role="admin", now=utcnow())
+            accounts.add_user(session, username=name, password="long enough pass", role="admin", now=NOW)
     check = accounts._keep_an_admin
 
     def slow_check(session: Session, *, user: User) -> None:
@@ -33,7 +36,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(
         with Session(engine, expire_on_commit=False) as session:
             user = session.exec(select(User).where(User.username == name)).one()
             try:
-                accounts.set_role(session, user=user, role="agent", now=utcnow())
+                accounts.set_role(session, user=user, role="agent", now=NOW)
                 outcomes[name] = "demoted"
             except accounts.AccountError as exc:
                 outcomes[name] = str(exc)

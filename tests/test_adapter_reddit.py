@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 from bot import pipeline
 from bot.adapters.base import AdapterError, OutgoingMessage
 from bot.adapters.reddit import RedditAdapter, poll_round
-from bot.models import Draft, Mention, utcnow
+from bot.clock import SystemClock
+from bot.models import Draft, Mention
 from bot.registry import ContentRegistry
 from bot.settings import Settings
 from tests.fakes import reddit_api
@@ -24,6 +25,8 @@ from tests.fakes.reddit_api import FakeReddit
 from tests.live_server import serve
 
 SUB = "wijnliefhebbers"
+# the fake Reddit API dates its posts by the machine's clock, so the rounds here run on it too
+CLOCK = SystemClock()
 
 
 @pytest.fixture
@@ -58,7 +61,7 @@ def reddit(fake: tuple[FakeReddit, str]) -> RedditAdapter:
 
 
 def poll(reddit: RedditAdapter, session: Session, registry: ContentRegistry) -> int:
-    return poll_round(reddit, registry)(session, utcnow())
+    return poll_round(reddit, registry)(session, CLOCK.now())
 
 
 def stored(session: Session) -> dict[str, Mention]:
@@ -106,7 +109,7 @@ def test_end_to_end_the_reply_is_a_comment_under_the_customers_post(
     poll(reddit, session, registry)
     mention = stored(session)[post["name"]]
     draft = session.exec(select(Draft).where(Draft.mention_id == mention.id)).one()
-    now = utcnow()
+    now = CLOCK.now()
     pipeline.approve(session, draft.id or 0, actor="user:agent1", role="senior", now=now)
     assert pipeline.deliver_due(session, {"reddit": reddit}, now=now, worker="t").sent == 1
     [reply] = server.replies

@@ -16,8 +16,9 @@ from sqlmodel import Session, select
 from bot import pipeline
 from bot.adapters import rss
 from bot.adapters.wiring import build_senders
+from bot.clock import FixedClock
 from bot.main import create_app
-from bot.models import Draft, Mention, Outbox, SourceCursor, utcnow
+from bot.models import Draft, Mention, Outbox, SourceCursor
 from bot.registry import ContentRegistry
 from bot.services import Services
 from bot.settings import Settings
@@ -112,7 +113,7 @@ def test_a_malformed_feed_gives_what_parsed_and_a_warning(
 ) -> None:
     url = f"{feeds[1]}/feeds/malformed.xml"
     with caplog.at_level(logging.WARNING):
-        mentions = rss.parse_feed(url, reader.fetch(url).content or b"", now=utcnow())
+        mentions = rss.parse_feed(url, reader.fetch(url).content or b"", now=POLLED_AT)
     assert mentions[0].text == "Eerste bericht over De Kelder\n\nHoe lang duurt de bezorging van De Kelder?"
     assert any("feed is malformed" in r.getMessage() and r.__dict__["feed"] == url for r in caplog.records)
 
@@ -139,9 +140,9 @@ def test_end_to_end_an_entry_is_drafted_and_marked_as_answered_by_hand(
     reader: rss.FeedReader, engine: Engine, registry: ContentRegistry, db_url: str
 ) -> None:
     settings = Settings(database_url=db_url, guidelines_dir=registry.guidelines_dir, faq_dir=registry.faq_dir)
-    services = Services(settings, engine, registry, build_senders(settings))
+    services = Services(settings, engine, registry, build_senders(settings), FixedClock(POLLED_AT))
     with Session(engine, expire_on_commit=False) as session:
-        pipeline.sync_communities(session, registry, now=utcnow())
+        pipeline.sync_communities(session, registry, now=POLLED_AT)
         run(reader, session, registry)
         mention = session.exec(select(Mention).where(Mention.url.endswith("/812"))).one()
         draft = session.exec(select(Draft).where(Draft.mention_id == mention.id)).one()
@@ -173,7 +174,7 @@ def test_placeholder_feeds_on_reserved_domains_are_never_fetched(
     registry = adapter_registry(tmp_path / "placeholders", placeholders)
     reader = rss.FeedReader(timeout=5, transport=httpx.MockTransport(answer))
     try:
-        assert rss.poll_round(reader, registry)(session, utcnow()) == 0
+        assert rss.poll_round(reader, registry)(session, POLLED_AT) == 0
     finally:
         reader.close()
     assert asked == []

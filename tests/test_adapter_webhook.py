@@ -17,8 +17,9 @@ from sqlmodel import Session, select
 from bot import pipeline
 from bot.adapters.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from bot.adapters.wiring import build_senders
+from bot.clock import Clock
 from bot.main import create_app
-from bot.models import Conversation, Draft, Mention, Outbox, utcnow
+from bot.models import Conversation, Draft, Mention, Outbox
 from bot.registry import ContentRegistry
 from bot.services import Services
 from bot.settings import Settings
@@ -35,7 +36,7 @@ def registry(tmp_path: Path) -> ContentRegistry:
 
 
 @pytest.fixture
-def hook_services(engine: Engine, registry: ContentRegistry, db_url: str) -> Services:
+def hook_services(engine: Engine, registry: ContentRegistry, db_url: str, clock: Clock) -> Services:
     settings = Settings(
         database_url=db_url,
         guidelines_dir=registry.guidelines_dir,
@@ -43,8 +44,8 @@ def hook_services(engine: Engine, registry: ContentRegistry, db_url: str) -> Ser
         webhook_secrets=SECRETS,
     )
     with Session(engine) as session:
-        pipeline.sync_communities(session, registry, now=utcnow())
-    return Services(settings, engine, registry, build_senders(settings))
+        pipeline.sync_communities(session, registry, now=clock.now())
+    return Services(settings, engine, registry, build_senders(settings), clock)
 
 
 @pytest.fixture
@@ -198,7 +199,7 @@ def test_an_approved_webhook_reply_fails_visibly_instead_of_vanishing(
     hooks: TestClient, hook_services: Services, engine: Engine
 ) -> None:
     draft_id = post(hooks, "shop-reviews", review()).json()["draft_id"]
-    now = utcnow()
+    now = hook_services.clock.now()
     with Session(engine, expire_on_commit=False) as session:
         pipeline.approve(session, draft_id, actor="user:agent1", role="agent", now=now)
         report = pipeline.deliver_due(session, hook_services.senders, now=now, worker="t")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 from bot import pipeline
 from bot.adapters.console import ConsoleSender
 from bot.main import create_app
-from bot.models import Draft, Mention, Outbox, utcnow
+from bot.models import Draft, Mention, Outbox
 from bot.services import Services
 from tests.conftest import API_TOKEN
 from tests.factories import mention_json
@@ -95,8 +95,8 @@ def test_the_api_needs_a_valid_bearer_token(client: TestClient) -> None:
     assert client.post("/api/v1/drafts/1/approve").status_code == 401
 
 
-def test_drafts_come_nearest_deadline_first(api: TestClient) -> None:
-    now = datetime.now(UTC)
+def test_drafts_come_nearest_deadline_first(api: TestClient, services: Services) -> None:
+    now = services.clock.now()
     api.post("/api/v1/mentions", json=mention_json("late", created_at=now - timedelta(minutes=1)))
     api.post(
         "/api/v1/mentions", json=mention_json("early", created_at=now - timedelta(hours=5), author_id="u-2")
@@ -118,8 +118,9 @@ def test_approving_twice_sends_once_and_the_second_call_gets_409(
     assert second.status_code == 409
 
     with Session(services.engine, expire_on_commit=False) as session:
-        pipeline.deliver_due(session, services.senders, now=utcnow(), worker="t")
-        pipeline.deliver_due(session, services.senders, now=utcnow() + timedelta(hours=1), worker="t")
+        now = services.clock.now()
+        pipeline.deliver_due(session, services.senders, now=now, worker="t")
+        pipeline.deliver_due(session, services.senders, now=now + timedelta(hours=1), worker="t")
         outbox = session.exec(select(Outbox)).all()
     assert [m.text for m in console_sender.sent] == ["Hoi Anna, binnen 2 dagen! Groet"]
     assert len(outbox) == 1 and outbox[0].status == "sent"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,8 @@ from sqlmodel import Session
 
 from bot import pipeline
 from bot.adapters.console import ConsoleSender
+from bot.clock import Clock
 from bot.main import create_app
-from bot.models import utcnow
 from bot.services import Services
 from tests.conftest import API_TOKEN, add_user
 from tests.factories import mention_json
@@ -93,7 +93,7 @@ def sign_in(page: Page, username: str = "agent1", password: str = PASSWORD) -> N
 def deliver(services: Services) -> None:
     """Run one delivery round, as the background job would."""
     with Session(services.engine) as session:
-        pipeline.deliver_due(session, services.senders, now=utcnow(), worker="t")
+        pipeline.deliver_due(session, services.senders, now=services.clock.now(), worker="t")
 
 
 def row(page: Page, draft_id: int) -> Locator:
@@ -173,8 +173,8 @@ def test_a_rejected_draft_leaves_the_queue_and_shows_the_reason(
 
 
 @pytest.mark.browser
-def test_the_queue_shows_the_nearest_deadline_first(page: Page, base_url: str) -> None:
-    now = datetime.now(UTC)
+def test_the_queue_shows_the_nearest_deadline_first(page: Page, base_url: str, clock: Clock) -> None:
+    now = clock.now()
     post_mention(
         base_url, "late", text="Wanneer wordt mijn bestelling bezorgd?", created_at=now - timedelta(minutes=1)
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 from bot import pipeline, store
 from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt
 from bot.adapters.console import ConsoleSender
-from bot.models import Conversation, Draft, Outbox, utcnow
+from bot.clock import Clock
+from bot.models import Conversation, Draft, Outbox
 from bot.registry import ContentRegistry
 from bot.schemas import MentionIn
 from tests.factories import mention_json
@@ -35,12 +36,12 @@ class FlakySender:
         return Receipt(f"flaky-{len(self.sent)}")
 
 
-def _approved_draft(session: Session, registry: ContentRegistry) -> int:
+def _approved_draft(session: Session, registry: ContentRegistry, now: datetime) -> int:
     received = pipeline.receive(
-        session, MentionIn.model_validate(mention_json()).to_mention(), registry, now=utcnow()
+        session, MentionIn.model_validate(mention_json()).to_mention(), registry, now=now
     )
     assert received.draft_id is not None
-    pipeline.approve(session, received.draft_id, actor="user:a", role="agent", now=utcnow())
+    pipeline.approve(session, received.draft_id, actor="user:a", role="agent", now=now)
     return received.draft_id
 
 
@@ -50,11 +51,11 @@ def _start_sending(session: Session) -> None:
 
 
 def test_a_failing_platform_is_retried_with_backoff_until_it_works(
-    session: Session, registry: ContentRegistry
+    session: Session, registry: ContentRegistry, clock: Clock
 ) -> None:
-    draft_id = _approved_draft(session, registry)
+    draft_id = _approved_draft(session, registry, clock.now())
     sender = FlakySender(2, retryable=True)
-    now = utcnow()
+    now = clock.now()
     first = pipeline.deliver_due(session, {"console": sender}, now=now, worker="w")
     assert (first.sent, first.retrying) == (0, 1)
     # not due again until the backoff has passed
@@ -77,11 +78,11 @@ def test_a_failing_platform_is_retried_with_backoff_until_it_works(
 
 
 def test_a_permanent_error_fails_the_draft_and_keeps_the_reason(
-    session: Session, registry: ContentRegistry
+    session: Session, registry: ContentRegistry, clock: Clock
 ) -> None:
-    draft_id = _approved_draft(session, registry)
+    draft_id = _approved_draft(session, registry, clock.now())
     report = pipeline.deliver_due(
-        session, {"console": FlakySender(1, retryable=False)}, now=utcnow(), worker="w"
+        session, {"console": FlakySender(1, retryable=False)}, now=clock.now(), worker="w"
     )
     assert report.failed == 1
     row = session.exec(select(Outbox)).one()
@@ -92,19 +93,21 @@ def test_a_permanent_error_fails_the_draft_and_keeps_the_reason(
     assert draft.status == "failed"
 
 
-def test_a_missing_adapter_keeps_the_reply_waiting(session: Session, registry: ContentRegistry) -> None:
-    _approved_draft(session, registry)
-    report = pipeline.deliver_due(session, {}, now=utcnow(), worker="w")
+def test_a_missing_adapter_keeps_the_reply_waiting(
+    session: Session, registry: ContentRegistry, clock: Clock
+) -> None:
+    _approved_draft(session, registry, clock.now())
+    report = pipeline.deliver_due(session, {}, now=clock.now(), worker="w")
     assert report.retrying == 1
     row = session.exec(select(Outbox)).one()
     assert row.status == "pending" and "no console adapter" in row.last_error
 
 
 def test_a_send_interrupted_by_a_crash_is_not_repeated_on_a_platform_that_cannot_deduplicate(
-    session: Session, registry: ContentRegistry
+    session: Session, registry: ContentRegistry, clock: Clock
 ) -> None:
-    _approved_draft(session, registry)
-    now = utcnow()
+    _approved_draft(session, registry, clock.now())
+    now = clock.now()
     claimed = store.claim_outbox(session, now=now, worker="dead", lease=pipeline.LEASE, limit=10)
     assert len(claimed) == 1
     _start_sending(session)  # the worker called the platform and died before recording the result
@@ -122,10 +125,10 @@ def test_a_send_interrupted_by_a_crash_is_not_repeated_on_a_platform_that_cannot
 
 
 def test_a_send_interrupted_by_a_crash_is_retried_where_the_platform_deduplicates(
-    session: Session, registry: ContentRegistry
+    session: Session, registry: ContentRegistry, clock: Clock
 ) -> None:
-    _approved_draft(session, registry)
-    now = utcnow()
+    _approved_draft(session, registry, clock.now())
+    now = clock.now()
     store.claim_outbox(session, now=now, worker="dead", lease=pipeline.LEASE, limit=10)
     _start_sending(session)
     console = ConsoleSender()
@@ -135,15 +138,17 @@ def test_a_send_interrupted_by_a_crash_is_retried_where_the_platform_deduplicate
     assert len(console.sent) == 1
 
 
-def test_two_workers_never_claim_the_same_row(session: Session, registry: ContentRegistry) -> None:
+def test_two_workers_never_claim_the_same_row(
+    session: Session, registry: ContentRegistry, clock: Clock
+) -> None:
     for i in range(5):
         body = mention_json(f"m-{i}", author_id=f"u-{i}")
         received = pipeline.receive(
-            session, MentionIn.model_validate(body).to_mention(), registry, now=utcnow()
+            session, MentionIn.model_validate(body).to_mention(), registry, now=clock.now()
         )
         assert received.draft_id is not None
-        pipeline.approve(session, received.draft_id, actor="user:a", role="agent", now=utcnow())
-    now = utcnow()
+        pipeline.approve(session, received.draft_id, actor="user:a", role="agent", now=clock.now())
+    now = clock.now()
     first = store.claim_outbox(session, now=now, worker="a", lease=pipeline.LEASE, limit=3)
     second = store.claim_outbox(session, now=now, worker="b", lease=pipeline.LEASE, limit=3)
     assert len(first) == 3 and len(second) == 2
@@ -151,10 +156,10 @@ def test_two_workers_never_claim_the_same_row(session: Session, registry: Conten
 
 
 def test_a_row_claimed_by_a_crashed_worker_but_never_sent_is_delivered_anyway(
-    session: Session, registry: ContentRegistry
+    session: Session, registry: ContentRegistry, clock: Clock
 ) -> None:
-    _approved_draft(session, registry)
-    now = utcnow()
+    _approved_draft(session, registry, clock.now())
+    now = clock.now()
     store.claim_outbox(session, now=now, worker="dead", lease=pipeline.LEASE, limit=10)
     # the worker died before it called the platform: the row is safe to send, even without dedup
     sender = FlakySender(0, retryable=True)
@@ -165,11 +170,11 @@ def test_a_row_claimed_by_a_crashed_worker_but_never_sent_is_delivered_anyway(
 
 
 def test_a_retryable_error_gives_up_after_the_maximum_attempts(
-    session: Session, registry: ContentRegistry
+    session: Session, registry: ContentRegistry, clock: Clock
 ) -> None:
-    draft_id = _approved_draft(session, registry)
+    draft_id = _approved_draft(session, registry, clock.now())
     sender = FlakySender(100, retryable=True)
-    now = utcnow()
+    now = clock.now()
     for _ in range(pipeline.MAX_ATTEMPTS):
         pipeline.deliver_due(session, {"console": sender}, now=now, worker="w")
         now += timedelta(hours=2)

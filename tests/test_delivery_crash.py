@@ -15,13 +15,16 @@ import pytest
 from sqlmodel import Session, select
 
 from bot import pipeline
-from bot.models import Draft, Outbox, utcnow
+from bot.clock import SystemClock
+from bot.models import Draft, Outbox
 from bot.registry import ContentRegistry
 from bot.schemas import MentionIn
 from tests.factories import mention_json
 
 ROOT = Path(__file__).resolve().parent.parent
 LEASE = 1.5
+# the workers are other processes, on the machine's clock: the replies are queued by it too
+CLOCK = SystemClock()
 
 
 def approve_replies(session: Session, registry: ContentRegistry, count: int) -> None:
@@ -29,10 +32,10 @@ def approve_replies(session: Session, registry: ContentRegistry, count: int) -> 
     for i in range(count):
         body = mention_json(f"crash-{i}", author_id=f"c-{i}")
         received = pipeline.receive(
-            session, MentionIn.model_validate(body).to_mention(), registry, now=utcnow()
+            session, MentionIn.model_validate(body).to_mention(), registry, now=CLOCK.now()
         )
         assert received.draft_id is not None
-        pipeline.approve(session, received.draft_id, actor="user:a", role="agent", now=utcnow())
+        pipeline.approve(session, received.draft_id, actor="user:a", role="agent", now=CLOCK.now())
 
 
 def start_worker(db_url: str, registry: ContentRegistry, tmp: Path, *extra: str) -> subprocess.Popen[bytes]:

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from bot import content_edit
 from bot.cli import app
+from bot.clock import SystemClock
 from bot.encoder_cache import DEFAULT_CACHE_DIR, model_source, stock_minilm
 from bot.encoder_tuning import TunedMiniLM, TunedModels
 from bot.jobs import Jobs
@@ -115,7 +116,7 @@ def test_the_stock_model_serves_until_the_scope_is_tuned_in_the_background(tmp_p
     guidelines, faq = write_content(tmp_path, GUIDELINE, FAQ)
     tuned = _tuned(tmp_path / "models")
     registry = ContentRegistry(guidelines, faq, tuned)
-    jobs = Jobs(create_engine("sqlite://"), {}, registry, worker="test", interval=60)
+    jobs = Jobs(create_engine("sqlite://"), {}, registry, worker="test", interval=60, clock=SystemClock())
 
     def match() -> list[tuple[str, float]]:
         found = registry.snapshot.communities["testshop"].faq.match(MESSAGE, language="en", tags=["shipping"])
@@ -226,7 +227,7 @@ def test_stopping_the_service_ends_a_tuning_in_progress(tmp_path: Path) -> None:
     tuned = _tuned(tmp_path / "models")
     registry = ContentRegistry(guidelines, faq, tuned)
     registry.snapshot.communities["testshop"].faq.warm("en", ["shipping"])
-    jobs = Jobs(create_engine("sqlite://"), {}, registry, worker="test", interval=60)
+    jobs = Jobs(create_engine("sqlite://"), {}, registry, worker="test", interval=60, clock=SystemClock())
     round_ = threading.Thread(target=jobs.tune_encoder)
     round_.start()
     folder = tmp_path / "models" / "tuned"
@@ -284,7 +285,7 @@ def test_a_web_only_process_takes_the_copy_a_worker_tuned_without_tuning_itself(
     guidelines, faq = write_content(tmp_path, GUIDELINE, FAQ)
     tuned = _tuned(tmp_path / "models")
     registry = ContentRegistry(guidelines, faq, tuned)
-    jobs = Jobs(create_engine("sqlite://"), {}, registry, worker="web", interval=60)
+    jobs = Jobs(create_engine("sqlite://"), {}, registry, worker="web", interval=60, clock=SystemClock())
     community = "testshop"
     before = registry.snapshot.communities[community].faq.match(MESSAGE, language="en", tags=["shipping"])
     assert tuned.waiting() == 1

@@ -10,11 +10,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot import pipeline
+from bot.clock import SystemClock
 from bot.ingest import IngestSummary, ingest_lines
-from bot.models import Conversation, Customer, Draft, Mention, utcnow
+from bot.models import Conversation, Customer, Draft, Mention
 from bot.registry import ContentRegistry
 from bot.schemas import MentionIn
 from tests.factories import mention_json
+
+# mention_json dates a mention by the machine's clock: the mentions are taken in on it too
+CLOCK = SystemClock()
 
 
 def _receive_all(
@@ -23,7 +27,7 @@ def _receive_all(
     def one(body: dict[str, object]) -> pipeline.Received:
         with Session(engine, expire_on_commit=False) as session:
             return pipeline.receive(
-                session, MentionIn.model_validate(body).to_mention(), registry, now=utcnow()
+                session, MentionIn.model_validate(body).to_mention(), registry, now=CLOCK.now()
             )
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -83,7 +87,7 @@ def test_consecutive_drafts_in_a_community_open_differently(
 
 def _ingest(engine: Engine, registry: ContentRegistry, bodies: list[dict[str, object]]) -> IngestSummary:
     with Session(engine, expire_on_commit=False) as session:
-        return ingest_lines(session, [json.dumps(b) for b in bodies], registry, batch=7)
+        return ingest_lines(session, [json.dumps(b) for b in bodies], registry, clock=CLOCK, batch=7)
 
 
 def test_files_ingested_concurrently_in_batches_store_every_mention_once(

@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from pydantic import SecretStr
 from sqlmodel import Session, col, select
 
 from bot import pipeline
+from bot.clock import FixedClock
 from bot.models import CustomerOrder, Draft, Job
 from bot.pipeline import followups
 from bot.registry import ContentRegistry
@@ -31,6 +31,12 @@ def registry(tmp_path: Path) -> ContentRegistry:
     return policy_registry(tmp_path)
 
 
+@pytest.fixture
+def clock() -> FixedClock:
+    """The app's clock: at T0, when the orders of this module are placed."""
+    return FixedClock(T0)
+
+
 def order(order_id: str = "A-1001", **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "order_id": order_id,
@@ -43,8 +49,8 @@ def order(order_id: str = "A-1001", **changes: Any) -> dict[str, Any]:
     return body
 
 
-def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
-    stamp = str(int(time.time()))
+def signed(body: bytes, at: datetime, secret: str = SECRET) -> dict[str, str]:
+    stamp = str(int(at.timestamp()))
     digest = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
     return {"X-Webcare-Timestamp": stamp, "X-Webcare-Signature": f"sha256={digest}"}
 
@@ -70,9 +76,11 @@ def test_orders_need_a_token_or_a_valid_signature(client: TestClient, services: 
     body = json.dumps(order()).encode()
     assert client.post("/api/v1/orders", content=body).status_code == 401
     services.settings.orders_secret = SecretStr(SECRET)
-    wrong = client.post("/api/v1/orders", content=body, headers=signed(body, "not-the-secret"))
+    wrong = client.post(
+        "/api/v1/orders", content=body, headers=signed(body, services.clock.now(), "not-the-secret")
+    )
     assert wrong.status_code == 401 and "signature" in wrong.json()["detail"]
-    good = client.post("/api/v1/orders", content=body, headers=signed(body))
+    good = client.post("/api/v1/orders", content=body, headers=signed(body, services.clock.now()))
     assert good.status_code == 201, good.text
 
 

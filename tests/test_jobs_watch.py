@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from bot import pipeline
 from bot.cli import app
+from bot.clock import FixedClock
 from bot.jobs import Jobs
 from bot.models import (
     AuditEvent,
@@ -49,6 +50,12 @@ def registry(tmp_path: Path) -> ContentRegistry:
     return policy_registry(tmp_path, OFFICE)
 
 
+@pytest.fixture
+def clock() -> FixedClock:
+    """The app's clock: at T0, when the mentions of this module arrive."""
+    return FixedClock(T0)
+
+
 def test_the_response_deadline_counts_business_hours_only(registry: ContentRegistry) -> None:
     guideline = registry.snapshot.communities["testshop"].guideline
     friday_evening = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)  # 18:00 in Amsterdam
@@ -81,7 +88,15 @@ def test_a_warning_then_a_breach_each_told_to_the_team_once(
     due = draft.due_at
     team = RecordingSender("telegram")
     settings = Settings(database_url=services.settings.database_url, notify_telegram_chat="-100777")
-    jobs = Jobs(services.engine, {"telegram": team}, registry, worker="w", interval=1, settings=settings)
+    jobs = Jobs(
+        services.engine,
+        {"telegram": team},
+        registry,
+        worker="w",
+        interval=1,
+        clock=services.clock,
+        settings=settings,
+    )
     assert sla.watch(session, registry, now=due - timedelta(hours=2), notify=jobs.notify_team).warnings == 0
     early = sla.watch(session, registry, now=due - timedelta(minutes=30), notify=jobs.notify_team)
     assert (early.warnings, early.breaches, early.notified) == (1, 0, 1)
@@ -157,7 +172,10 @@ def test_customers_erase_removes_everything_about_a_customer(
     receive(session, registry, "m-1", "Mijn pakket is kapot", T0, author_id="gdpr")
     receive(session, registry, "m-2", "Hoe lang duurt de bezorging?", T0, author_id="other")
     gdpr = session.exec(select(Customer).where(Customer.platform_user_id == "gdpr")).one().id
-    session.add(CustomerOrder(order_ref="B-1", customer_id=gdpr or 0, community_id="testshop"))
+    order = CustomerOrder(
+        order_ref="B-1", customer_id=gdpr or 0, community_id="testshop", purchased_at=T0, created_at=T0
+    )
+    session.add(order)
     session.commit()
     monkeypatch.setenv("WEBCARE_DATABASE_URL", db_url)
     get_settings.cache_clear()
@@ -199,7 +217,7 @@ def test_metrics_show_queue_depth_jobs_deliveries_failures_and_breaches(
 
 
 def test_retention_deletes_sessions_ended_a_month_ago_and_day_old_failed_sign_ins(session: Session) -> None:
-    user = User(username="ans", password_hash="x", role="agent")
+    user = User(username="ans", password_hash="x", role="agent", created_at=T0 - timedelta(days=60))
     session.add(user)
     session.commit()
 
@@ -207,7 +225,12 @@ def test_retention_deletes_sessions_ended_a_month_ago_and_day_old_failed_sign_in
         ended = T0 + revoked if revoked is not None else None
         session.add(
             UserSession(
-                id=sid, user_id=user.id or 0, csrf_token="t", expires_at=T0 + expires, revoked_at=ended
+                id=sid,
+                user_id=user.id or 0,
+                csrf_token="t",
+                created_at=T0 - timedelta(days=50),
+                expires_at=T0 + expires,
+                revoked_at=ended,
             )
         )
 

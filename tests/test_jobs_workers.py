@@ -15,8 +15,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from bot import pipeline
+from bot.clock import SystemClock
 from bot.db import make_engine
-from bot.models import Conversation, Customer, Draft, Job, Outbox, utcnow
+from bot.models import Conversation, Customer, Draft, Job, Outbox
 from bot.registry import ContentRegistry
 from tests.conftest import PG_URL, _truncate_all
 
@@ -30,10 +31,11 @@ def seed(url: str, registry: ContentRegistry) -> None:
     """1,000 approved replies in the outbox and 1,000 due jobs."""
     engine = make_engine(url)
     _truncate_all(engine)
-    now = utcnow() - timedelta(seconds=5)
+    # the workers are other processes, on the machine's clock: the work is due for them at once
+    now = SystemClock().now() - timedelta(seconds=5)
     with Session(engine) as session:
         pipeline.sync_communities(session, registry, now=now)
-        customer = Customer(platform="console", platform_user_id="u-1", handle="anna")
+        customer = Customer(platform="console", platform_user_id="u-1", handle="anna", created_at=now)
         session.add(customer)
         session.flush()
         assert customer.id is not None
@@ -44,6 +46,8 @@ def seed(url: str, registry: ContentRegistry) -> None:
                 platform="console",
                 channel="shop-nl",
                 thread_ref=f"t{i}",
+                created_at=now,
+                updated_at=now,
             )
             for i in range(THREADS)
         ]
@@ -55,6 +59,9 @@ def seed(url: str, registry: ContentRegistry) -> None:
                 community_id="testshop",
                 status="approved",
                 text=f"r{i}",
+                due_at=now,
+                created_at=now,
+                updated_at=now,
             )
             for i in range(N)
         ]
@@ -68,10 +75,13 @@ def seed(url: str, registry: ContentRegistry) -> None:
                 channel="shop-nl",
                 text=d.text,
                 next_attempt_at=now,
+                created_at=now,
             )
             for d in drafts
         )
-        session.add_all(Job(kind="probe", due_at=now, dedupe_key=f"probe:{i}") for i in range(N))
+        session.add_all(
+            Job(kind="probe", due_at=now, dedupe_key=f"probe:{i}", created_at=now) for i in range(N)
+        )
         session.commit()
     engine.dispose()
 

@@ -68,3 +68,70 @@ def test_each_third_party_library_lives_in_one_module() -> None:
         for lib in _imports(path) & set(HOMES):
             found[lib].add(str(path.relative_to(ROOT)))
     assert {lib: where for lib, where in found.items() if not where <= HOMES[lib]} == {}
+
+
+# One clock (DESIGN.md section 2): time comes from bot/clock.py, so a test can set the date.
+CLOCK_HOME = "bot/clock.py"
+WALL_CLOCK = {
+    "datetime.now", "datetime.utcnow", "datetime.today", "date.today", "time.time", "time.time_ns",
+}  # fmt: skip
+
+
+def _dotted(node: ast.expr) -> str:
+    """'datetime.datetime.now' for an attribute chain of plain names; '' for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else ""
+    return ""
+
+
+def wall_clock_reads(source: str) -> list[str]:
+    """'line N: name' for each read of the machine's clock: a call, a reference or a from-import."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute):
+            name = _dotted(node)
+            # datetime.datetime.now and dt.datetime.now end the same way as datetime.now
+            if any(name == rule or name.endswith(f".{rule}") for rule in WALL_CLOCK):
+                found.append(f"line {node.lineno}: {name}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "time":
+            found += [
+                f"line {node.lineno}: from time import {a.name}"
+                for a in node.names
+                if a.name.startswith("time")
+            ]
+    return found
+
+
+def test_only_the_clock_module_reads_the_wall_clock() -> None:
+    offenders = {
+        str(p.relative_to(ROOT)): wall_clock_reads(p.read_text(encoding="utf-8"))
+        for p in _modules("bot", "responders")
+        if str(p.relative_to(ROOT)) != CLOCK_HOME
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_clock_rule_sees_each_way_of_reading_the_wall_clock() -> None:
+    source = """
+import datetime as dt
+import time
+from datetime import UTC, date, datetime
+from time import time as now
+a = datetime.now(UTC)
+b = dt.datetime.utcnow()
+c = date.today()
+d = time.time()
+e = Field(default_factory=datetime.now)
+f = time.monotonic() + since.timestamp() + datetime.fromisoformat("2026-01-01").day
+"""
+    assert [line.split(": ")[1] for line in wall_clock_reads(source)] == [
+        "from time import time",
+        "datetime.now",
+        "dt.datetime.utcnow",
+        "date.today",
+        "time.time",
+        "datetime.now",
+    ]

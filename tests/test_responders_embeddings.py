@@ -7,6 +7,7 @@ import re
 import shutil
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,9 @@ from typer.testing import CliRunner
 
 from bot import encoder_cache
 from bot.cli import app
+from bot.clock import FixedClock
 from bot.encoder_cache import load_encoder
 from bot.main import build_services
-from bot.models import utcnow
 from bot.settings import Settings, get_settings
 from responders.content import load_faq
 from responders.domain import Author, Context, FaqEntry, Mention
@@ -112,11 +113,12 @@ def test_the_setting_gives_the_serving_process_the_encoder(
         "faq_dir": ROOT / "faq",
     }
     assert Settings(**base).faq_encoder == ""  # off unless asked for
-    assert build_services(Settings(**base), senders={}).registry.encoder is None
+    clock = FixedClock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    assert build_services(Settings(**base), clock, senders={}).registry.encoder is None
 
-    services = build_services(Settings(**base, faq_encoder="minilm"), senders={})
+    services = build_services(Settings(**base, faq_encoder="minilm"), clock, senders={})
     assert services.registry.encoder is minilm
-    now = utcnow()
+    now = clock.now()
     mention = Mention(
         "console", "c", "m-1", Author("u1", "", "Sam"), "Which nations are reachable by courier?", now
     )

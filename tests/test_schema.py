@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import migrations
-from bot.models import Community, utcnow
+from bot.models import Community
 
 
 def test_models_and_migrations_do_not_drift(db_url: str) -> None:
@@ -40,6 +40,6 @@ def test_timestamps_come_back_timezone_aware_utc(engine: Engine) -> None:
 
 def test_naive_timestamps_are_refused(engine: Engine) -> None:
     with Session(engine) as session:
-        session.add(Community(id="c", name="C", revision="r", loaded_at=utcnow().replace(tzinfo=None)))
+        session.add(Community(id="c", name="C", revision="r", loaded_at=datetime(2026, 11, 23, 9, 0)))
         with pytest.raises(Exception, match="naive datetime"):
             session.commit()

@@ -62,7 +62,9 @@ def test_wrong_password_is_refused_and_attempts_are_throttled(client: TestClient
 def test_failed_sign_ins_count_in_every_process(client: TestClient, services: Services) -> None:
     # a second app on the same database stands for a second web process
     add_user(services)
-    other_services = Services(services.settings, services.engine, services.registry, services.senders)
+    other_services = Services(
+        services.settings, services.engine, services.registry, services.senders, services.clock
+    )
     with TestClient(create_app(other_services, run_jobs=False)) as other:
         for attempt in range(5):
             app_client = client if attempt % 2 else other
@@ -158,14 +160,14 @@ def test_customer_text_is_escaped(client: TestClient, services: Services) -> Non
 
 def test_disabling_a_user_signs_them_out_and_blocks_sign_in(client: TestClient, services: Services) -> None:
     from bot import accounts
-    from bot.models import User, utcnow
+    from bot.models import User
 
     add_user(services)
     sign_in(client)
     assert client.get("/queue").url.path == "/queue"
     with Session(services.engine) as session:
         user = session.exec(select(User).where(User.username == "agent1")).one()
-        accounts.disable_user(session, user=user, now=utcnow())
+        accounts.disable_user(session, user=user, now=services.clock.now())
     assert client.get("/queue").url.path == "/login"
     token = _csrf(client.get("/login").text)
     response = client.post("/login", data={"username": "agent1", "password": PASSWORD, "csrf_token": token})

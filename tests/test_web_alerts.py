@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from bot.jobs import Jobs
-from bot.models import Draft, utcnow
+from bot.models import Draft
 from bot.services import Services
 from tests.conftest import add_user
 from tests.test_web import sign_in
@@ -31,7 +31,7 @@ def _badge(html: str) -> str:
 def time_passes(services: Services, draft_id: int, *, overdue: timedelta) -> None:
     """Move a draft's deadline into the past, as if the team had let it wait."""
     with Session(services.engine) as session:
-        stmt = update(Draft).where(col(Draft.id) == draft_id).values(due_at=utcnow() - overdue)
+        stmt = update(Draft).where(col(Draft.id) == draft_id).values(due_at=services.clock.now() - overdue)
         session.execute(stmt)
         session.commit()
 
@@ -44,6 +44,7 @@ def watch_round(services: Services) -> None:
         services.registry,
         worker="w",
         interval=1,
+        clock=services.clock,
         settings=services.settings,
     ).watch()
 

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import queries
-from bot.models import AuditEvent, Draft, Outbox, utcnow
+from bot.models import AuditEvent, Draft, Outbox
 from bot.services import Services
 from tests.conftest import API_TOKEN, add_user
 from tests.factories import mention_json
@@ -74,7 +74,7 @@ def test_pages_hold_fifty_items_by_deadline_and_counts_stay_cheap(
 ) -> None:
     add_user(services)
     ids = [post_mention(client, f"m-{i}", author_id=f"u-{i}") for i in range(55)]
-    now = utcnow()
+    now = services.clock.now()
     with Session(services.engine) as session:
         for n, draft_id in enumerate(ids):  # the last posted is due first
             session.execute(
@@ -204,7 +204,9 @@ def test_a_follow_up_without_a_mention_is_in_the_queue_and_opens(
             kind="reminder",
             text="Hoi Anna, is je vraag nog niet beantwoord?",
             original_text="Hoi Anna, is je vraag nog niet beantwoord?",
-            due_at=utcnow() - timedelta(minutes=1),
+            due_at=services.clock.now() - timedelta(minutes=1),
+            created_at=services.clock.now(),
+            updated_at=services.clock.now(),
         )
         session.add(follow_up)
         session.commit()

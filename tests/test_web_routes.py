@@ -101,7 +101,7 @@ def test_roles_decide_who_manages_users_and_edits_guidelines(
 
 def test_session_cookie_is_httponly_samesite_and_secure_when_configured(services: Services) -> None:
     settings = Settings(**{**services.settings.model_dump(), "cookie_secure": True})
-    secure = Services(settings, services.engine, services.registry, services.senders)
+    secure = Services(settings, services.engine, services.registry, services.senders, services.clock)
     add_user(services)
     with TestClient(create_app(secure, run_jobs=False), base_url="https://testserver") as client:
         login = client.get("/login")

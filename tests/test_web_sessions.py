@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
-from bot.models import AuditEvent, User, UserSession, utcnow
+from bot.models import AuditEvent, User, UserSession
 from bot.services import Services
 from bot.settings import get_settings
 from bot.web.account import describe_agent
@@ -152,7 +152,7 @@ def test_last_seen_moves_when_the_session_is_used_after_a_while(
 ) -> None:
     add_user(services)
     sign_in(client)
-    long_ago = utcnow() - timedelta(hours=3)
+    long_ago = services.clock.now() - timedelta(hours=3)
     with Session(services.engine) as session:
         row = session.get(UserSession, _current(client, services))
         assert row is not None
@@ -163,7 +163,7 @@ def test_last_seen_moves_when_the_session_is_used_after_a_while(
     with Session(services.engine) as session:
         row = session.get(UserSession, _current(client, services))
         assert row is not None and row.last_seen_at is not None
-        assert row.last_seen_at > utcnow() - timedelta(minutes=1)
+        assert row.last_seen_at > services.clock.now() - timedelta(minutes=1)
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from pathlib import Path
 from sqlmodel import Session
 
 from bot.adapters.base import Capabilities, OutgoingMessage, Receipt
+from bot.clock import SystemClock
 from bot.db import make_engine
-from bot.models import Job, utcnow
+from bot.models import Job
 from bot.pipeline import deliver_due, work
 from bot.registry import ContentRegistry
 
@@ -83,6 +84,7 @@ def main() -> None:
         args.platform_log, deduplicates=args.dedupe, block_after=args.block_after, marker=args.marker
     )
     jobs_log: Path | None = args.jobs_log
+    clock = SystemClock()  # the tests that start workers seed work due on the machine's clock
 
     def probe(session: Session, job: Job, context: work.JobContext) -> work.Result:
         assert jobs_log is not None
@@ -97,12 +99,12 @@ def main() -> None:
             sent = deliver_due(
                 session,
                 {"console": platform},
-                now=utcnow(),
+                now=clock.now(),
                 worker=worker,
                 limit=args.limit,
                 lease=timedelta(seconds=args.lease),
             )
-            context = work.JobContext(registry, {"console": platform}, utcnow())
+            context = work.JobContext(registry, {"console": platform}, clock.now())
             ran = work.run_due_jobs(session, {"probe": probe}, context, worker=worker, limit=args.limit)
         busy = sent.sent + sent.failed + sent.retrying + ran.total
         idle = 0 if busy else idle + 1

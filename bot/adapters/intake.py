@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 
 from bot import pipeline, store
 from bot.adapters.base import AdapterError
-from bot.models import Customer, Draft, Mention, SourceCursor, utcnow
+from bot.clock import Clock
+from bot.models import Customer, Draft, Mention, SourceCursor
 from bot.registry import ContentRegistry
 from responders import domain
 
@@ -108,6 +109,7 @@ class PollLoop:
     round: Callable[[Session, datetime], int]
     engine: Engine
     interval: float
+    clock: Clock
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -117,7 +119,7 @@ class PollLoop:
         """One round; errors are logged so the loop keeps going (the platform may be down)."""
         try:
             with Session(self.engine, expire_on_commit=False) as session:
-                return self.round(session, utcnow())
+                return self.round(session, self.clock.now())
         except AdapterError as exc:
             log.warning("poll round failed, trying again later: %s", exc, extra={"poller": self.name})
             return 0

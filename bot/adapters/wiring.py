@@ -58,6 +58,7 @@ def build_poll_loops(services: Services) -> list[PollLoop]:
             rss.poll_round(rss.FeedReader(timeout=settings.http_timeout_seconds), registry),
             services.engine,
             every.get("rss", 300.0),
+            services.clock,
         )
     ]
     bot = services.senders.get("telegram")
@@ -69,6 +70,7 @@ def build_poll_loops(services: Services) -> list[PollLoop]:
                     telegram.poll_round(bot, registry),
                     services.engine,
                     every.get("telegram", 1.0),
+                    services.clock,
                 )
             )
         else:
@@ -77,7 +79,11 @@ def build_poll_loops(services: Services) -> list[PollLoop]:
     if isinstance(client, reddit.RedditAdapter):
         loops.append(
             PollLoop(
-                "reddit", reddit.poll_round(client, registry), services.engine, every.get("reddit", 60.0)
+                "reddit",
+                reddit.poll_round(client, registry),
+                services.engine,
+                every.get("reddit", 60.0),
+                services.clock,
             )
         )
     return loops

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot.clock import SystemClock
 from bot.commands import content_loads, err
-from bot.models import utcnow
 from bot.settings import get_settings
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def guidelines_test(path: Annotated[Path | None, typer.Argument()] = None) -> No
     settings = get_settings()
     try:
         results = evaluate.run_guideline_examples(
-            path or settings.guidelines_dir, settings.faq_dir, now=utcnow(), encoder=_encoder(None)
+            path or settings.guidelines_dir, settings.faq_dir, now=SystemClock().now(), encoder=_encoder(None)
         )
     except ContentInvalid as exc:
         for error in exc.errors:
@@ -143,7 +143,7 @@ def simulate(
     if found is None:
         err.print(f"error: no community {community!r}; known: {', '.join(registry.snapshot.communities)}")
         raise typer.Exit(2)
-    now = utcnow()
+    now = SystemClock().now()
     author = Author("simulate", "", name, followers)
     response = respond(Mention("console", "simulate", "sim-1", author, text, now), Context(now=now), found)
     if as_json:

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
+from bot.clock import SystemClock
 from bot.commands import console, err
-from bot.models import utcnow
 from bot.settings import get_settings
 
 customers_app = typer.Typer(help="Customer data: GDPR erasure.", no_args_is_help=True)
@@ -26,7 +26,7 @@ def customers_erase(
     if not yes and not typer.confirm(f"Erase customer {customer_id} and all their messages?"):
         raise typer.Exit(1)
     with Session(make_engine(get_settings().database_url)) as session:
-        if not erase_customer(session, customer_id, actor="cli", now=utcnow()):
+        if not erase_customer(session, customer_id, actor="cli", now=SystemClock().now()):
             err.print(f"error: no customer {customer_id}")
             raise typer.Exit(2)
     console.print(f"Customer {customer_id} erased.")

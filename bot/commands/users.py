@@ -10,8 +10,9 @@ import typer
 from sqlmodel import Session, select
 
 from bot import accounts
+from bot.clock import SystemClock
 from bot.commands import console, err
-from bot.models import User, utcnow
+from bot.models import User
 from bot.settings import get_settings
 
 users_app = typer.Typer(help="Manage the people who sign in.", no_args_is_help=True)
@@ -36,10 +37,15 @@ def users_add(
     """Add a person who can sign in."""
     from bot.db import make_engine
 
+    clock = SystemClock()
     with Session(make_engine(get_settings().database_url)) as session:
         try:
             accounts.add_user(
-                session, username=name, password=password or _password("Password: "), role=role, now=utcnow()
+                session,
+                username=name,
+                password=password or _password("Password: "),
+                role=role,
+                now=clock.now(),
             )
         except accounts.AccountError as exc:
             err.print(f"error: {exc}")
@@ -70,10 +76,11 @@ def users_passwd(
     ] = None,
 ) -> None:
     """Set a new password; the user's open sessions are signed out."""
+    clock = SystemClock()
     _set_user(
         name,
         lambda s, u: accounts.set_password(
-            s, user=u, password=password or _password("New password: "), now=utcnow()
+            s, user=u, password=password or _password("New password: "), now=clock.now()
         ),
     )
     console.print(f"Password of {name!r} changed; their sessions are signed out.")
@@ -82,14 +89,16 @@ def users_passwd(
 @users_app.command("disable")
 def users_disable(name: str) -> None:
     """Stop a user from signing in and sign out their open sessions."""
-    _set_user(name, lambda s, u: accounts.disable_user(s, user=u, now=utcnow()))
+    clock = SystemClock()
+    _set_user(name, lambda s, u: accounts.disable_user(s, user=u, now=clock.now()))
     console.print(f"User {name!r} disabled.")
 
 
 @users_app.command("role")
 def users_role(name: str, role: str) -> None:
     """Give a user another role (agent, senior, community_manager, admin); their sessions are signed out."""
-    _set_user(name, lambda s, u: accounts.set_role(s, user=u, role=role, now=utcnow()))
+    clock = SystemClock()
+    _set_user(name, lambda s, u: accounts.set_role(s, user=u, role=role, now=clock.now()))
     console.print(f"User {name!r} is now {role}.")
 
 

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot import accounts
-from bot.models import utcnow
-from bot.web.deps import CsrfUserDep, SessionDep, UserDep, templates
+from bot.web.deps import CsrfUserDep, NowDep, SessionDep, UserDep, templates
 from bot.web.users import audit_user
 
 router = APIRouter()
@@ -43,10 +42,10 @@ def _back(**query: str) -> Response:
 
 @router.get("/account/sessions", response_class=HTMLResponse)
 def sessions_page(
-    request: Request, who: UserDep, session: SessionDep, notice: str = "", error: str = ""
+    request: Request, who: UserDep, session: SessionDep, now: NowDep, notice: str = "", error: str = ""
 ) -> Response:
     """Every browser this person is signed in on, this one marked."""
-    rows = accounts.open_sessions(session, user=who.user, now=utcnow())
+    rows = accounts.open_sessions(session, user=who.user, now=now)
     listed = [(row, describe_agent(row.user_agent)) for row in rows]
     context = {"who": who, "sessions": listed, "notice": notice, "error": error}
     return templates.TemplateResponse(request, "sessions.html", context)
@@ -54,12 +53,12 @@ def sessions_page(
 
 @router.post("/account/sessions/revoke")
 def revoke_session(
-    who: CsrfUserDep, session: SessionDep, session_id: Annotated[str, Form(max_length=64)]
+    who: CsrfUserDep, session: SessionDep, session_id: Annotated[str, Form(max_length=64)], now: NowDep
 ) -> Response:
     """Sign out one of this person's other sessions; it stops working on its next request."""
     if session_id == who.session.id:
         return _back(error="That is the session you are using now: use Sign out at the top instead.")
-    row = accounts.revoke_session(session, user=who.user, session_id=session_id, now=utcnow())
+    row = accounts.revoke_session(session, user=who.user, session_id=session_id, now=now)
     if row is None:
         return _back(error="That session had already ended.")
     browser = describe_agent(row.user_agent)
@@ -68,14 +67,15 @@ def revoke_session(
         who,
         "user.session_revoke",
         who.user,
+        now=now,
         after={"browser": browser, "signed_in": row.created_at.isoformat()},
     )
     return _back(notice=f"Signed out the session on {browser}.")
 
 
 @router.post("/account/sessions/revoke-others")
-def revoke_other_sessions(who: CsrfUserDep, session: SessionDep) -> Response:
+def revoke_other_sessions(who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Sign out every session of this person except the one making the request."""
-    ended = accounts.revoke_sessions(session, user=who.user, now=utcnow(), keep=who.session.id)
-    audit_user(session, who, "user.sign_out_elsewhere", who.user, after={"sessions_ended": ended})
+    ended = accounts.revoke_sessions(session, user=who.user, now=now, keep=who.session.id)
+    audit_user(session, who, "user.sign_out_elsewhere", who.user, now=now, after={"sessions_ended": ended})
     return _back(notice=f"Signed out everywhere else ({ended} session{'' if ended == 1 else 's'}).")

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Form, HTTPException, status
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
-from bot.models import Draft, User, utcnow
+from bot.models import Draft, User
 from bot.pipeline import review
 from bot.pipeline.errors import Conflict, Forbidden, NotFound
-from bot.web.deps import CsrfUserDep, SessionDep
+from bot.web.deps import CsrfUserDep, NowDep, SessionDep
 
 router = APIRouter()
 SNOOZE = {
@@ -49,6 +49,7 @@ def approve_form(
     draft_id: int,
     who: CsrfUserDep,
     session: SessionDep,
+    now: NowDep,
     text: Annotated[str, Form(max_length=40_000)] = "",
     version: VersionField = None,
 ) -> Response:
@@ -56,7 +57,7 @@ def approve_form(
 
     def run() -> Draft:
         return review.approve(
-            session, draft_id, actor=who.actor, role=who.user.role, now=utcnow(), text=text, version=version
+            session, draft_id, actor=who.actor, role=who.user.role, now=now, text=text, version=version
         )
 
     return _act(draft_id, "approved", "Approved: the reply is on its way.", run, to_queue=True)
@@ -64,26 +65,36 @@ def approve_form(
 
 @router.post("/queue/{draft_id}/reject")
 def reject_form(
-    draft_id: int, who: CsrfUserDep, session: SessionDep, reason: NoteField = "", version: VersionField = None
+    draft_id: int,
+    who: CsrfUserDep,
+    session: SessionDep,
+    now: NowDep,
+    reason: NoteField = "",
+    version: VersionField = None,
 ) -> Response:
     """Reject with a reason; nothing is sent."""
 
     def run() -> Draft:
         why = reason.strip() or "no reason given"
-        return review.reject(session, draft_id, actor=who.actor, reason=why, now=utcnow(), version=version)
+        return review.reject(session, draft_id, actor=who.actor, reason=why, now=now, version=version)
 
     return _act(draft_id, "rejected", "Rejected: nothing was sent.", run, to_queue=True)
 
 
 @router.post("/queue/{draft_id}/escalate")
 def escalate_form(
-    draft_id: int, who: CsrfUserDep, session: SessionDep, note: NoteField = "", version: VersionField = None
+    draft_id: int,
+    who: CsrfUserDep,
+    session: SessionDep,
+    now: NowDep,
+    note: NoteField = "",
+    version: VersionField = None,
 ) -> Response:
     """Hand the item to a senior: it now needs senior approval."""
 
     def run() -> Draft:
         return review.escalate(
-            session, draft_id, actor=who.actor, note=note.strip(), now=utcnow(), version=version
+            session, draft_id, actor=who.actor, note=note.strip(), now=now, version=version
         )
 
     return _act(draft_id, "escalated", "Escalated: a senior has to approve this one.", run, to_queue=True)
@@ -99,6 +110,7 @@ def assign_form(
     draft_id: int,
     who: CsrfUserDep,
     session: SessionDep,
+    now: NowDep,
     to: Annotated[str, Form(max_length=100)] = "",
     version: VersionField = None,
 ) -> Response:
@@ -108,7 +120,7 @@ def assign_form(
         return _back(draft_id, error=f"Not assigned: there is no active user {to!r}.")
 
     def run() -> Draft:
-        return review.assign(session, draft_id, actor=who.actor, to=to, now=utcnow(), version=version)
+        return review.assign(session, draft_id, actor=who.actor, to=to, now=now, version=version)
 
     return _act(draft_id, "assigned", f"Assigned to {to}." if to else "Unassigned.", run, to_queue=False)
 
@@ -118,6 +130,7 @@ def snooze_form(
     draft_id: int,
     who: CsrfUserDep,
     session: SessionDep,
+    now: NowDep,
     for_: Annotated[str, Form(alias="for")] = "1h",
     version: VersionField = None,
 ) -> Response:
@@ -126,7 +139,6 @@ def snooze_form(
         return _back(draft_id, error=f"Not snoozed: choose one of {', '.join(SNOOZE)}.")
 
     def run() -> Draft:
-        now = utcnow()
         return review.snooze(
             session, draft_id, actor=who.actor, until=now + SNOOZE[for_], now=now, version=version
         )

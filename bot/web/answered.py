@@ -10,20 +10,19 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from bot import store
-from bot.models import Conversation, Draft, utcnow
-from bot.web.deps import CsrfUserDep, SessionDep
+from bot.models import Conversation, Draft
+from bot.web.deps import CsrfUserDep, NowDep, SessionDep
 
 router = APIRouter()
 OPEN = ("pending", "snoozed", "escalated", "failed")
 
 
 @router.post("/queue/{draft_id}/answered")
-def mark_answered(draft_id: int, who: CsrfUserDep, session: SessionDep) -> Response:
+def mark_answered(draft_id: int, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Record that someone replied on the platform by hand; nothing is sent by webcare."""
     draft = session.get(Draft, draft_id)
     if draft is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"draft {draft_id} does not exist")
-    now = utcnow()
     changed = draft.status in OPEN and store.change_draft(
         session,
         draft_id=draft_id,

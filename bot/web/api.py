@@ -7,9 +7,9 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Query, status
 
 from bot import pipeline, store
-from bot.models import Draft, Mention, utcnow
+from bot.models import Draft, Mention
 from bot.schemas import ApproveIn, DraftOut, MentionAccepted, MentionIn, RejectIn
-from bot.web.deps import ApiActorDep, ServicesDep, SessionDep
+from bot.web.deps import ApiActorDep, NowDep, ServicesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 # API tokens belong to integrations trusted by an admin: they may approve senior-level drafts.
@@ -20,11 +20,11 @@ DraftStatus = Literal["pending", "approved", "rejected", "sent", "failed", "igno
 
 @router.post("/mentions", response_model=MentionAccepted, status_code=status.HTTP_202_ACCEPTED)
 def post_mention(
-    body: MentionIn, actor: ApiActorDep, services: ServicesDep, session: SessionDep
+    body: MentionIn, actor: ApiActorDep, services: ServicesDep, session: SessionDep, now: NowDep
 ) -> MentionAccepted:
     """Take in one mention; posting the same one twice stores it once."""
     try:
-        result = pipeline.receive(session, body.to_mention(), services.registry, now=utcnow())
+        result = pipeline.receive(session, body.to_mention(), services.registry, now=now)
     except pipeline.UnknownChannel as exc:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -56,13 +56,13 @@ def _draft_out(session: SessionDep, draft_id: int) -> DraftOut:
 
 @router.post("/drafts/{draft_id}/approve", response_model=DraftOut)
 def approve_draft(
-    draft_id: int, actor: ApiActorDep, session: SessionDep, body: ApproveIn | None = None
+    draft_id: int, actor: ApiActorDep, session: SessionDep, now: NowDep, body: ApproveIn | None = None
 ) -> DraftOut:
     """Approve a pending draft, optionally with new text; 409 when it was already handled."""
     body = body or ApproveIn()
     try:
         pipeline.approve(
-            session, draft_id, actor=actor, role=API_ROLE, now=utcnow(), text=body.text, version=body.version
+            session, draft_id, actor=actor, role=API_ROLE, now=now, text=body.text, version=body.version
         )
     except pipeline.NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
@@ -72,12 +72,12 @@ def approve_draft(
 
 
 @router.post("/drafts/{draft_id}/reject", response_model=DraftOut)
-def reject_draft(draft_id: int, body: RejectIn, actor: ApiActorDep, session: SessionDep) -> DraftOut:
+def reject_draft(
+    draft_id: int, body: RejectIn, actor: ApiActorDep, session: SessionDep, now: NowDep
+) -> DraftOut:
     """Reject a pending draft with a reason; 409 when it was already handled."""
     try:
-        pipeline.reject(
-            session, draft_id, actor=actor, reason=body.reason, now=utcnow(), version=body.version
-        )
+        pipeline.reject(session, draft_id, actor=actor, reason=body.reason, now=now, version=body.version)
     except pipeline.NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except pipeline.Conflict as exc:

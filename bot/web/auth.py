@@ -11,8 +11,7 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot import accounts, store
-from bot.models import utcnow
-from bot.web.deps import SESSION_COOKIE, CsrfUserDep, ServicesDep, SessionDep, templates
+from bot.web.deps import SESSION_COOKIE, CsrfUserDep, NowDep, ServicesDep, SessionDep, templates
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -37,6 +36,7 @@ def login(
     session: SessionDep,
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)],
+    now: NowDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Check the password, open a server-side session and go to the queue."""
@@ -45,7 +45,6 @@ def login(
         return _login_again(request, services, "Your sign-in form expired. Please try again.")
     client = request.client.host if request.client else "unknown"
     keys = (f"user:{username.lower()}", f"ip:{client}")
-    now = utcnow()
     if accounts.sign_in_blocked(session, keys, now=now):
         return _login_again(
             request, services, "Too many failed attempts. Wait 15 minutes and try again.", 429
@@ -93,9 +92,8 @@ def _login_again(request: Request, services: ServicesDep, error: str, code: int 
 
 
 @router.post("/logout")
-def logout(request: Request, who: CsrfUserDep, session: SessionDep) -> Response:
+def logout(request: Request, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Revoke the session and return to the sign-in page."""
-    now = utcnow()
     accounts.end_session(session, token=request.cookies.get(SESSION_COOKIE, ""), now=now)
     store.audit(
         session,

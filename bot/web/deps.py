@@ -1,10 +1,11 @@
-"""FastAPI dependencies: database session, signed-in user, API caller, CSRF check."""
+"""FastAPI dependencies: database session, the time, signed-in user, API caller, CSRF check."""
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from bot import accounts
-from bot.models import User, UserSession, utcnow
+from bot.models import User, UserSession
 from bot.services import Services
 from bot.web.format import deadline
 
@@ -41,6 +42,15 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def request_time(services: ServicesDep) -> datetime:
+    """The time of this request, read once from the services' clock."""
+    return services.clock.now()
+
+
+# one instant per request: every part of a handler sees the same "now"
+NowDep = Annotated[datetime, Depends(request_time)]
+
+
 class LoginRequired(Exception):
     """Raised for a page request without a live session; answered with a redirect to /login."""
 
@@ -58,10 +68,9 @@ class SignedIn:
         return f"user:{self.user.username}"
 
 
-def current_user(request: Request, session: SessionDep) -> SignedIn:
+def current_user(request: Request, session: SessionDep, now: NowDep) -> SignedIn:
     """The signed-in user, or a redirect to the sign-in page; notes that the session is in use."""
     token = request.cookies.get(SESSION_COOKIE)
-    now = utcnow()
     found = accounts.session_user(session, token=token, now=now) if token else None
     if found is None:
         raise LoginRequired()

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot import content_edit, pipeline
-from bot.models import GuidelineRevision, utcnow
-from bot.web.deps import CsrfUserDep, ServicesDep, SessionDep, UserDep, require_role, templates
+from bot.models import GuidelineRevision
+from bot.web.deps import CsrfUserDep, NowDep, ServicesDep, SessionDep, UserDep, require_role, templates
 
 router = APIRouter()
 EDITOR = "community_manager"
@@ -76,6 +76,7 @@ def save_file(
     session: SessionDep,
     name: Annotated[str, Form()],
     text: TextField,
+    now: NowDep,
     note: Annotated[str, Form(max_length=500)] = "",
     base: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
@@ -97,7 +98,6 @@ def save_file(
         return _editor(
             request, 422, who=who, file=file, text=text, revisions=revisions, errors=errors, base=base
         )
-    now = utcnow()
     saved = content_edit.save(
         session, services.registry, file, text, actor=who.actor, now=now, note=note.strip()
     )
@@ -117,6 +117,7 @@ def preview(
     session: SessionDep,
     name: Annotated[str, Form()],
     text: TextField,
+    now: NowDep,
     message: Annotated[str, Form(max_length=5000)] = "",
     community: Annotated[str, Form(max_length=64)] = "",
     base: Annotated[str, Form(max_length=64)] = "",
@@ -127,7 +128,7 @@ def preview(
     result = None
     if not errors and message.strip():
         result = content_edit.preview(
-            services.registry, file, text, community=community, message=message, now=utcnow()
+            services.registry, file, text, community=community, message=message, now=now
         )
     revisions = content_edit.revisions(session, name)
     return _editor(
@@ -138,7 +139,11 @@ def preview(
 
 @router.post("/guidelines/rollback")
 def rollback(
-    who: CsrfUserDep, services: ServicesDep, session: SessionDep, revision: Annotated[int, Form()]
+    who: CsrfUserDep,
+    services: ServicesDep,
+    session: SessionDep,
+    revision: Annotated[int, Form()],
+    now: NowDep,
 ) -> Response:
     """Put an earlier revision back in force (itself recorded as a new revision)."""
     require_role(who, EDITOR)
@@ -150,7 +155,6 @@ def rollback(
     if errors:
         notice = f"Not rolled back: revision {revision} is not valid with today's other files: {errors[0]}"
     else:
-        now = utcnow()
         content_edit.save(
             session,
             services.registry,

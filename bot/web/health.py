@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
@@ -12,8 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from bot.encoder_tuning import TunedMiniLM
-from bot.models import Draft, Job, Outbox, SlaEvent, utcnow
-from bot.web.deps import ApiActorDep, ServicesDep, SessionDep
+from bot.models import Draft, Job, Outbox, SlaEvent
+from bot.web.deps import ApiActorDep, NowDep, ServicesDep, SessionDep
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -35,7 +36,7 @@ def healthz(services: ServicesDep) -> JSONResponse:
 
 
 @router.get("/metrics")
-def metrics(actor: ApiActorDep, session: SessionDep, services: ServicesDep) -> Response:
+def metrics(actor: ApiActorDep, session: SessionDep, services: ServicesDep, now: NowDep) -> Response:
     """Queue depth and delivery state in the Prometheus text format."""
     registry = CollectorRegistry()
     encoder = services.registry.encoder
@@ -51,13 +52,12 @@ def metrics(actor: ApiActorDep, session: SessionDep, services: ServicesDep) -> R
     outbox = Gauge("webcare_outbox", "Outbox rows by status", ["status"], registry=registry)
     for outbox_status, count in session.exec(select(Outbox.status, func.count()).group_by(Outbox.status)):
         outbox.labels(outbox_status).set(count)
-    _work_metrics(registry, session)
+    _work_metrics(registry, session, now)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _work_metrics(registry: CollectorRegistry, session: SessionDep) -> None:
+def _work_metrics(registry: CollectorRegistry, session: SessionDep, now: datetime) -> None:
     """Queue depth, due jobs, deliveries, failures by class and response-time events."""
-    now = utcnow()
     pending = session.exec(select(func.count()).select_from(Draft).where(Draft.status == "pending")).one()
     Gauge("webcare_queue_depth", "Drafts waiting for review", registry=registry).set(pending)
     due = Gauge("webcare_jobs_due", "Jobs due now and not yet taken, by kind", ["kind"], registry=registry)

@@ -7,9 +7,9 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import select
 
 from bot import insights
-from bot.models import Community, utcnow
+from bot.models import Community
 from bot.web import charts
-from bot.web.deps import SessionDep, UserDep, templates
+from bot.web.deps import NowDep, SessionDep, UserDep, templates
 
 router = APIRouter()
 PERIODS = (7, 30, 90)
@@ -17,13 +17,13 @@ PERIODS = (7, 30, 90)
 
 @router.get("/insights", response_class=HTMLResponse)
 def insights_page(
-    request: Request, who: UserDep, session: SessionDep, community: str = "", days: int = 30
+    request: Request, who: UserDep, session: SessionDep, now: NowDep, community: str = "", days: int = 30
 ) -> Response:
     """One community's numbers over the last 7, 30 or 90 days, with SVG charts."""
     communities = list(session.exec(select(Community).order_by(Community.id)).all())
     chosen = next((c for c in communities if c.id == community), communities[0] if communities else None)
     days = days if days in PERIODS else 30
-    data = insights.compute(session, community=chosen.id, now=utcnow(), days=days) if chosen else None
+    data = insights.compute(session, community=chosen.id, now=now, days=days) if chosen else None
     context = {
         "who": who,
         "communities": communities,

@@ -13,11 +13,11 @@ from sqlmodel import Session, col, select
 
 from bot import accounts
 from bot.adapters import webhook
-from bot.models import CustomerOrder, Job, utcnow
+from bot.models import CustomerOrder, Job
 from bot.pipeline import UnknownChannel
 from bot.pipeline.followups import OrderEvent, record_order
 from bot.services import Services
-from bot.web.deps import ApiActorDep, ServicesDep, SessionDep
+from bot.web.deps import ApiActorDep, NowDep, ServicesDep, SessionDep
 from responders.domain import Author
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class OrderOut(BaseModel):
     follow_ups: list[FollowUpOut]
 
 
-def _authenticated(request: Request, body: bytes, services: Services, session: Session) -> str:
+def _authenticated(request: Request, body: bytes, services: Services, session: Session, now: datetime) -> str:
     """The caller: a valid bearer token, or a valid HMAC signature of the body; else 401."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
@@ -98,7 +98,7 @@ def _authenticated(request: Request, body: bytes, services: Services, session: S
                 body,
                 signature=request.headers.get(webhook.SIGNATURE_HEADER, ""),
                 timestamp=request.headers.get(webhook.TIMESTAMP_HEADER, ""),
-                now=utcnow(),
+                now=now,
                 tolerance=timedelta(seconds=300),
             )
             return "shop:signed"
@@ -129,21 +129,21 @@ def _out(session: Session, order: CustomerOrder, *, created: bool) -> OrderOut:
 
 @router.post("/orders", response_model=OrderOut, status_code=status.HTTP_201_CREATED)
 async def post_order(
-    request: Request, response: Response, services: ServicesDep, session: SessionDep
+    request: Request, response: Response, services: ServicesDep, session: SessionDep, now: NowDep
 ) -> OrderOut:
     """Record a purchase once and plan its follow-ups; 200 with the same order when posted again."""
     body = await request.body()
     if len(body) > MAX_BODY:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "the body is larger than 200 kB")
     # database work blocks: keep it off the event loop
-    out = await run_in_threadpool(_record, request, body, services, session)
+    out = await run_in_threadpool(_record, request, body, services, session, now)
     if not out.created:
         response.status_code = status.HTTP_200_OK
     return out
 
 
-def _record(request: Request, body: bytes, services: Services, session: Session) -> OrderOut:
-    actor = _authenticated(request, body, services, session)
+def _record(request: Request, body: bytes, services: Services, session: Session, now: datetime) -> OrderOut:
+    actor = _authenticated(request, body, services, session, now)
     try:
         data = OrderIn.model_validate_json(body)
     except ValidationError as exc:
@@ -159,7 +159,7 @@ def _record(request: Request, body: bytes, services: Services, session: Session)
         community_id=data.community,
     )
     try:
-        order, created = record_order(session, event, services.registry, now=utcnow())
+        order, created = record_order(session, event, services.registry, now=now)
     except UnknownChannel as exc:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,

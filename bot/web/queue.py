@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from bot import queries
-from bot.models import Community, Conversation, Customer, Draft, Mention, User, utcnow
+from bot.models import Community, Conversation, Customer, Draft, Mention, User
 from bot.pipeline import sla
-from bot.web.deps import ServicesDep, SessionDep, UserDep, templates
+from bot.web.deps import NowDep, ServicesDep, SessionDep, UserDep, templates
 from responders.domain import Guideline
 
 router = APIRouter()
@@ -49,6 +49,7 @@ def queue_page(
     who: UserDep,
     session: SessionDep,
     services: ServicesDep,
+    now: NowDep,
     page: int = 1,
     notice: str = "",
     status_: Annotated[str, Query(alias="status")] = "pending",
@@ -72,7 +73,6 @@ def queue_page(
         assigned=who.user.username if mine else "",
         q=q.strip()[:200],
     )
-    now = utcnow()
     offset = (page - 1) * PAGE_SIZE
     found = queries.queue_page(session, f, now=now, offset=offset, size=PAGE_SIZE)
     params = {**f.params(), **({"mine": "1"} if mine else {})}
@@ -111,6 +111,7 @@ def item_page(
     who: UserDep,
     session: SessionDep,
     services: ServicesDep,
+    now: NowDep,
     notice: str = "",
     error: str = "",
 ) -> Response:
@@ -134,7 +135,7 @@ def item_page(
         "outbox": queries.outbox_for(session, draft_id),
         "sla_events": sla.events_for(session, draft_id),
         "users": list(users),
-        "now": utcnow(),
+        "now": now,
         "notice": notice,
         "error": error,
     }

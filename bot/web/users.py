@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -10,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from bot import accounts, store
-from bot.models import User, utcnow
-from bot.web.deps import AdminDep, CsrfUserDep, SessionDep, SignedIn, require_role, templates
+from bot.models import User
+from bot.web.deps import AdminDep, CsrfUserDep, NowDep, SessionDep, SignedIn, require_role, templates
 
 router = APIRouter()
 
@@ -28,11 +29,11 @@ def _user(session: SessionDep, user_id: int) -> User:
 
 
 def audit_user(
-    session: SessionDep, who: SignedIn, action: str, user: User, **change: dict[str, object]
+    session: SessionDep, who: SignedIn, action: str, user: User, *, now: datetime, **change: dict[str, object]
 ) -> None:
     """Record in the audit log what someone did to an account (their own or another's)."""
     store.audit(
-        session, actor=who.actor, action=action, object_type="user", object_id=str(user.id), now=utcnow(),
+        session, actor=who.actor, action=action, object_type="user", object_id=str(user.id), now=now,
         **change,
     )  # fmt: skip
     session.commit()
@@ -40,11 +41,11 @@ def audit_user(
 
 @router.get("/users", response_class=HTMLResponse)
 def users_page(
-    request: Request, who: AdminDep, session: SessionDep, notice: str = "", error: str = ""
+    request: Request, who: AdminDep, session: SessionDep, now: NowDep, notice: str = "", error: str = ""
 ) -> Response:
     """Everyone who can sign in."""
     users = session.exec(select(User).order_by(User.username)).all()
-    sessions = accounts.open_session_counts(session, now=utcnow())
+    sessions = accounts.open_session_counts(session, now=now)
     context = {
         "who": who, "users": users, "sessions": sessions, "roles": accounts.ROLES, "notice": notice,
         "error": error,
@@ -59,10 +60,10 @@ def add_user(
     username: Annotated[str, Form(max_length=100, pattern=r"^[A-Za-z0-9._-]+$")],
     password: Annotated[str, Form(max_length=1000)],
     role: Annotated[str, Form()],
+    now: NowDep,
 ) -> Response:
     """Create a user (the same rules as `webcare users add`)."""
     require_role(who, "admin")
-    now = utcnow()
     try:
         user = accounts.add_user(session, username=username, password=password, role=role, now=now)
     except accounts.AccountError as exc:
@@ -76,33 +77,37 @@ def add_user(
 
 
 @router.post("/users/{user_id}/disable")
-def disable_user(user_id: int, who: CsrfUserDep, session: SessionDep) -> Response:
+def disable_user(user_id: int, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Stop a user from signing in and end their sessions."""
     require_role(who, "admin")
     user = _user(session, user_id)
     if user.id == who.user.id:
         return _back(error="Not disabled: you cannot disable yourself.")
     try:
-        accounts.disable_user(session, user=user, now=utcnow())
+        accounts.disable_user(session, user=user, now=now)
     except accounts.AccountError as exc:
         return _back(error=f"Not disabled: {exc}.")
-    audit_user(session, who, "user.disable", user)
+    audit_user(session, who, "user.disable", user, now=now)
     return _back(notice=f"User {user.username} disabled and signed out.")
 
 
 @router.post("/users/{user_id}/enable")
-def enable_user(user_id: int, who: CsrfUserDep, session: SessionDep) -> Response:
+def enable_user(user_id: int, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Let a disabled user sign in again (with their old password)."""
     require_role(who, "admin")
     user = _user(session, user_id)
     accounts.enable_user(session, user=user)
-    audit_user(session, who, "user.enable", user)
+    audit_user(session, who, "user.enable", user, now=now)
     return _back(notice=f"User {user.username} can sign in again.")
 
 
 @router.post("/users/{user_id}/role")
 def change_role(
-    user_id: int, who: CsrfUserDep, session: SessionDep, role: Annotated[str, Form(max_length=32)]
+    user_id: int,
+    who: CsrfUserDep,
+    session: SessionDep,
+    role: Annotated[str, Form(max_length=32)],
+    now: NowDep,
 ) -> Response:
     """Give a user another role; their sessions end so the new rights apply at once."""
     require_role(who, "admin")
@@ -111,21 +116,21 @@ def change_role(
     if role == before:
         return _back(notice=f"{user.username} already has the role {role}.")
     try:
-        accounts.set_role(session, user=user, role=role, now=utcnow())
+        accounts.set_role(session, user=user, role=role, now=now)
     except accounts.AccountError as exc:
         return _back(error=f"Role not changed: {exc}.")
-    audit_user(session, who, "user.role", user, before={"role": before}, after={"role": role})
+    audit_user(session, who, "user.role", user, now=now, before={"role": before}, after={"role": role})
     if user.id == who.user.id:  # the change signed the admin out as well
         return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     return _back(notice=f"{user.username} is now {role} and was signed out, so the new rights apply at once.")
 
 
 @router.post("/users/{user_id}/sign-out")
-def sign_out_user(user_id: int, who: CsrfUserDep, session: SessionDep) -> Response:
+def sign_out_user(user_id: int, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """End all of a user's sessions (an admin's own: all but this one), e.g. for a lost laptop."""
     require_role(who, "admin")
     user = _user(session, user_id)
     keep = who.session.id if user.id == who.user.id else None
-    ended = accounts.revoke_sessions(session, user=user, now=utcnow(), keep=keep)
-    audit_user(session, who, "user.sign_out_everywhere", user, after={"sessions_ended": ended})
+    ended = accounts.revoke_sessions(session, user=user, now=now, keep=keep)
+    audit_user(session, who, "user.sign_out_everywhere", user, now=now, after={"sessions_ended": ended})
     return _back(notice=f"{user.username} signed out: {ended} session{'' if ended == 1 else 's'} ended.")

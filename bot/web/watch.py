@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from bot.models import SlaEvent, utcnow
+from bot.models import SlaEvent
 from bot.pipeline import sla
-from bot.web.deps import ApiActorDep, LoginRequired, ServicesDep, SessionDep, current_user, templates
+from bot.web.deps import ApiActorDep, LoginRequired, NowDep, ServicesDep, SessionDep, current_user, templates
 
 router = APIRouter(prefix="/api/v1", tags=["response times"])
 pages = APIRouter()
@@ -45,6 +45,7 @@ def response_times(
     actor: ApiActorDep,
     services: ServicesDep,
     session: SessionDep,
+    now: NowDep,
     community: str | None = None,
     days: int = Query(30, ge=1, le=366),
     since: datetime | None = None,
@@ -56,7 +57,7 @@ def response_times(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no community {community!r}")
     if any(t is not None and t.tzinfo is None for t in (since, until)):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "since and until need a time zone, e.g. Z")
-    until = until or utcnow()
+    until = until or now
     since = since or until - timedelta(days=days)
     out = []
     for gid in [community] if community else known:
@@ -97,13 +98,13 @@ def response_events(
 
 
 @pages.get("/alerts/count", response_class=HTMLResponse)
-def alert_count(request: Request, session: SessionDep) -> Response:
+def alert_count(request: Request, session: SessionDep, now: NowDep) -> Response:
     """The nav badge: how many pending drafts had a response-time warning or breach."""
     try:
-        who = current_user(request, session)
+        who = current_user(request, session, now)
     except LoginRequired:
         # htmx swaps nothing on a 401, so an expired session never puts the login page in the nav
         return Response(status_code=status.HTTP_401_UNAUTHORIZED)
-    found = sla.open_alerts(session, now=utcnow(), limit=0)
+    found = sla.open_alerts(session, now=now, limit=0)
     context = {"who": who, "alert_count": found.count, "alert_capped": found.capped}
     return templates.TemplateResponse(request, "alert_count.html", context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -15,9 +15,8 @@ from sqlmodel import Session
 from bot.adapters import webhook
 from bot.adapters.intake import source_of, take_in
 from bot.adapters.telegram import TelegramAdapter, process_update
-from bot.models import utcnow
 from bot.services import Services
-from bot.web.deps import ServicesDep
+from bot.web.deps import NowDep, ServicesDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -36,7 +35,7 @@ async def _json_body(request: Request) -> tuple[bytes, Any]:
 
 
 @router.post("/telegram")
-async def telegram_update(request: Request, services: ServicesDep) -> dict[str, bool]:
+async def telegram_update(request: Request, services: ServicesDep, now: NowDep) -> dict[str, bool]:
     """One update pushed by Telegram; only Telegram knows the secret token."""
     secret = services.settings.telegram_webhook_secret
     adapter = services.senders.get("telegram")
@@ -49,21 +48,23 @@ async def telegram_update(request: Request, services: ServicesDep) -> dict[str, 
     if not isinstance(data, dict):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "an update is a JSON object")
     # DB writes and replies to commands block: keep them off the event loop
-    await run_in_threadpool(_process_telegram, services, adapter, data)
+    await run_in_threadpool(_process_telegram, services, adapter, data, now)
     return {"ok": True}
 
 
-def _process_telegram(services: Services, adapter: TelegramAdapter, data: dict[str, Any]) -> None:
+def _process_telegram(
+    services: Services, adapter: TelegramAdapter, data: dict[str, Any], now: datetime
+) -> None:
     try:
         update = adapter.parse(data)
     except (KeyError, TypeError, ValueError) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"not a Telegram update: {exc}") from exc
     with Session(services.engine, expire_on_commit=False) as session:
-        process_update(adapter, session, services.registry, update, now=utcnow())
+        process_update(adapter, session, services.registry, update, now=now)
 
 
 @router.post("/{source}", status_code=status.HTTP_202_ACCEPTED)
-async def signed_webhook(source: str, request: Request, services: ServicesDep) -> dict[str, Any]:
+async def signed_webhook(source: str, request: Request, services: ServicesDep, now: NowDep) -> dict[str, Any]:
     """A JSON event from a forum, shop or CRM, signed with the source's HMAC-SHA256 secret."""
     secret = services.settings.webhook_secrets.get(source)
     config = source_of(services.registry, "webhook", source)
@@ -76,7 +77,7 @@ async def signed_webhook(source: str, request: Request, services: ServicesDep) -
             body,
             signature=request.headers.get(webhook.SIGNATURE_HEADER, ""),
             timestamp=request.headers.get(webhook.TIMESTAMP_HEADER, ""),
-            now=utcnow(),
+            now=now,
             tolerance=timedelta(seconds=services.settings.webhook_tolerance_seconds),
         )
     except webhook.SignatureInvalid as exc:
@@ -84,16 +85,16 @@ async def signed_webhook(source: str, request: Request, services: ServicesDep) -
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from exc
     _, payload = await _json_body(request)
     try:
-        mention = webhook.to_mention(source, payload, config.mapping, now=utcnow())
+        mention = webhook.to_mention(source, payload, config.mapping, now=now)
     except webhook.PayloadInvalid as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"payload does not map: {exc}") from exc
-    result = await run_in_threadpool(_receive, services, mention)
+    result = await run_in_threadpool(_receive, services, mention, now)
     return {"mention_id": result.mention_id, "draft_id": result.draft_id, "duplicate": result.duplicate}
 
 
-def _receive(services: Services, mention: Any) -> Any:
+def _receive(services: Services, mention: Any, now: datetime) -> Any:
     with Session(services.engine, expire_on_commit=False) as session:
-        result = take_in(session, services.registry, mention, now=utcnow())
+        result = take_in(session, services.registry, mention, now=now)
     if result is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no community listens to this source")
     return result
