@@ -1,6 +1,7 @@
 """Time per message of the FAQ sentence encoder, and how close it stays to the PyTorch model.
 
     .venv/bin/python bench/encoder_speed.py [--data ../shared/data] [-n 300]
+    .venv/bin/python bench/encoder_speed.py --smoke     # 20 messages: seconds (the tests run it)
 
 Encodes the first n BANKING77 training messages one at a time, as the matcher does, with the
 encoder webcare runs (ONNX Runtime, int8, one thread; converted into var/models on first use)
@@ -43,7 +44,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("-n", type=int, default=300)
+    parser.add_argument("--smoke", action="store_true", help="20 messages, for the tests: seconds")
     args = parser.parse_args()
+    if args.smoke:
+        args.n = 20
     texts = [text for text, _ in quality._rows(args.data / "banking77/train.csv")[: args.n]]
 
     encoder = load_encoder("minilm")
@@ -70,6 +74,8 @@ def main() -> None:
 
     exact, exact_cpu, exact_wall = _timed(pytorch, texts)
     cosines = (fast * exact).sum(axis=1)
+    if args.smoke and cosines.min() < 0.95:  # a broken conversion gives other vectors
+        sys.exit(f"the int8 encoder strays from PyTorch: cosine {cosines.min():.3f} at worst")
     print(
         json.dumps(
             {

@@ -6,6 +6,7 @@ Not a test: a script that measures and prints a summary (or JSON with --json).
     python bench/ingest.py pipeline -n 5000     # mentions/s from intake to stored draft
     python bench/ingest.py api -m 2000 -c 16    # POST /api/v1/mentions under 16 clients
     python bench/ingest.py all --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python bench/ingest.py --smoke              # seconds: a few mentions through each part (tests)
 
 With --database-url the same parts also run on PostgreSQL, inside a schema the script creates
 for the run (bench_<random>) and drops afterwards; no other schema is touched.
@@ -51,10 +52,11 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from bot import pipeline  # noqa: E402
+from bot.clock import SystemClock  # noqa: E402
 from bot.db import make_engine  # noqa: E402
 from bot.encoder_cache import load_encoder  # noqa: E402
 from bot.ingest import ingest_lines  # noqa: E402
-from bot.models import Draft, Mention, utcnow  # noqa: E402
+from bot.models import Draft, Mention  # noqa: E402
 from bot.registry import ContentRegistry  # noqa: E402
 from responders import domain  # noqa: E402
 from responders.engine import respond  # noqa: E402
@@ -62,9 +64,11 @@ from responders.engine import respond  # noqa: E402
 GUIDELINES = ROOT / "guidelines"
 FAQ = ROOT / "faq"
 DEMO_MENTIONS = ROOT / "demo" / "mentions.jsonl"
-TOKEN = "bench-token"  # noqa: S105  (a throwaway token for a throwaway server on 127.0.0.1)
+# a throwaway token for a throwaway server on 127.0.0.1 (settings want at least 16 characters)
+TOKEN = "bench-token-127.0.0.1-only"  # noqa: S105
 CHANNELS = {"nl": "demo-nl", "en": "demo-en"}
 TARGET_PER_SECOND = 500.0
+CLOCK = SystemClock()  # a benchmark runs on the wall clock: its mentions are dated just before it
 
 # Endings people add to a question: greetings, names, order numbers, emoji, extra context.
 SUFFIXES = {
@@ -283,7 +287,7 @@ def _receive_each(
     durations = []
     for mention in mentions:
         t0 = time.perf_counter()
-        result = pipeline.receive(session, mention, registry, now=utcnow())
+        result = pipeline.receive(session, mention, registry, now=CLOCK.now())
         durations.append(time.perf_counter() - t0)
         assert not result.duplicate, mention.external_id
     return durations
@@ -295,7 +299,9 @@ def _ingest_file(
     """The JSON lines `webcare ingest` reads, through the same code; the time between lines."""
     lines = [json.dumps(to_json(m)) for m in mentions]
     marks: list[float] = []
-    summary = ingest_lines(session, lines, registry, on_line=lambda: marks.append(time.perf_counter()))
+    summary = ingest_lines(
+        session, lines, registry, clock=CLOCK, on_line=lambda: marks.append(time.perf_counter())
+    )
     marks.append(time.perf_counter())
     assert summary.accepted == len(lines), summary
     return [b - a for a, b in itertools.pairwise(marks)]
@@ -321,7 +327,7 @@ def run_pipeline(
         engine = make_engine(db.url)
         try:
             with Session(engine) as session:
-                pipeline.sync_communities(session, registry, now=utcnow())
+                pipeline.sync_communities(session, registry, now=CLOCK.now())
                 MODES[mode](session, registry, mentions[:warmup])
                 profiler = cProfile.Profile() if profile else None
                 if profiler:
@@ -361,7 +367,7 @@ def run_pipeline(
 
 def engine_only(registry: ContentRegistry, mentions: Sequence[domain.Mention]) -> float:
     """Mean ms of responders.engine.respond alone (no database), to split core from storage."""
-    context = domain.Context(now=utcnow())
+    context = domain.Context(now=CLOCK.now())
     communities = [registry.community_for(m.platform, m.channel) for m in mentions]
     began = time.process_time()
     for mention, community in zip(mentions, communities, strict=True):
@@ -409,7 +415,7 @@ def serve(url: str, fd: int) -> None:
         faq_dir=FAQ,
         log_level="WARNING",
     )
-    app = create_app(build_services(settings), run_jobs=False)
+    app = create_app(build_services(settings, CLOCK), run_jobs=False)
     sock = socket.socket(fileno=fd)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])
@@ -677,7 +683,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--encoder", default="", help='pipeline: FAQ sentence embeddings, e.g. "minilm"')
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--save", type=Path, help="also write the results as JSON to this file")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a few mentions through every part, in seconds; exit 1 when one is lost (the tests run it)",
+    )
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.mentions, args.requests, args.concurrency, args.warmup, args.timeout = 20, 20, 2, 2, 60
     if args.mentions < 1 or args.requests < 1 or args.concurrency < 1 or args.warmup < 0:
         parser.error("counts must be positive")
     if args.requests > 100_000 or args.concurrency > 256:
@@ -740,7 +753,28 @@ def main(argv: Sequence[str]) -> int:
     if args.save:
         args.save.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(json.dumps(results, indent=2, default=str) if args.json else summary(results))
+    if args.smoke:
+        lost = smoke_problems(results, args.warmup + args.mentions, args.warmup + args.requests)
+        for problem in lost:
+            print(f"smoke: {problem}", file=sys.stderr)
+        return 1 if lost else 0
     return 0
+
+
+def smoke_problems(results: dict[str, Any], mentions: int, requests: int) -> list[str]:
+    """What went wrong in a smoke run: a mention not stored, no draft at all, an API error."""
+    problems = []
+    for part, sent in (("pipeline", mentions), ("api", requests)):
+        for run in results.get(part, []):
+            stored = run["stored"]
+            name = f"{part} [{run['database']}{', ' + run['mode'] if 'mode' in run else ''}]"
+            if stored["mentions"] != sent:
+                problems.append(f"{name}: {sent} mentions sent, {stored['mentions']} stored")
+            if not stored["drafts"]:
+                problems.append(f"{name}: no draft made")
+            if run.get("errors") or run.get("server_exceptions"):
+                problems.append(f"{name}: {run['error_kinds']} {run['server_exceptions']}")
+    return problems
 
 
 if __name__ == "__main__":

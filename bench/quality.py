@@ -1,6 +1,7 @@
 """Matching and sentiment quality on the public data sets in ../shared/data (see its README).
 
     .venv/bin/python bench/quality.py [--data ../shared/data] [--only banking77-10,...] [--encoder minilm]
+    .venv/bin/python bench/quality.py --smoke     # every set cut to a few intents: seconds (the tests)
 
 Each FAQ data set becomes an FAQ folder (one entry per intent, its training rows as example
 phrasings) and a cases CSV, written to a temporary folder, then scored by the same code as
@@ -125,6 +126,17 @@ def faq_sets(data: Path) -> dict[str, tuple[Rows, Rows, str]]:
     return sets
 
 
+def smoke_set(
+    train: Rows, cases: Rows, intents: int = 5, most: int = 20, phrasings: int = 10
+) -> tuple[Rows, Rows]:
+    """The first few intents of a set, a few phrasings each, with a few of their cases and some
+    out-of-scope ones: a run of seconds that goes through the same code."""
+    keep = set(list(dict.fromkeys(intent for _, intent in train if intent))[:intents])
+    out_of_scope = [r for r in cases if not r[1]][: most // 4]
+    in_scope = [r for r in cases if r[1] in keep][: most - len(out_of_scope)]
+    return _first_per_intent([r for r in train if r[1] in keep], phrasings), in_scope + out_of_scope
+
+
 # the BANKING77 tenths a default run scores beside banking77-full; the other seven are run by name
 _DEFAULT_TENTHS = {"banking77-full-fold3", "banking77-full-fold6"}
 
@@ -161,8 +173,9 @@ def run_faq(
     return size | loading | evaluate.as_dict(scores)
 
 
-def run_sentiment(data: Path) -> list[dict[str, object]]:
-    """Score the analyser on TweetEval and the SemEval-2016 sentences (with their language)."""
+def run_sentiment(data: Path, most: int | None = None) -> list[dict[str, object]]:
+    """Score the analyser on TweetEval and the SemEval-2016 sentences (with their language);
+    `most`: only that many rows of each."""
     results = []
     for name, file, language in (
         ("tweeteval", "tweeteval_sentiment/val.csv", ""),
@@ -173,7 +186,7 @@ def run_sentiment(data: Path) -> list[dict[str, object]]:
             cases = [
                 {"text": r["text"], "label": r["label"], **({"language": language} if language else {})}
                 for r in csv.DictReader(handle)
-            ]
+            ][:most]
         results.append({"set": name} | evaluate.as_dict(evaluate.score_sentiment(cases)))
     return results
 
@@ -189,16 +202,21 @@ def main() -> None:
         default="",
         help='sentence embeddings for FAQ matching: "minilm", or "minilm-tuned" (each FAQ tuned first)',
     )
+    parser.add_argument(
+        "--smoke", action="store_true", help="each set cut to 5 intents and 20 cases: seconds (the tests)"
+    )
     args = parser.parse_args()
     only = {s for s in args.only.split(",") if s}
     # as `webcare faq eval` does: a tuned encoder is tuned on each set's FAQ before it is scored
     encoder = load_encoder(args.encoder, wait_for_tuning=True)
     for name, (train, cases, language) in faq_sets(args.data).items():
         if selected(name, only):
+            if args.smoke:
+                train, cases = smoke_set(train, cases)
             result = run_faq(name, train, cases, language, args.threshold, encoder)
             print(json.dumps({"encoder": args.encoder or None} | result), flush=True)
     if not only or "sentiment" in only:
-        for result in run_sentiment(args.data):
+        for result in run_sentiment(args.data, 20 if args.smoke else None):
             print(json.dumps(result), flush=True)
 
 

@@ -7,6 +7,7 @@ whole request: session check, query, count, template) for common filter combinat
     python bench/queue_page.py -n 100000 -r 100         # smaller and quicker
     python bench/queue_page.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
     python bench/queue_page.py --database-url ... --keep-schema bench_q1m   # seed once, re-time later
+    python bench/queue_page.py --smoke                  # seconds: every scenario once (the tests run it)
 
 On PostgreSQL it works in a schema it creates for the run (bench_<random>) and drops afterwards.
 (Named queue_page.py, not queue.py: `python bench/queue.py` would shadow the standard library's queue.)
@@ -39,6 +40,7 @@ from sqlalchemy.engine import Connection, Engine, make_url  # noqa: E402
 from sqlmodel import Session, SQLModel, select  # noqa: E402
 
 from bot import accounts, migrations  # noqa: E402
+from bot.clock import SystemClock  # noqa: E402
 from bot.main import build_services, create_app  # noqa: E402
 from bot.models import Conversation, Customer, Draft, Mention, User  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -197,15 +199,14 @@ def signed_in_client(url: str) -> Iterator[TestClient]:
     """A client on the app with the demo content (started as the server starts it, lifespan
     included), signed in as the user 'bench'."""
     settings = Settings(database_url=url, guidelines_dir=ROOT / "guidelines", faq_dir=ROOT / "faq")
-    services = build_services(settings)
+    services = build_services(settings, SystemClock())
+    now = services.clock.now()
     with Session(services.engine) as session:
         user = session.exec(select(User).where(User.username == "bench")).first()
         if user is None:
-            accounts.add_user(
-                session, username="bench", password=PASSWORD, role="agent", now=datetime.now(UTC)
-            )
+            accounts.add_user(session, username="bench", password=PASSWORD, role="agent", now=now)
         else:  # a kept database from an earlier run
-            accounts.set_password(session, user=user, password=PASSWORD, now=datetime.now(UTC))
+            accounts.set_password(session, user=user, password=PASSWORD, now=now)
     with TestClient(create_app(services, run_jobs=False)) as client:
         token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
         assert token
@@ -253,7 +254,14 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--keep-schema", default="", help="with --database-url: PostgreSQL schema to seed once and reuse"
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="200 mentions, one request per scenario: seconds (the tests run it)",
+    )
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.mentions, args.requests = 200, 1
     if args.keep_schema and not re.fullmatch(r"bench_\w+", args.keep_schema):
         parser.error("--keep-schema must be named bench_<something>: it is never dropped for you")
     with fresh_database(args.database_url, args.keep, args.keep_schema) as (kind, url):

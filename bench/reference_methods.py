@@ -1,6 +1,7 @@
 """The shared data README's reference methods, on bench/quality.py's own splits.
 
     .venv/bin/python bench/reference_methods.py [--data ../shared/data] [--only banking77-full,...]
+    .venv/bin/python bench/reference_methods.py --smoke   # each set cut to 5 intents: seconds (tests)
 
 ../shared/data/README.md gives top-1 accuracy of four common methods on the published test splits,
 which are not in that folder. Scoring the same methods here, on the rows bench/quality.py holds
@@ -28,6 +29,7 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is on disk: never ask a hub
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 import numpy as np
 import quality
@@ -108,11 +110,17 @@ def main() -> None:
     """Score the reference methods on each set, one JSON line per set."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=quality.ROOT.parent / "shared" / "data")
-    parser.add_argument("--only", default=",".join(SETS))
+    parser.add_argument("--only", default="")
+    parser.add_argument(
+        "--smoke", action="store_true", help="two sets (or those named) cut to 5 intents and 20 cases"
+    )
     args = parser.parse_args()
     sets = quality.faq_sets(args.data)
-    for name in args.only.split(","):
+    only = args.only or ",".join(SETS[::4] if args.smoke else SETS)
+    for name in only.split(","):
         train, cases, _ = sets[name]
+        if args.smoke:
+            train, cases = quality.smoke_set(train, cases)
         started = time.monotonic()
         result = {k: round(v, 4) for k, v in score(train, cases).items()}
         seconds = round(time.monotonic() - started)

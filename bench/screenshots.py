@@ -4,15 +4,16 @@ Not a benchmark, but a script like the others here: it sets up `webcare demo` in
 database, works a few items as an agent so the insights and audit log have something to show,
 and saves queue.png, item.png, guideline.png, insights.png and audit.png.
 
-    python bench/screenshots.py
+    python bench/screenshots.py                  # into docs/screenshots
+    python bench/screenshots.py --smoke          # into a temporary folder, checked and removed (tests)
 """
 
 from __future__ import annotations
 
+import argparse
 import secrets
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,11 +24,13 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from bot import accounts, demo  # noqa: E402
+from bot.clock import SystemClock  # noqa: E402
 from bot.main import build_services, create_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from tests.live_server import serve  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
+SHOTS = ("queue.png", "item.png", "guideline.png", "insights.png", "audit.png")
 PASSWORD = secrets.token_urlsafe(16)
 
 
@@ -49,7 +52,7 @@ def work_a_few_items(page: Page) -> None:
             page.get_by_role("button", name="Escalate").click()
 
 
-def shoot(base_url: str) -> None:
+def shoot(base_url: str, out: Path) -> None:
     """Sign in, work some items, and save the pages."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
@@ -62,40 +65,56 @@ def shoot(base_url: str) -> None:
         page.goto("/queue")
         page.keyboard.press("j")
         page.keyboard.press("j")
-        page.screenshot(path=OUT / "queue.png")
+        page.screenshot(path=out / "queue.png")
         page.locator("tr.row.selected a").click()
-        page.screenshot(path=OUT / "item.png", full_page=True)
+        page.screenshot(path=out / "item.png", full_page=True)
         page.goto("/guidelines/file?name=guidelines/dekelder-nl.yaml")
         page.get_by_label("Customer message").fill("Hoe lang duurt de bezorging naar Utrecht?")
         page.get_by_role("button", name="Preview with this text").click()
-        page.screenshot(path=OUT / "guideline.png", full_page=True)
+        page.screenshot(path=out / "guideline.png", full_page=True)
         page.goto("/insights?community=dekelder-nl&days=30")
-        page.screenshot(path=OUT / "insights.png", full_page=True)
+        page.screenshot(path=out / "insights.png", full_page=True)
         page.goto("/audit")
-        page.screenshot(path=OUT / "audit.png")
+        page.screenshot(path=out / "audit.png")
         browser.close()
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     """Set up the demo in a temp database and shoot."""
-    OUT.mkdir(parents=True, exist_ok=True)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNG files")
+    parser.add_argument(
+        "--smoke", action="store_true", help="shoot into a temporary folder and check the files"
+    )
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="webcare-shots-") as tmp:
+        out = Path(tmp) / "shots" if args.smoke else args.out
+        out.mkdir(parents=True, exist_ok=True)
         settings = Settings(
             database_url=f"sqlite:///{Path(tmp) / 'demo.db'}",
             guidelines_dir=ROOT / "guidelines",
             faq_dir=ROOT / "faq",
         )
-        demo.prepare(settings, say=lambda _: None)
-        services = build_services(settings)
+        clock = SystemClock()
+        demo.prepare(settings, clock, say=lambda _: None)
+        services = build_services(settings, clock)
         with Session(services.engine) as session:
             accounts.add_user(
-                session, username="anna", password=PASSWORD, role="community_manager", now=datetime.now(UTC)
+                session, username="anna", password=PASSWORD, role="community_manager", now=clock.now()
             )
         with serve(create_app(services, run_jobs=False)) as url:
-            shoot(url)
-    print(f"screenshots written to {OUT}")
+            shoot(url, out)
+        missing = [name for name in SHOTS if not (out / name).is_file() or not (out / name).stat().st_size]
+        if missing:
+            print(f"screenshots missing: {', '.join(missing)}", file=sys.stderr)
+            return 1
+        print(
+            f"{len(SHOTS)} screenshots written to {'a temporary folder (smoke run)' if args.smoke else out}"
+        )
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

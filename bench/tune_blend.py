@@ -1,6 +1,7 @@
 """Choose the FAQ matcher's encoder blend weights on rows that bench/quality.py never scores.
 
     .venv/bin/python bench/tune_blend.py [--data ../shared/data] [--encoder minilm|minilm-tuned]
+    .venv/bin/python bench/tune_blend.py --smoke   # sets cut to 5 intents, one setting: seconds (tests)
 
 Tuning sets (English, like the encoder):
 
@@ -121,8 +122,14 @@ def main() -> None:
     parser.add_argument("--cosines", type=_floats, default=[0.25, 0.5, 0.75])
     parser.add_argument("--cs", type=_floats, default=[3.0, 10.0, 30.0])
     parser.add_argument("--gates", type=_floats, default=[0.5, 0.6, 0.7, 0.8, 0.9])
+    parser.add_argument(
+        "--smoke", action="store_true", help="each set cut to 5 intents, one setting and one gate: seconds"
+    )
     args = parser.parse_args()
     sets = tuning_sets(args.data)
+    if args.smoke:
+        sets = {name: quality.smoke_set(*rows) for name, rows in sets.items()}
+        args.weights, args.cosines, args.cs, args.gates = [0.85], [0.5], [10.0], [0.8]
     loaded = load_encoder(args.encoder, wait_for_tuning=True)  # minilm-tuned: each FAQ tuned first
     assert loaded is not None
     encoder = Counting(loaded)
