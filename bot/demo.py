@@ -31,13 +31,17 @@ def _retimer(lines: list[str], now: datetime) -> Callable[[MentionIn], MentionIn
     times = []
     for line in lines:
         try:
-            times.append(parse_line(line).created_at)
+            posted = parse_line(line).created_at
         except ValueError:
             continue
+        if posted is not None:  # a line without a time is dated at its receipt anyway
+            times.append(posted)
     newest, oldest = max(times, default=now), min(times, default=now)
     squeeze = min(1.0, DEMO_SPAN / (newest - oldest)) if newest > oldest else 1.0
 
     def retime(item: MentionIn) -> MentionIn:
+        if item.created_at is None:
+            return item
         return item.model_copy(update={"created_at": now - (newest - item.created_at) * squeeze})
 
     return retime

@@ -75,7 +75,8 @@ def ingest_lines(
             continue
         try:
             item = parse_line(raw)
-            pending.receive((shift(item) if shift else item).to_mention(), clock.now())
+            now = clock.now()
+            pending.receive((shift(item) if shift else item).to_mention(now), now)
         except (ValueError, pipeline.UnknownChannel) as exc:
             summary.rejected.append((number, str(exc)))
             continue

@@ -33,15 +33,21 @@ class MentionIn(BaseModel):
     author: AuthorIn
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
     url: str = Field(default="", max_length=2000)
-    created_at: AwareDatetime
+    created_at: AwareDatetime | None = Field(
+        default=None, description="when it was posted, with a time zone; left out: when webcare received it"
+    )
     thread_ref: str = Field(default="", max_length=300)
     private: bool = Field(default=False, description="a one-to-one chat with the brand (a DM)")
     reply_to: domain.ReplyTo = Field(
         default="", description="whom the message answers: the brand, another member, or nobody ('')"
     )
 
-    def to_mention(self) -> domain.Mention:
-        """The platform-neutral value the pipeline works with."""
+    def to_mention(self, received_at: datetime | None = None) -> domain.Mention:
+        """The platform-neutral value the pipeline works with; a mention without its own time is
+        dated `received_at`."""
+        created_at = self.created_at or received_at
+        if created_at is None:
+            raise ValueError("created_at: the mention has no time and no time of receipt was given")
         a = self.author
         return domain.Mention(
             platform=self.platform,
@@ -49,7 +55,7 @@ class MentionIn(BaseModel):
             external_id=self.external_id,
             author=domain.Author(a.id, a.handle, a.name, a.followers),
             text=self.text,
-            created_at=self.created_at,
+            created_at=created_at,
             url=self.url,
             thread_ref=self.thread_ref,
             private=self.private,

@@ -24,7 +24,7 @@ def post_mention(
 ) -> MentionAccepted:
     """Take in one mention; posting the same one twice stores it once."""
     try:
-        result = pipeline.receive(session, body.to_mention(), services.registry, now=now)
+        result = pipeline.receive(session, body.to_mention(now), services.registry, now=now)
     except pipeline.UnknownChannel as exc:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
