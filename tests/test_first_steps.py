@@ -1,5 +1,5 @@
-"""What a new user meets first: the README's example works on any day, and a mention that gets no
-draft says why in a sentence."""
+"""What a new user meets first: the README's example works on any day, a mention that gets no draft
+says why in a sentence, and /openapi.json describes every request body."""
 
 from __future__ import annotations
 
@@ -70,3 +70,34 @@ def test_a_jsonl_line_without_a_time_is_dated_when_it_is_ingested(
     summary = ingest_lines(session, [json.dumps(readme_mention())], registry, clock=clock)
     assert (summary.accepted, summary.rejected) == (1, [])
     assert session.exec(select(Mention)).one().created_at == NOW
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [r for value in node.values() for r in _refs(value)]
+    if isinstance(node, list):
+        return [r for value in node for r in _refs(value)]
+    return []
+
+
+def test_openapi_describes_every_request_body_of_the_api_and_the_webhooks(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in spec["paths"].items()
+        if path.startswith(("/api/", "/webhooks/"))
+        for method, operation in operations.items()
+        if method in {"post", "put", "patch"}
+        and not operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+    ]
+    assert missing == []
+    order = spec["paths"]["/api/v1/orders"]["post"]
+    schema = order["requestBody"]["content"]["application/json"]["schema"]
+    assert {"order_id", "customer", "purchased_at"} <= set(schema["required"])
+    assert "id" in schema["properties"]["customer"]["properties"]  # nested models written out
+    headers = {p["name"] for p in order["parameters"] if p["in"] == "header"}
+    assert headers == {"X-Webcare-Signature", "X-Webcare-Timestamp"}
+    # every reference points at a schema the document has
+    components = spec["components"]["schemas"]
+    assert [r for r in _refs(spec) if r.removeprefix("#/components/schemas/") not in components] == []

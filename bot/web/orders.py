@@ -17,6 +17,7 @@ from bot.models import CustomerOrder, Job
 from bot.pipeline import UnknownChannel
 from bot.pipeline.followups import OrderEvent, record_order
 from bot.services import Services
+from bot.web import openapi
 from bot.web.deps import ApiActorDep, NowDep, ServicesDep, SessionDep
 from responders.domain import Author
 
@@ -127,7 +128,15 @@ def _out(session: Session, order: CustomerOrder, *, created: bool) -> OrderOut:
     )
 
 
-@router.post("/orders", response_model=OrderOut, status_code=status.HTTP_201_CREATED)
+# the body is read by hand, to check a signature over its bytes before it is parsed: described here
+_ORDER_DOC = openapi.json_body(openapi.inline_schema(OrderIn), "the order") | openapi.signature_headers(
+    required=False
+)
+
+
+@router.post(
+    "/orders", response_model=OrderOut, status_code=status.HTTP_201_CREATED, openapi_extra=_ORDER_DOC
+)
 async def post_order(
     request: Request, response: Response, services: ServicesDep, session: SessionDep, now: NowDep
 ) -> OrderOut:

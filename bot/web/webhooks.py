@@ -16,6 +16,7 @@ from bot.adapters import webhook
 from bot.adapters.intake import source_of, take_in
 from bot.adapters.telegram import TelegramAdapter, process_update
 from bot.services import Services
+from bot.web import openapi
 from bot.web.deps import NowDep, ServicesDep
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,25 @@ async def _json_body(request: Request) -> tuple[bytes, Any]:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"the body is not JSON: {exc}") from exc
 
 
-@router.post("/telegram")
+_UPDATE = {
+    "type": "object",
+    "description": "a Telegram Update object: https://core.telegram.org/bots/api#update",
+    "properties": {"update_id": {"type": "integer"}},
+    "required": ["update_id"],
+    "additionalProperties": True,
+}
+_SECRET = {"name": TELEGRAM_SECRET_HEADER, "in": "header", "required": True, "schema": {"type": "string"}}
+_EVENT = {
+    "type": "object",
+    "description": "a JSON object; the `mapping` of the source in its guideline says where its fields are",
+    "additionalProperties": True,
+}
+
+
+@router.post(
+    "/telegram",
+    openapi_extra=openapi.json_body(_UPDATE, "an update Telegram pushes") | {"parameters": [_SECRET]},
+)
 async def telegram_update(request: Request, services: ServicesDep, now: NowDep) -> dict[str, bool]:
     """One update pushed by Telegram; only Telegram knows the secret token."""
     secret = services.settings.telegram_webhook_secret
@@ -63,7 +82,11 @@ def _process_telegram(
         process_update(adapter, session, services.registry, update, now=now)
 
 
-@router.post("/{source}", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{source}",
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=openapi.json_body(_EVENT, "the source's event") | openapi.signature_headers(required=True),
+)
 async def signed_webhook(source: str, request: Request, services: ServicesDep, now: NowDep) -> dict[str, Any]:
     """A JSON event from a forum, shop or CRM, signed with the source's HMAC-SHA256 secret."""
     secret = services.settings.webhook_secrets.get(source)
