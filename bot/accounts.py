@@ -249,13 +249,20 @@ def has_api_tokens(session: Session) -> bool:
     return session.exec(select(ApiToken).where(col(ApiToken.revoked_at).is_(None))).first() is not None
 
 
-def api_token_name(session: Session, *, token: str, configured: str | None) -> str | None:
-    """The name of the live API token presented, or None when it is not valid."""
+def api_token_name(
+    session: Session, *, token: str, configured: str | None, now: datetime | None = None
+) -> str | None:
+    """The name of the live API token presented, or None when it is not valid; with `now`, notes
+    that the token is in use (at most once every SEEN_EVERY)."""
     if configured and hmac.compare_digest(token.encode(), configured.encode()):
         return "settings"
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
     if row is None or row.revoked_at is not None:
         return None
+    if now is not None and (row.last_used_at is None or now - row.last_used_at >= SEEN_EVERY):
+        row.last_used_at = now
+        session.add(row)
+        session.commit()
     return row.name
 
 

@@ -19,6 +19,7 @@ from bot.commands.content import analyze_app, faq_app, guidelines_app, simulate
 from bot.commands.customers import customers_app
 from bot.commands.drafts import drafts_app
 from bot.commands.telegram import telegram_app
+from bot.commands.tokens import tokens_app
 from bot.commands.users import users_app
 from bot.logs import configure_logging
 from bot.settings import Settings, get_settings, settings_problems
@@ -31,6 +32,7 @@ app.add_typer(faq_app, name="faq")
 app.add_typer(analyze_app, name="analyze")
 app.add_typer(drafts_app, name="drafts")
 app.add_typer(telegram_app, name="telegram")
+app.add_typer(tokens_app, name="tokens")
 
 
 @app.callback()

@@ -311,6 +311,7 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(unique=True, max_length=64)
     created_at: datetime = _ts()
     revoked_at: datetime | None = _ts(nullable=True)
+    last_used_at: datetime | None = _ts(nullable=True)  # within accounts.SEEN_EVERY
 
 
 class AuditEvent(SQLModel, table=True):

@@ -116,12 +116,13 @@ _bearer = HTTPBearer(auto_error=False)
 def api_actor(
     services: ServicesDep,
     session: SessionDep,
+    now: NowDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """The API caller's name for the audit log; 401 without a valid bearer token."""
+    """The API caller's name for the audit log (its token's last use noted); 401 without a valid token."""
     configured = services.settings.api_token.get_secret_value() if services.settings.api_token else None
     name = (
-        accounts.api_token_name(session, token=credentials.credentials, configured=configured)
+        accounts.api_token_name(session, token=credentials.credentials, configured=configured, now=now)
         if credentials
         else None
     )

@@ -88,7 +88,7 @@ def _authenticated(request: Request, body: bytes, services: Services, session: S
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         configured = services.settings.api_token.get_secret_value() if services.settings.api_token else None
-        name = accounts.api_token_name(session, token=header[7:].strip(), configured=configured)
+        name = accounts.api_token_name(session, token=header[7:].strip(), configured=configured, now=now)
         if name is not None:
             return f"api:{name}"
     secret = services.settings.orders_secret
