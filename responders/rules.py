@@ -155,9 +155,10 @@ def decide(
     action: Action = "no_reply" if blocked else ("reply" if answered else "acknowledge")
     reasons += blocked
     if not blocked:
-        reasons.append(
-            _answer_reason(confidence, answer_bar(analysis, guideline, context), personal, repeated)
-        )
+        bar = answer_bar(analysis, guideline, context)
+        # the best answer is one this thread already got: say so, whatever the bar
+        repeated = repeated and confidence >= guideline.faq.threshold
+        reasons.append(_answer_reason(confidence, bar, personal, repeated))
     auto = guideline.auto_send
     if action == "reply" and not fired and auto.enabled and confidence >= auto.min_confidence:
         approval = "auto"
@@ -185,7 +186,7 @@ def decide(
 
 
 def _answer_reason(confidence: float, threshold: float, personal: list[str], repeated: bool) -> str:
-    if repeated and confidence >= threshold:
+    if repeated:
         return "this thread already got this FAQ answer: a person follows up (acknowledge)"
     if confidence < threshold:
         return f"no FAQ answer above threshold {threshold:.2f} (best {confidence:.2f}): acknowledge"
