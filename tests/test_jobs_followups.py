@@ -41,7 +41,7 @@ def order(order_id: str = "A-1001", **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "order_id": order_id,
         "customer": {"platform": "console", "id": "u-1", "handle": "anna_w", "name": "Anna de Wit"},
-        "items": [{"sku": "w1", "name": "Rioja Reserva"}],
+        "items": [{"sku": "w1", "name": "Rioja Reserva", "category": "red"}],
         "purchased_at": T0.isoformat(),
         "community": "testshop",
     }
@@ -105,14 +105,18 @@ def test_the_plan_drafts_each_step_on_time_and_records_satisfaction(
     sender = RecordingSender()
     run_jobs(session, registry, sender, T0 + timedelta(minutes=1))
     [thanks] = follow_up_drafts(session)
-    assert (thanks.status, thanks.text) == ("pending", "Hoi Anna, bedankt voor je bestelling!")
+    assert (thanks.status, thanks.text) == (
+        "pending",
+        "Hallo Anna,\n\nBedankt voor je bestelling!\n\nGroet,\nTeam Testshop\n\n"
+        "Liever geen berichten meer? Stuur 'stop'.",
+    )
     pipeline.approve(session, thanks.id or 0, actor="user:a", role="agent", now=T0 + timedelta(minutes=5))
     deliver(session, registry, sender, T0 + timedelta(minutes=5))
     assert [(m.channel, m.text) for m in sender.sent] == [("u-1", thanks.text)]
     run_jobs(session, registry, sender, T0 + timedelta(days=3, minutes=1))
     run_jobs(session, registry, sender, T0 + timedelta(days=14, minutes=1))
     satisfaction = follow_up_drafts(session)[-1]
-    assert satisfaction.text == "Hoi Anna, hoe beviel je bestelling?"
+    assert "\n\nHoe beviel je bestelling?\n\n" in satisfaction.text
     asked = T0 + timedelta(days=14, minutes=2)
     pipeline.approve(session, satisfaction.id or 0, actor="user:a", role="agent", now=asked)
     deliver(session, registry, sender, asked)
