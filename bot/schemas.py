@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from bot.models import Draft, Mention
+from bot.models import Draft, Mention, RejectCategory
 from responders import domain
 
 MAX_TEXT_CHARS = 40_000
@@ -90,6 +90,10 @@ class DraftOut(BaseModel):
     confidence: float
     reasons: list[str]
     candidates: list[dict[str, Any]]
+    # other FAQ answers written out in full: {faq_id, question, text, confidence}
+    alternatives: list[Any]
+    reject_category: str
+    reject_reason: str
     version: int
     # null for reminders and follow-ups: the brand writes first, there is no mention to answer
     mention: dict[str, Any] | None
@@ -114,6 +118,7 @@ class DraftOut(BaseModel):
                 "language": mention.language,
                 "sentiment": mention.sentiment,
                 "signals": mention.signals,
+                "act": mention.act,
             },
         )
 
@@ -124,11 +129,21 @@ class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
     version: int | None = None
+    picked: str | None = Field(
+        default=None, max_length=120, description="the FAQ id of the alternative the text was taken from"
+    )
 
 
 class RejectIn(BaseModel):
-    """Why the draft is rejected."""
+    """Why the draft is rejected: a category, free text, or both."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2000)
+    category: RejectCategory = "other"
+    reason: str = Field(default="", max_length=2000)
     version: int | None = None
+
+    @model_validator(mode="after")
+    def _says_why(self) -> RejectIn:
+        if self.category == "other" and not self.reason.strip():
+            raise ValueError("give a reason: a category other than 'other', or a reason in words")
+        return self

@@ -73,7 +73,11 @@ def test_an_agent_works_the_queue_with_the_keyboard(page: Page, base_url: str, s
     page.keyboard.press("o")
     other = second if selected == str(first) else first
     expect(page).to_have_url(re.compile(rf"/queue/{other}$"))
-    page.keyboard.press("r")
+    page.keyboard.press("r")  # the reason's category first: arrow keys choose, Tab goes on to the words
+    expect(page.get_by_role("radio", name="other")).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(page.get_by_role("radio", name="should not reply")).to_be_checked()
+    page.keyboard.press("Tab")
     expect(page.locator("#reject-reason")).to_be_focused()
     page.keyboard.type("al beantwoord per mail")
     page.keyboard.press("Enter")
@@ -84,6 +88,7 @@ def test_an_agent_works_the_queue_with_the_keyboard(page: Page, base_url: str, s
         approved, rejected = session.get(Draft, int(selected or 0)), session.get(Draft, other)
         assert approved is not None and approved.status == "approved" and approved.text.endswith("Fijne dag!")
         assert rejected is not None and rejected.reject_reason == "al beantwoord per mail"
+        assert rejected.reject_category == "should_not_reply"
     assert problems == []
 
 
@@ -116,7 +121,10 @@ def test_item_actions_alternatives_and_hostile_text_in_the_thread(
     with Session(services.engine) as session:
         draft = session.get(Draft, draft_id)
         assert draft is not None
-        draft.alternatives = ["Morgen in huis!", f"Alternatief {HOSTILE}"]
+        draft.alternatives = [
+            {"faq_id": "levertijd-kort", "question": "Snel?", "text": "Morgen in huis!", "confidence": 0.5},
+            {"faq_id": "x", "question": HOSTILE, "text": f"Alternatief {HOSTILE}", "confidence": 0.4},
+        ]
         session.add(draft)
         session.commit()
     problems = _watch_console(page)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, status
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
-from bot.models import Draft, User
+from bot.models import REJECT_CATEGORIES, Draft, User
 from bot.pipeline import review
 from bot.pipeline.errors import Conflict, Forbidden, NotFound
 from bot.web.deps import CsrfUserDep, NowDep, SessionDep
@@ -52,13 +52,15 @@ def approve_form(
     now: NowDep,
     text: Annotated[str, Form(max_length=40_000)] = "",
     version: VersionField = None,
+    picked: Annotated[str, Form(max_length=120)] = "",
 ) -> Response:
-    """Approve (maybe edited) and queue for sending."""
+    """Approve (maybe edited, maybe with an alternative answer picked) and queue for sending."""
 
     def run() -> Draft:
         return review.approve(
-            session, draft_id, actor=who.actor, role=who.user.role, now=now, text=text, version=version
-        )
+            session, draft_id, actor=who.actor, role=who.user.role, now=now, text=text, version=version,
+            picked=picked or None,
+        )  # fmt: skip
 
     return _act(draft_id, "approved", "Approved: the reply is on its way.", run, to_queue=True)
 
@@ -70,13 +72,19 @@ def reject_form(
     session: SessionDep,
     now: NowDep,
     reason: NoteField = "",
+    category: Annotated[str, Form(max_length=32)] = "other",
     version: VersionField = None,
 ) -> Response:
-    """Reject with a reason; nothing is sent."""
+    """Reject with a reason (a category and free text); nothing is sent."""
+    chosen = next((c for c in REJECT_CATEGORIES if c == category), None)
+    if chosen is None:
+        return _back(draft_id, error=f"Not rejected: choose one of {', '.join(REJECT_CATEGORIES)}.")
 
     def run() -> Draft:
-        why = reason.strip() or "no reason given"
-        return review.reject(session, draft_id, actor=who.actor, reason=why, now=now, version=version)
+        why = reason.strip() or ("" if chosen != "other" else "no reason given")
+        return review.reject(
+            session, draft_id, actor=who.actor, reason=why, category=chosen, now=now, version=version
+        )
 
     return _act(draft_id, "rejected", "Rejected: nothing was sent.", run, to_queue=True)
 

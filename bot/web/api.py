@@ -62,7 +62,14 @@ def approve_draft(
     body = body or ApproveIn()
     try:
         pipeline.approve(
-            session, draft_id, actor=actor, role=API_ROLE, now=now, text=body.text, version=body.version
+            session,
+            draft_id,
+            actor=actor,
+            role=API_ROLE,
+            now=now,
+            text=body.text,
+            version=body.version,
+            picked=body.picked,
         )
     except pipeline.NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
@@ -75,9 +82,17 @@ def approve_draft(
 def reject_draft(
     draft_id: int, body: RejectIn, actor: ApiActorDep, session: SessionDep, now: NowDep
 ) -> DraftOut:
-    """Reject a pending draft with a reason; 409 when it was already handled."""
+    """Reject a pending draft with a reason (category and text); 409 when it was already handled."""
     try:
-        pipeline.reject(session, draft_id, actor=actor, reason=body.reason, now=now, version=body.version)
+        pipeline.reject(
+            session,
+            draft_id,
+            actor=actor,
+            reason=body.reason.strip(),
+            category=body.category,
+            now=now,
+            version=body.version,
+        )
     except pipeline.NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except pipeline.Conflict as exc:

@@ -1,4 +1,5 @@
-"""Guidelines and FAQ in the browser: view, edit with the CLI's validation, preview, revisions, roll-back."""
+"""Guidelines and FAQ in the browser: view, edit with the CLI's validation, preview, revisions, roll-back,
+and the example phrasings agents taught by answering otherwise than the bot."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot import content_edit, pipeline
+from bot import accounts, content_edit, pipeline
 from bot.models import GuidelineRevision
+from bot.pipeline import examples
 from bot.web.deps import CsrfUserDep, NowDep, ServicesDep, SessionDep, UserDep, require_role, templates
 
 router = APIRouter()
@@ -18,16 +20,72 @@ TextField = Annotated[str, Form(max_length=500_000)]
 
 
 @router.get("/guidelines", response_class=HTMLResponse)
-def guidelines_index(request: Request, who: UserDep, services: ServicesDep) -> Response:
-    """Every community's guideline file and the FAQ files."""
+def guidelines_index(
+    request: Request,
+    who: UserDep,
+    services: ServicesDep,
+    session: SessionDep,
+    notice: str = "",
+    error: str = "",
+) -> Response:
+    """Every community's guideline file and the FAQ files; for editors, the suggested FAQ examples."""
     snapshot = services.registry.snapshot
+    editor = accounts.role_at_least(who.user.role, EDITOR)
+    offers, pending = examples.pending(session) if editor else ([], 0)
     context = {
         "who": who,
         "files": content_edit.files(services.registry),
         "communities": snapshot.communities,
         "errors": services.registry.errors,
+        "offers": offers,
+        "pending": pending,
+        "faq": sorted(snapshot.faq.entries.values(), key=lambda e: (e.language, e.question.casefold())),
+        "notice": notice,
+        "error": error,
     }
     return templates.TemplateResponse(request, "guidelines.html", context)
+
+
+def _to_index(**query: str) -> Response:
+    target = f"/guidelines?{urlencode(query)}#suggestions"
+    return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/guidelines/suggestions/{suggestion_id}/accept")
+def accept_suggestion(
+    suggestion_id: int,
+    who: CsrfUserDep,
+    services: ServicesDep,
+    session: SessionDep,
+    now: NowDep,
+    faq_id: Annotated[str, Form(max_length=120)],
+    example: Annotated[str, Form(max_length=5000)],
+) -> Response:
+    """Add the customer's words to an FAQ entry's examples: a revision like any other edit."""
+    require_role(who, EDITOR)
+    try:
+        name = examples.accept(
+            session, services.registry, suggestion_id,
+            faq_id=faq_id, example=example, actor=who.actor, now=now,
+        )  # fmt: skip
+    except pipeline.NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except (pipeline.Conflict, ValueError) as exc:
+        return _to_index(error=f"Not added: {exc}.")
+    return _to_index(notice=f"Added as an example for {faq_id} in {name}.")
+
+
+@router.post("/guidelines/suggestions/{suggestion_id}/dismiss")
+def dismiss_suggestion(suggestion_id: int, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
+    """Drop a suggestion; it is not offered again."""
+    require_role(who, EDITOR)
+    try:
+        examples.dismiss(session, suggestion_id, actor=who.actor, now=now)
+    except pipeline.NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except pipeline.Conflict as exc:
+        return _to_index(error=f"Not dismissed: {exc}.")
+    return _to_index(notice="Dismissed: it will not be offered again.")
 
 
 def _file(services: ServicesDep, name: str) -> content_edit.ContentFile:

@@ -1,4 +1,5 @@
-"""Insights per community: volume, sentiment, speed, top answers, escalations, competitors, leads."""
+"""Insights per community: volume, sentiment, speed, top answers, escalations, competitors, leads,
+and per FAQ entry and act how often agents send the draft unedited and why they reject it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlmodel import select
 from bot import insights
 from bot.models import Community
 from bot.web import charts
-from bot.web.deps import NowDep, SessionDep, UserDep, templates
+from bot.web.deps import NowDep, ServicesDep, SessionDep, UserDep, templates
 
 router = APIRouter()
 PERIODS = (7, 30, 90)
@@ -17,7 +18,13 @@ PERIODS = (7, 30, 90)
 
 @router.get("/insights", response_class=HTMLResponse)
 def insights_page(
-    request: Request, who: UserDep, session: SessionDep, now: NowDep, community: str = "", days: int = 30
+    request: Request,
+    who: UserDep,
+    session: SessionDep,
+    services: ServicesDep,
+    now: NowDep,
+    community: str = "",
+    days: int = 30,
 ) -> Response:
     """One community's numbers over the last 7, 30 or 90 days, with SVG charts."""
     communities = list(session.exec(select(Community).order_by(Community.id)).all())
@@ -33,5 +40,6 @@ def insights_page(
         "data": data,
         "volume": charts.bars(data.days, data.volume) if data else None,
         "mood": charts.line(data.days, data.sentiment) if data else None,
+        "faq": services.registry.snapshot.faq.entries,
     }
     return templates.TemplateResponse(request, "insights.html", context)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -11,10 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from bot import queries
-from bot.models import Community, Conversation, Customer, Draft, Mention, User
+from bot.models import REJECT_CATEGORIES, Community, Conversation, Customer, Draft, Mention, User
 from bot.pipeline import sla
 from bot.web.deps import NowDep, ServicesDep, SessionDep, UserDep, templates
-from responders.domain import Guideline
+from responders.domain import FaqEntry, Guideline
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -123,9 +124,15 @@ def item_page(
     conversation = session.get(Conversation, draft.conversation_id)
     customer = session.get(Customer, conversation.customer_id) if conversation else None
     users = session.exec(select(User.username).where(User.disabled == False).order_by(User.username))  # noqa: E712
+    faq = services.registry.snapshot.faq.entries
     context = {
         "who": who,
         "draft": draft,
+        "alternatives": _alternatives(draft, faq),
+        "candidates": [
+            {**c, "question": c.get("question") or _question(faq, c["faq_id"])} for c in draft.candidates
+        ],
+        "reject_categories": REJECT_CATEGORIES,
         "mention": mention,
         "customer": customer,
         "conversation": conversation,
@@ -140,3 +147,21 @@ def item_page(
         "error": error,
     }
     return templates.TemplateResponse(request, "item.html", context)
+
+
+def _question(faq: Mapping[str, FaqEntry], faq_id: object) -> str:
+    entry = faq.get(str(faq_id))
+    return entry.question if entry else ""
+
+
+def _alternatives(draft: Draft, faq: Mapping[str, FaqEntry]) -> list[dict[str, Any]]:
+    """Each alternative with its FAQ question and full reply; drafts made before 0006 hold only ids."""
+    found: list[dict[str, Any]] = []
+    for alt in draft.alternatives:
+        if isinstance(alt, dict):
+            faq_id = str(alt.get("faq_id", ""))
+            question = alt.get("question") or _question(faq, faq_id)
+            found.append({**alt, "faq_id": faq_id, "question": question, "text": str(alt.get("text", ""))})
+        else:  # no text was kept: the agent sees which answer, but there is nothing to put in the editor
+            found.append({"faq_id": alt, "question": _question(faq, alt), "text": "", "confidence": None})
+    return found

@@ -43,7 +43,8 @@
     Enter: openSelected,
     e: function () { var t = document.getElementById("draft-text"); if (t) { t.focus(); t.setSelectionRange(t.value.length, t.value.length); } },
     a: function () { var b = document.getElementById("approve"); if (b) b.click(); },
-    r: function () { var i = document.getElementById("reject-reason"); if (i) i.focus(); },
+    // the reason's category first (arrow keys choose), then Tab to the words, Enter rejects
+    r: function () { var c = document.querySelector(".reject input[name=category]:checked"); if (c) c.focus(); },
     u: function () { window.location.href = "/queue"; },
     "?": help
   };
@@ -63,7 +64,10 @@
     if (target.matches && target.matches("[data-help]")) { event.preventDefault(); help(); }
     if (target.matches && target.matches("button.alt[data-text]")) {
       var text = document.getElementById("draft-text");
+      var picked = document.getElementById("picked");
       if (text) { text.value = target.getAttribute("data-text"); text.focus(); }
+      // the approval says which FAQ answer the agent chose, so the customer's words can teach it
+      if (picked) picked.value = target.getAttribute("data-faq-id") || "";
     }
   });
 })();
