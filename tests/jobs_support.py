@@ -25,6 +25,7 @@ reminders:
   opt_out_words: [stop, geen berichten meer]
   template:
     nl: "Kunnen we je nog ergens mee helpen?"
+    en: "Can we still help you with anything?"
 follow_ups:
   steps:
     - name: thanks

@@ -73,6 +73,26 @@ def test_a_prosecco_order_gets_the_sparkling_tip_laid_out_like_a_reply(
     assert steps[1]["outcome"] == f"drafted follow-up tips (sparkling): draft {tip.id}"
 
 
+def test_the_shop_says_which_language_the_customer_reads(
+    api: TestClient, session: Session, registry: ContentRegistry
+) -> None:
+    body = {
+        "order_id": "A-3",
+        "customer": {"platform": "console", "id": "u-7", "name": "Tom Baker", "language": "en"},
+        "items": [PROSECCO],
+        "purchased_at": T0.isoformat(),
+        "community": "testshop",
+    }
+    assert api.post("/api/v1/orders", json=body).status_code == 201
+    run_jobs(session, registry, RecordingSender(), T0 + timedelta(minutes=1))
+    [thanks] = follow_ups(session)
+    assert (thanks.language, thanks.text) == (
+        "en",
+        "Hello Tom,\n\nThanks for your order!\n\nCheers,\nTeam Testshop\n\n"
+        "Rather not get these messages? Just reply 'stop'.",
+    )
+
+
 def test_an_order_without_a_category_gets_no_tip_and_says_why(api: TestClient) -> None:
     plan = post_order(api, "A-2", GIFT_CARD)
     assert [(s["step"], s["status"]) for s in plan["follow_ups"]] == [

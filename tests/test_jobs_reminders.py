@@ -70,6 +70,24 @@ def test_a_quiet_customer_gets_one_friendly_nudge_for_approval_after_the_delay(
     assert len(reminders(session)) == 1
 
 
+def test_a_customer_who_writes_english_is_nudged_in_english(
+    session: Session, registry: ContentRegistry
+) -> None:
+    sender = RecordingSender()
+    question = "My order still hasn't arrived, any idea where it is?"
+    draft_id = receive(session, registry, "m-1", question, T0 - timedelta(hours=1), **THREAD)
+    answer = "What is your order number? We'll look into it."
+    pipeline.approve(session, draft_id, actor="user:a", role="senior", now=T0, text=answer)
+    deliver(session, registry, sender, T0)
+    run_jobs(session, registry, sender, T0 + timedelta(days=2, minutes=1))
+    [nudge] = reminders(session)
+    assert (nudge.language, nudge.text) == (
+        "en",
+        "Hi Anna,\n\nCan we still help you with anything?\n\nCheers,\nTeam Testshop\n\n"
+        "Rather not get these messages? Just reply 'stop'.",
+    )
+
+
 def test_no_nudge_once_the_customer_replied(session: Session, registry: ContentRegistry) -> None:
     sender = RecordingSender()
     ask_customer(session, registry, sender)

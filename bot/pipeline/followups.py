@@ -29,6 +29,7 @@ class OrderEvent:
     purchased_at: datetime
     items: list[dict[str, Any]] = field(default_factory=list)
     community_id: str | None = None
+    language: str = ""  # the shop's language for this customer, when it knows it
 
 
 def _community_for(session: Session, event: OrderEvent, customer: Customer, registry: ContentRegistry) -> str:
@@ -61,6 +62,9 @@ def record_order(
         return existing, False
     customer = store.upsert_customer(session, platform=event.platform, author=event.customer, now=now)
     assert customer.id is not None
+    if event.language and not customer.language:
+        customer.language = event.language  # what they write later tells more, and wins
+        session.add(customer)
     community_id = _community_for(session, event, customer, registry)
     order = CustomerOrder(
         order_ref=event.order_ref,

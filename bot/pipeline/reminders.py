@@ -133,7 +133,7 @@ def draft_message(
     message = nudges.write_message(
         guideline,
         templates,
-        language=customer.language or guideline.default_language,
+        language=customer_language(session, customer, guideline),
         name=customer.name,
         handle=customer.handle,
         seed=seed,
@@ -158,6 +158,18 @@ def draft_message(
     session.add(draft)
     session.flush()
     return draft
+
+
+def customer_language(session: Session, customer: Customer, guideline: Guideline) -> str:
+    """The language the customer last wrote in here, else the one their shop gave, else the default."""
+    stmt = (
+        select(Mention.language)
+        .where(
+            Mention.customer_id == customer.id, Mention.community_id == guideline.id, Mention.language != ""
+        )
+        .order_by(col(Mention.created_at).desc())
+    )
+    return session.exec(stmt.limit(1)).first() or customer.language or guideline.default_language
 
 
 def _last_opening(session: Session, conversation_id: int) -> str:

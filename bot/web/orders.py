@@ -34,6 +34,9 @@ class OrderCustomer(BaseModel):
     id: str = Field(min_length=1, max_length=128)
     handle: str = Field(default="", max_length=200)
     name: str = Field(default="", max_length=200)
+    # the language of the shop the customer bought in ("nl", "en"): the follow-ups are written in it
+    # while webcare has not seen the customer write yet
+    language: str = Field(default="", pattern=r"^([a-z]{2})?$")
 
 
 Label = Annotated[str, Field(max_length=64)]
@@ -166,6 +169,7 @@ def _record(request: Request, body: bytes, services: Services, session: Session,
         purchased_at=data.purchased_at,
         items=[item.model_dump() for item in data.items],
         community_id=data.community,
+        language=c.language,
     )
     try:
         order, created = record_order(session, event, services.registry, now=now)
