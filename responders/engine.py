@@ -39,7 +39,7 @@ _ASKING_AROUND = re.compile(
 # a second answer in one reply must be a sure one: a wrong extra paragraph costs more than a click
 _SECOND_ANSWER_AT = 0.8
 # an alternative worth a click: below the answer threshold, but not a wild guess
-_ALTERNATIVE_SHARE_OF_THRESHOLD = 0.5
+_ALTERNATIVE_SHARE_OF_THRESHOLD = 0.75
 # a promise due this soon is too tight to keep: promise the next slot instead
 _PROMISE_MARGIN = timedelta(minutes=15)
 
