@@ -150,7 +150,8 @@ class Draft(SQLModel, table=True):
     approval_level: str = Field(default="agent", max_length=16)
     due_at: datetime = _ts()
     reasons: list[str] = _json()
-    alternatives: list[str] = _json()
+    # {faq_id, question, text, confidence} per alternative (plain FAQ ids in drafts made before 0006)
+    alternatives: list[Any] = _json()
     candidates: list[dict[str, Any]] = _json()
     version: int = 1
     decided_by: str = Field(default="", max_length=200)
