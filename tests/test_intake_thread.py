@@ -27,9 +27,7 @@ def _demo(session: Session) -> ContentRegistry:
 
 def _post(session: Session, registry: ContentRegistry, number: int, text: str) -> Draft:
     when = NOW + timedelta(hours=number)
-    body = mention_json(
-        f"t-{number}", text, channel="demo-nl", created_at=when, thread_ref="thread-1", **extra
-    )
+    body = mention_json(f"t-{number}", text, channel="demo-nl", created_at=when, thread_ref="thread-1")
     received = pipeline.receive(session, MentionIn.model_validate(body).to_mention(), registry, now=when)
     session.commit()
     assert received.draft_id is not None
