@@ -194,6 +194,30 @@ def _fit(greeting: str, body: str, closing: str, limit: int) -> str:
     return f"{greeting}\n\n{cut}…\n\n{closing}"[:limit]
 
 
+def lay_out(
+    tone: Tone,
+    values: Mapping[str, str],
+    body: str,
+    *,
+    seed: str,
+    platform: str,
+    previous_opening: str = "",
+    signoffs: tuple[str, ...] = (),
+    footer: str = "",
+) -> tuple[str, str]:
+    """Greeting, body, sign-off and signature on lines of their own, cut to the platform's limit.
+
+    Returns the text and the greeting template used, so the next message can open differently.
+    """
+    opening = _pick(tone.greetings, seed, previous_opening)
+    # Without a name, "Hoi {{ name }}," must read "Hoi," rather than "Hoi ,".
+    greeting = render(opening, values).replace(" ,", ",")
+    closing = render(_pick(signoffs or tone.signoffs, seed + "s"), values)
+    if tone.signature:
+        closing = f"{closing}\n{render(tone.signature, values)}"
+    return _fit(greeting, body, closing + footer, PLATFORM_MAX_LENGTH.get(platform, 4096)), opening
+
+
 @dataclass(frozen=True)
 class Reply:
     """What the body of a draft says, decided by the engine before the wording is picked."""
@@ -255,15 +279,17 @@ def compose(
 ) -> tuple[str, str]:
     """Write a reply (FAQ answers) or an acknowledgement; return (text, greeting template used)."""
     values = template_values(guideline, tone, language, name, target, reply)
-    greeting_source = _pick(tone.greetings, seed, previous_opening)
-    # Without a name, "Hoi {{ name }}," must read "Hoi," rather than "Hoi ,".
-    greeting = render(greeting_source, values).replace(" ,", ",")
     body = _body(tone, analysis, reply, values, seed)
     formal = analysis.act in FORMAL_ACTS and tone.formal_signoffs
-    closing = render(_pick(tone.formal_signoffs if formal else tone.signoffs, seed + "s"), values)
-    if tone.signature:
-        closing = f"{closing}\n{render(tone.signature, values)}"
-    text = _fit(greeting, body, closing, PLATFORM_MAX_LENGTH.get(platform, 4096))
+    text, greeting_source = lay_out(
+        tone,
+        values,
+        body,
+        seed=seed,
+        platform=platform,
+        previous_opening=previous_opening,
+        signoffs=tone.formal_signoffs if formal else tone.signoffs,
+    )
     if tone.emoji == "none":
         # an FAQ answer shared by several communities may carry emoji this tone does not allow
         text = _EMOJI.sub("", text).replace("  ", " ")

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from responders.compose import PLATFORM_MAX_LENGTH, TEMPLATE_VARIABLES, _fit, _pick, first_name, render
+from responders.compose import TEMPLATE_VARIABLES, first_name, lay_out, render
 from responders.domain import FollowUps, Guideline, Reminders, Tone
 from responders.text import normalize, words
 
@@ -146,13 +146,10 @@ def write_message(
     footer = f"\n\n{render(stop, values)}" if stop else ""
     if is_whole_message(template):
         return Message(render(template, values).replace(" ,", ",") + footer, lang, "")
-    opening = _pick(tone.greetings, seed, previous_opening)
-    # without a name, "Hoi {{ name }}," must read "Hoi," rather than "Hoi ,"
-    greeting = render(opening, values).replace(" ,", ",")
-    closing = render(_pick(tone.signoffs, seed + "s"), values)
-    if values["signature"]:
-        closing = f"{closing}\n{values['signature']}"
-    text = _fit(greeting, render(template, values), closing + footer, PLATFORM_MAX_LENGTH.get(platform, 4096))
+    text, opening = lay_out(
+        tone, values, render(template, values), seed=seed, platform=platform,
+        previous_opening=previous_opening, footer=footer,
+    )  # fmt: skip
     return Message(text, lang, opening)
 
 
