@@ -1,15 +1,14 @@
-"""`webcare demo`: migrate, load demo content, create a demo admin and API token, ingest mentions."""
+"""`webcare demo`: migrate, write demo content, create a demo admin and API token, ingest mentions."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlmodel import Session, select
 
-from bot import accounts, migrations, pipeline
+from bot import accounts, migrations, pipeline, shipped
 from bot.clock import Clock
 from bot.ingest import IngestSummary, ingest_lines, parse_line
 from bot.main import build_services
@@ -18,7 +17,6 @@ from bot.schemas import MentionIn
 from bot.settings import Settings
 
 DEMO_USER = "demo"
-DEMO_MENTIONS = Path(__file__).resolve().parent.parent / "demo" / "mentions.jsonl"
 
 
 # The demo file spans a few days; squeezed into the last hours, its queue shows deadlines that
@@ -49,6 +47,14 @@ def _retimer(lines: list[str], now: datetime) -> Callable[[MentionIn], MentionIn
 
 def prepare(settings: Settings, clock: Clock, say: Callable[[str], None] = print) -> IngestSummary:
     """Set up a demo installation; safe to run again, it adds nothing twice."""
+    # A new folder with the default settings gets the package's demo guidelines and FAQ. Folders
+    # named in WEBCARE_ settings are never made up: a typo there must fail, not serve the demo.
+    defaults = not {"guidelines_dir", "faq_dir"} & settings.model_fields_set
+    if defaults and shipped.copy_demo_content(settings.guidelines_dir, settings.faq_dir):
+        say(
+            f"Demo content written to {settings.guidelines_dir}/ and {settings.faq_dir}/ "
+            "(edit it there, or at /guidelines in the browser)."
+        )
     migrations.upgrade(settings.database_url)
     services = build_services(settings, clock)
     now = clock.now()
@@ -64,7 +70,7 @@ def prepare(settings: Settings, clock: Clock, say: Callable[[str], None] = print
         if settings.api_token is None and not accounts.has_api_tokens(session):
             token = accounts.add_api_token(session, name="demo", now=now)
             say(f"API token created (shown once): {token}")
-        lines = DEMO_MENTIONS.read_text(encoding="utf-8").splitlines()
+        lines = (shipped.folder("demo") / "mentions.jsonl").read_text(encoding="utf-8").splitlines()
         summary = ingest_lines(session, lines, services.registry, clock=clock, shift=_retimer(lines, now))
         pipeline.sync_communities(session, services.registry, now=now)
     services.engine.dispose()

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic.config import Config
 
 from alembic import command
-
-# alembic/ and alembic.ini sit at the repository root, next to the bot package
-ROOT = Path(__file__).resolve().parent.parent
+from bot import shipped
 
 
 def alembic_config(url: str) -> Config:
-    """An Alembic config for one database URL."""
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
+    """An Alembic config for one database URL, with the migrations webcare ships.
+
+    Built here rather than read from alembic.ini, which serves the `alembic` command in a checkout
+    and is not part of an installed package.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(shipped.folder("alembic")))
+    config.set_main_option("path_separator", "os")
     config.attributes["url"] = url
     return config
 
