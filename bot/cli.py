@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -110,7 +112,9 @@ def worker() -> None:
         services.engine,
         services.senders,
         services.registry,
-        worker=settings.worker_id or f"worker-{threading.get_native_id()}",
+        # host and pid, as `serve` names itself: unique across machines and containers, where
+        # every worker is pid 1 and a thread id alone would give each the same name
+        worker=settings.worker_id or f"{socket.gethostname()}:{os.getpid()}",
         interval=settings.delivery_interval_seconds,
         settings=settings,
         clock=services.clock,
