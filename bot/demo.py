@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -13,8 +14,11 @@ from bot.clock import Clock
 from bot.ingest import IngestSummary, ingest_lines, parse_line
 from bot.main import build_services
 from bot.models import User
+from bot.pipeline.followups import OrderEvent, record_order
+from bot.registry import ContentRegistry
 from bot.schemas import MentionIn
 from bot.settings import Settings
+from responders.domain import Author
 
 DEMO_USER = "demo"
 
@@ -73,9 +77,29 @@ def prepare(settings: Settings, clock: Clock, say: Callable[[str], None] = print
         lines = (shipped.folder("demo") / "mentions.jsonl").read_text(encoding="utf-8").splitlines()
         summary = ingest_lines(session, lines, services.registry, clock=clock, shift=_retimer(lines, now))
         pipeline.sync_communities(session, services.registry, now=now)
+        orders = _record_orders(session, services.registry, now)
     services.engine.dispose()
     say(
         f"Demo mentions: {summary.accepted} new, {summary.duplicate} already there, "
-        f"{len(summary.rejected)} rejected."
+        f"{len(summary.rejected)} rejected. Demo orders: {orders} new, their follow-ups planned."
     )
     return summary
+
+
+def _record_orders(session: Session, registry: ContentRegistry, now: datetime) -> int:
+    """The demo's orders, bought hours or days before now, so the jobs draft their follow-ups."""
+    created = 0
+    for line in (shipped.folder("demo") / "orders.jsonl").read_text(encoding="utf-8").splitlines():
+        data = json.loads(line)
+        who = data["customer"]
+        event = OrderEvent(
+            order_ref=data["order_id"],
+            platform=data["platform"],
+            customer=Author(who["id"], who["handle"], who["name"]),
+            purchased_at=now - timedelta(hours=data["hours_ago"]),
+            items=data["items"],
+            community_id=data["community"],
+        )
+        created += record_order(session, event, registry, now=now)[1]
+    session.commit()
+    return created

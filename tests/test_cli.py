@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from bot.cli import app, main
 from bot.db import make_engine
 from bot.logs import JsonFormatter
-from bot.models import ApiToken, Draft, Mention, User
+from bot.models import ApiToken, CustomerOrder, Draft, Mention, User
 from bot.settings import get_settings
 from tests.factories import jsonl, mention_json, write_content
 
@@ -108,6 +108,9 @@ def test_demo_sets_everything_up_once_and_a_second_run_duplicates_nothing(
     assert "password:" not in second.output and "API token" not in second.output
     assert f"0 new, {mentions} already there" in second.output
     assert (_count(env, Mention), _count(env, User), _count(env, ApiToken)) == (mentions, 1, 1)
+    # the demo's orders, with their follow-ups planned, are recorded once too
+    assert "Demo orders: 3 new" in first.output and "Demo orders: 0 new" in second.output
+    assert _count(env, CustomerOrder) == 3
 
 
 def test_demo_creates_no_token_when_one_is_configured(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
