@@ -32,6 +32,10 @@ PG_URL = os.environ.get("WEBCARE_TEST_POSTGRES_URL", "")
 ON_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 API_TOKEN = "test-token-0123456789"
+# CI runs the suite a second time under Debian's libfaketime (0.9.10) with the date shifted ahead.
+# It does not intercept sem_clockwait, so there a timed wait on a Python lock or event (APScheduler's
+# ticker waiting for its next run) never times out: only what is woken up explicitly goes on.
+UNDER_FAKETIME = "libfaketime" in os.environ.get("LD_PRELOAD", "")
 
 
 def pytest_configure(config: pytest.Config) -> None:

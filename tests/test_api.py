@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
@@ -13,7 +14,7 @@ from bot.adapters.console import ConsoleSender
 from bot.main import create_app
 from bot.models import Draft, Mention, Outbox
 from bot.services import Services
-from tests.conftest import API_TOKEN
+from tests.conftest import API_TOKEN, UNDER_FAKETIME
 from tests.factories import mention_json
 
 
@@ -138,6 +139,7 @@ def test_rejecting_needs_a_reason_and_sends_nothing(api: TestClient, console_sen
     assert console_sender.sent == []
 
 
+@pytest.mark.skipif(UNDER_FAKETIME, reason="the content watch is an APScheduler tick: a timed wait")
 def test_a_web_only_server_drafts_with_faq_answers_edited_on_disk(services: Services) -> None:
     # `webcare serve --no-jobs`: the workers reload edited files, and so must the web process
     [faq_file] = services.registry.faq_dir.rglob("*.yaml")
