@@ -25,7 +25,7 @@ from bot.logs import configure_logging
 from bot.main import create_app
 from bot.registry import ContentRegistry
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from tests.factories import write_content
 
 PG_URL = os.environ.get("WEBCARE_TEST_POSTGRES_URL", "")
@@ -108,6 +108,20 @@ def registry(tmp_path: Path) -> ContentRegistry:
     """Test content: one community with a small FAQ."""
     guidelines, faq = write_content(tmp_path / "content")
     return ContentRegistry(guidelines, faq)
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh SQLite database and the test content, set through WEBCARE_ variables, for commands."""
+    url = f"sqlite:///{tmp_path / 'var' / 'webcare.db'}"
+    guidelines, faq = write_content(tmp_path / "content")
+    monkeypatch.setenv("WEBCARE_DATABASE_URL", url)
+    monkeypatch.setenv("WEBCARE_GUIDELINES_DIR", str(guidelines))
+    monkeypatch.setenv("WEBCARE_FAQ_DIR", str(faq))
+    monkeypatch.delenv("WEBCARE_API_TOKEN", raising=False)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,24 +15,10 @@ from bot.db import make_engine
 from bot.logs import JsonFormatter
 from bot.models import ApiToken, CustomerOrder, Draft, Mention, User
 from bot.settings import get_settings
-from tests.factories import jsonl, mention_json, write_content
+from tests.factories import jsonl, mention_json
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh SQLite database and the test content, set through WEBCARE_ variables."""
-    url = f"sqlite:///{tmp_path / 'var' / 'webcare.db'}"
-    guidelines, faq = write_content(tmp_path / "content")
-    monkeypatch.setenv("WEBCARE_DATABASE_URL", url)
-    monkeypatch.setenv("WEBCARE_GUIDELINES_DIR", str(guidelines))
-    monkeypatch.setenv("WEBCARE_FAQ_DIR", str(faq))
-    monkeypatch.delenv("WEBCARE_API_TOKEN", raising=False)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
 
 
 def _count(url: str, model: type) -> int:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
@@ -16,24 +13,15 @@ from bot.db import make_engine
 from bot.main import build_services, create_app
 from bot.models import AuditEvent
 from bot.settings import get_settings
-from tests.factories import write_content
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A migrated SQLite database and the test content, set through WEBCARE_ variables."""
-    url = f"sqlite:///{tmp_path / 'webcare.db'}"
-    guidelines, faq = write_content(tmp_path / "content")
-    monkeypatch.setenv("WEBCARE_DATABASE_URL", url)
-    monkeypatch.setenv("WEBCARE_GUIDELINES_DIR", str(guidelines))
-    monkeypatch.setenv("WEBCARE_FAQ_DIR", str(faq))
-    monkeypatch.delenv("WEBCARE_API_TOKEN", raising=False)
-    get_settings.cache_clear()
+def env(env: str) -> str:
+    """conftest's command environment, migrated."""
     assert runner.invoke(app, ["migrate"]).exit_code == 0
-    yield url
-    get_settings.cache_clear()
+    return env
 
 
 def _status_with(token: str) -> int:
