@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from responders.analysis import analyze
 from responders.compose import ORDER_ACTS, Reply, compose, draft_from, first_name
 from responders.domain import (
+    Act,
     Alternative,
     Analysis,
     Candidate,
@@ -106,7 +107,7 @@ def _fit_for_act(
     return [first, *(m for m in kept if m.candidate.faq_id != entry.id)]
 
 
-def _answers(matches: list[_Match], decision: Decision, threshold: float, act: str) -> list[_Match]:
+def _answers(matches: list[_Match], decision: Decision, threshold: float, act: Act) -> list[_Match]:
     """The answer, and a second one when another part of the message asks another thing.
 
     For a complaint, the part that reports the problem is answered first ("fles met kurk gehad,
