@@ -10,7 +10,6 @@ from responders import sentiment
 from responders.acts import addresses_brand, classify
 from responders.domain import Analysis, ReplyTo, SentimentLabel
 from responders.lexicon import (
-    COMPLAINT_PHRASES,
     OTHER_STOPWORDS,
     PROFANITY,
     SIGNAL_PHRASES,
@@ -79,8 +78,6 @@ def detect_signals(text: str, tokens: list[str], competitors: Iterable[str] = ()
     """Find the signals a webcare agent cares about in a message."""
     plain = normalize(text)
     found = {name for name, phrases in SIGNAL_PHRASES.items() if _contains_any(plain, tuple(phrases))}
-    if _contains_any(plain, COMPLAINT_PHRASES):
-        found.add("complaint")
     if "?" in text or opens_like_question(tokens):
         found.add("question")
     if _contains_any(plain, tuple(normalize(c) for c in competitors if c.strip())):
