@@ -134,7 +134,7 @@ def decide(
     priority: Priority = "low" if analysis.sentiment_label == "positive" else "normal"
     approval: Approval = "agent"
     team = "webcare"
-    reasons: list[str] = []
+    reasons = [f"act: {analysis.act.replace('_', ' ')}"]
     text = normalize(mention.text)
     fired = [rule for rule in guideline.escalation if rule_matches(rule, mention, analysis, text)]
     for rule in fired:
@@ -144,8 +144,8 @@ def decide(
         reasons.append(
             f"escalation '{rule.name}': {rule.priority}, team {rule.team}, {rule.approval} approval"
         )
-    reasons.insert(0, f"act: {analysis.act.replace('_', ' ')}")
-    matched = confidence >= answer_bar(analysis, guideline, context) and not repeated
+    bar = answer_bar(analysis, guideline, context)
+    matched = confidence >= bar and not repeated
     blocked = limit_reasons(mention, analysis, guideline, context) + act_reasons(
         mention, analysis, guideline, matched
     )
@@ -155,7 +155,6 @@ def decide(
     action: Action = "no_reply" if blocked else ("reply" if answered else "acknowledge")
     reasons += blocked
     if not blocked:
-        bar = answer_bar(analysis, guideline, context)
         # the best answer is one this thread already got: say so, whatever the bar
         repeated = repeated and confidence >= guideline.faq.threshold
         reasons.append(_answer_reason(confidence, bar, personal, repeated))
