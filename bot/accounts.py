@@ -271,23 +271,38 @@ MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 
 
-def sign_in_blocked(session: Session, keys: tuple[str, ...], *, now: datetime) -> bool:
-    """Whether any key (a username or a client address) failed to sign in too often lately."""
+def count_sign_in_attempt(session: Session, keys: tuple[str, ...], *, now: datetime) -> list[int] | None:
+    """Count an attempt as failed against each key (a username, a client address) before its
+    password is checked; return the rows counted, or None (counting nothing) when a key is over
+    the limit.
+
+    Writing first and counting after is what holds under parallel guesses: each attempt's count
+    includes every attempt committed before it, so however many race, at most MAX_FAILURES of
+    them see a count within the limit and get their password checked.
+    """
+    rows = [SignInFailure(key=key, at=now) for key in keys]
+    session.add_all(rows)
+    session.commit()
     since = now - FAILURE_WINDOW
     for key in keys:
         recent = select(func.count()).where(SignInFailure.key == key, col(SignInFailure.at) > since)
-        if session.exec(recent).one() >= MAX_FAILURES:
-            return True
-    return False
+        if session.exec(recent).one() > MAX_FAILURES:
+            # a refused attempt checks no password, so it does not stretch the lockout
+            _forget_rows(session, rows)
+            return None
+    return [row.id for row in rows if row.id is not None]
 
 
-def record_sign_in_failure(session: Session, keys: tuple[str, ...], *, now: datetime) -> None:
-    """Count one failed attempt against each key."""
-    session.add_all(SignInFailure(key=key, at=now) for key in keys)
+def forget_sign_in_attempt(session: Session, keys: tuple[str, ...], attempt: list[int]) -> None:
+    """After a good sign-in: forget the name's failures and this attempt (the address keeps the
+    failures it had)."""
+    session.execute(
+        delete(SignInFailure).where((col(SignInFailure.key) == keys[0]) | col(SignInFailure.id).in_(attempt))
+    )
     session.commit()
 
 
-def forget_sign_in_failures(session: Session, key: str) -> None:
-    """Forget a name's failures after a good sign-in (its address keeps its count)."""
-    session.execute(delete(SignInFailure).where(col(SignInFailure.key) == key))
+def _forget_rows(session: Session, rows: list[SignInFailure]) -> None:
+    ids = [row.id for row in rows if row.id is not None]
+    session.execute(delete(SignInFailure).where(col(SignInFailure.id).in_(ids)))
     session.commit()

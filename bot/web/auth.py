@@ -45,16 +45,16 @@ def login(
         return _login_again(request, services, "Your sign-in form expired. Please try again.")
     client = request.client.host if request.client else "unknown"
     keys = (f"user:{username.lower()}", f"ip:{client}")
-    if accounts.sign_in_blocked(session, keys, now=now):
+    attempt = accounts.count_sign_in_attempt(session, keys, now=now)
+    if attempt is None:
         return _login_again(
             request, services, "Too many failed attempts. Wait 15 minutes and try again.", 429
         )
     user = accounts.authenticate(session, username=username, password=password)
     if user is None:
-        accounts.record_sign_in_failure(session, keys, now=now)
         log.info("sign-in failed", extra={"username": username, "client": client})
         return _login_again(request, services, "Wrong username or password.", 401)
-    accounts.forget_sign_in_failures(session, keys[0])
+    accounts.forget_sign_in_attempt(session, keys, attempt)
     token, _ = accounts.start_session(
         session,
         user=user,
