@@ -186,16 +186,22 @@ class BodyLimit(_HttpMiddleware):
         await self.app(scope, counted, send)
 
 
+# Pages, API answers and metrics hold personal data or session secrets (CSRF tokens): no browser,
+# proxy or back button may keep a copy. Only the static files are the same for everyone.
+NO_STORE = (b"cache-control", b"no-store")
+
+
 class SecurityHeaders(_HttpMiddleware):
-    """Adds the browser security headers to every response."""
+    """Adds the browser security headers to every response, and no-store to all but static files."""
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on; add the headers the response does not set itself."""
+        wanted = SECURITY_HEADERS if scope["path"].startswith("/static/") else [*SECURITY_HEADERS, NO_STORE]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                extra = [(k, v) for k, v in wanted if k not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
