@@ -45,7 +45,11 @@ PLATFORM_MAX_LENGTH: Mapping[str, int] = {
 @lru_cache(maxsize=1)
 def _environment() -> ImmutableSandboxedEnvironment:
     # Plain-text replies: escaping happens where text is shown (web templates), not here.
-    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    environment = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    # Jinja's globals (range, dict, lipsum, cycler, joiner, namespace) would print object reprs
+    # into a reply; a template sees only the values it is given.
+    environment.globals.clear()
+    return environment
 
 
 @lru_cache(maxsize=4096)
@@ -100,8 +104,21 @@ def _unsupported(source: str) -> str | None:
     return None
 
 
+def _unknown_name(source: str) -> str | None:
+    """The first name a template reads that is not one of TEMPLATE_VARIABLES, if any.
+
+    Rendering with StrictUndefined does not catch `{{ self }}` (Jinja's own reference to the
+    template), so the names are checked before rendering.
+    """
+    for node in _environment().parse(source).find_all(nodes.Name):
+        if node.name not in TEMPLATE_VARIABLES:
+            return str(node.name)
+    return None
+
+
 def check_template(source: str) -> str | None:
     """Return a description of what is wrong with a template, or None when it renders."""
+    allowed_names = ", ".join(TEMPLATE_VARIABLES)
     try:
         unsupported = _unsupported(source)
         if unsupported:
@@ -110,10 +127,12 @@ def check_template(source: str) -> str | None:
                 f"template uses {unsupported}; templates may only fill in variables, "
                 f"with {{% if %}} and the filters {allowed}"
             )
+        unknown = _unknown_name(source)
+        if unknown:
+            return f"template uses an unknown variable ('{unknown}' is undefined); allowed: {allowed_names}"
         _compiled(source).render(_sample_values())
     except UndefinedError as exc:
-        allowed = ", ".join(TEMPLATE_VARIABLES)
-        return f"template uses an unknown variable ({exc.message}); allowed: {allowed}"
+        return f"template uses an unknown variable ({exc.message}); allowed: {allowed_names}"
     except TemplateError as exc:
         return f"template error: {exc.message}"
     return None
