@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Literal, get_args
@@ -45,12 +46,28 @@ def _check_password(password: str) -> None:
         raise AccountError("a password needs at least 10 characters")
 
 
+# Names show in the audit log, on pages and in sign-in keys: plain ASCII, so none is empty,
+# hides a control character or looks like another.
+_USERNAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+def check_username(username: str) -> None:
+    """Refuse a name the command line and the web form should both refuse."""
+    if not _USERNAME.fullmatch(username):
+        raise AccountError(
+            "a username is 1 to 100 characters: letters a-z, digits, dots, hyphens and underscores"
+        )
+
+
 def add_user(session: Session, *, username: str, password: str, role: str, now: datetime) -> User:
     """Create a user with an argon2 password hash."""
+    check_username(username)
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     _check_password(password)
-    if session.exec(select(User).where(User.username == username)).first():
+    # sign-in throttling counts names case-blind, so two names differing in case would share it
+    same = select(User).where(func.lower(User.username) == username.lower())
+    if session.exec(same).first():
         raise AccountError(f"user {username!r} already exists")
     user = User(username=username, password_hash=_hasher.hash(password), role=role, created_at=now)
     session.add(user)
