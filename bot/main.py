@@ -9,6 +9,7 @@ import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -35,6 +36,7 @@ from bot.web import (
     api,
     audit,
     auth,
+    guard,
     guidelines,
     health,
     insights,
@@ -120,11 +122,24 @@ def create_app(
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         # FastAPI's default echoes every bad value: a 40 MB text came back twice, a password as it was
         detail = [{k: error[k] for k in ("type", "loc", "msg") if k in error} for error in exc.errors()]
+        if not guard.for_machines(request.url.path):
+            message = "; ".join(_in_words(error) for error in detail)
+            return guard.error_page(
+                request, status.HTTP_422_UNPROCESSABLE_CONTENT, "This cannot be done", message
+            )
         return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
+    # inside BodyLimit: the guard reads whole bodies, and only those BodyLimit let through
+    app.add_middleware(guard.InputGuard)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _in_words(error: dict[str, Any]) -> str:
+    """'page: Input should be less than or equal to 2147483647' for a person reading a page."""
+    where = ".".join(str(part) for part in error.get("loc", ())[1:])
+    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
 
 
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [

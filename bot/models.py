@@ -40,6 +40,12 @@ def _ts(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(sa_column=column)
 
 
+def column_length(table: type[SQLModel], column: str) -> int:
+    """The most characters a text column holds: PostgreSQL refuses more, SQLite stores it all."""
+    length: int = table.__table__.c[column].type.length  # type: ignore[attr-defined]
+    return length
+
+
 def _json() -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 

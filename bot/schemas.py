@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from annotated_types import Interval
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from bot.models import Draft, Mention, RejectCategory
 from responders import domain
 
 MAX_TEXT_CHARS = 40_000
+
+# Integer columns are 32-bit on PostgreSQL (SQLite takes 64 bits): a larger number in a path, query,
+# form or body is refused with 422 here, before it reaches the database and fails there. Every id,
+# version, offset and count the HTTP API and pages take is one of these two.
+INT32_MAX = 2**31 - 1
+RowId = Annotated[int, Interval(ge=1, le=INT32_MAX)]
+Count = Annotated[int, Interval(ge=0, le=INT32_MAX)]
+
+# Times a service can compute with: a deadline 24 hours after 9999-12-31 overflows. Earlier than
+# any platform and later than any plausible clock are mistakes, refused rather than stored.
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, tzinfo=UTC)
+
+
+def plausible_time(value: datetime) -> datetime:
+    """The time itself when it lies between 1990 and 2999; ValueError otherwise."""
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("the time must lie between 1990 and 2999")
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(plausible_time)]
 
 
 class AuthorIn(BaseModel):
@@ -20,7 +43,7 @@ class AuthorIn(BaseModel):
     id: str = Field(min_length=1, max_length=128)
     handle: str = Field(default="", max_length=200)
     name: str = Field(default="", max_length=200)
-    followers: int | None = Field(default=None, ge=0)
+    followers: Count | None = None
 
 
 class MentionIn(BaseModel):
@@ -33,7 +56,7 @@ class MentionIn(BaseModel):
     author: AuthorIn
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
     url: str = Field(default="", max_length=2000)
-    created_at: AwareDatetime | None = Field(
+    created_at: Moment | None = Field(
         default=None, description="when it was posted, with a time zone; left out: when webcare received it"
     )
     thread_ref: str = Field(default="", max_length=300)
@@ -128,7 +151,7 @@ class ApproveIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
-    version: int | None = None
+    version: Count | None = None
     picked: str | None = Field(
         default=None, max_length=120, description="the FAQ id of the alternative the text was taken from"
     )
@@ -140,7 +163,7 @@ class RejectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category: RejectCategory = "other"
     reason: str = Field(default="", max_length=2000)
-    version: int | None = None
+    version: Count | None = None
 
     @model_validator(mode="after")
     def _says_why(self) -> RejectIn:

@@ -8,7 +8,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlmodel import SQLModel
+
+from bot import models
 from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt
+from bot.schemas import plausible_time
 from responders.domain import Author, Mention
 
 SIGNATURE_HEADER = "X-Webcare-Signature"
@@ -26,6 +30,18 @@ DEFAULT_MAPPING: dict[str, str] = {
     "thread_ref": "thread_ref",
 }
 REQUIRED = ("external_id", "text", "author_id")
+# Ids must fit their columns whole (cut short, two ids could become one), and so must a link (cut
+# short, it leads elsewhere); names and handles are only shown, so a long one is shortened.
+_WHOLE: dict[str, tuple[type[SQLModel], str]] = {
+    "external_id": (models.Mention, "external_id"),
+    "author_id": (models.Customer, "platform_user_id"),
+    "thread_ref": (models.Mention, "thread_ref"),
+    "url": (models.Mention, "url"),
+}
+_SHORTENED: dict[str, tuple[type[SQLModel], str]] = {
+    "author_handle": (models.Customer, "handle"),
+    "author_name": (models.Customer, "name"),
+}
 
 
 class SignatureInvalid(Exception):
@@ -89,9 +105,25 @@ def _when(raw: str, *, now: datetime) -> datetime:
     try:
         when = datetime.fromtimestamp(float(raw), UTC) if raw.replace(".", "").isdigit() else None
         when = when or datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError) as exc:
+        raise PayloadInvalid(f"created_at: {raw[:40]!r} is not an ISO 8601 time or unix seconds") from exc
+    try:
+        return plausible_time(when if when.tzinfo else when.replace(tzinfo=UTC))
     except ValueError as exc:
-        raise PayloadInvalid(f"created_at: {raw!r} is not an ISO 8601 time or unix seconds") from exc
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+        raise PayloadInvalid(f"created_at: {exc}") from exc
+
+
+def _fitted(values: dict[str, str], source: str) -> dict[str, str]:
+    """The values with the source in the mention's id, shortened where that is harmless; raises
+    PayloadInvalid for an id, thread or link longer than its column."""
+    fitted = {**values, "external_id": f"{source}:{values['external_id']}"}
+    for name, (table, column) in _WHOLE.items():
+        limit = models.column_length(table, column)
+        if len(fitted[name]) > limit:
+            raise PayloadInvalid(f"{name}: longer than {limit} characters")
+    for name, (table, column) in _SHORTENED.items():
+        fitted[name] = fitted[name][: models.column_length(table, column)]
+    return fitted
 
 
 def to_mention(source: str, payload: Any, mapping: Mapping[Any, str], *, now: datetime) -> Mention:
@@ -103,10 +135,11 @@ def to_mention(source: str, payload: Any, mapping: Mapping[Any, str], *, now: da
     missing = [f"{name} (at {fields[name]!r})" for name in REQUIRED if not values[name]]
     if missing:
         raise PayloadInvalid("missing " + ", ".join(missing))
+    values = _fitted(values, source)
     return Mention(
         platform="webhook",
         channel=source,
-        external_id=f"{source}:{values['external_id']}"[:300],
+        external_id=values["external_id"],
         author=Author(id=values["author_id"], handle=values["author_handle"], name=values["author_name"]),
         text=values["text"],
         created_at=_when(values["created_at"], now=now),

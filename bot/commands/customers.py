@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from bot.clock import SystemClock
 from bot.commands import console, err
+from bot.schemas import INT32_MAX
 from bot.settings import get_settings
 
 customers_app = typer.Typer(help="Customer data: GDPR erasure.", no_args_is_help=True)
@@ -16,7 +17,7 @@ customers_app = typer.Typer(help="Customer data: GDPR erasure.", no_args_is_help
 
 @customers_app.command("erase")
 def customers_erase(
-    customer_id: int,
+    customer_id: Annotated[int, typer.Argument(min=1, max=INT32_MAX, help="The customer's number.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Erase everything about one customer (GDPR request); the audit log records that it happened."""

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from bot.models import REJECT_CATEGORIES, Draft, User
 from bot.pipeline import review
 from bot.pipeline.errors import Conflict, Forbidden, NotFound
+from bot.schemas import Count, RowId
 from bot.web.deps import CsrfUserDep, NowDep, SessionDep
 
 router = APIRouter()
@@ -23,7 +24,7 @@ SNOOZE = {
     "1d": timedelta(days=1),
     "3d": timedelta(days=3),
 }
-VersionField = Annotated[int | None, Form()]
+VersionField = Annotated[Count | None, Form()]
 NoteField = Annotated[str, Form(max_length=2000)]
 
 
@@ -46,7 +47,7 @@ def _act(draft_id: int, verb: str, done: str, action: Callable[[], Draft], *, to
 
 @router.post("/queue/{draft_id}/approve")
 def approve_form(
-    draft_id: int,
+    draft_id: RowId,
     who: CsrfUserDep,
     session: SessionDep,
     now: NowDep,
@@ -67,7 +68,7 @@ def approve_form(
 
 @router.post("/queue/{draft_id}/reject")
 def reject_form(
-    draft_id: int,
+    draft_id: RowId,
     who: CsrfUserDep,
     session: SessionDep,
     now: NowDep,
@@ -91,7 +92,7 @@ def reject_form(
 
 @router.post("/queue/{draft_id}/escalate")
 def escalate_form(
-    draft_id: int,
+    draft_id: RowId,
     who: CsrfUserDep,
     session: SessionDep,
     now: NowDep,
@@ -115,7 +116,7 @@ def _active_user(session: Session, username: str) -> bool:
 
 @router.post("/queue/{draft_id}/assign")
 def assign_form(
-    draft_id: int,
+    draft_id: RowId,
     who: CsrfUserDep,
     session: SessionDep,
     now: NowDep,
@@ -135,7 +136,7 @@ def assign_form(
 
 @router.post("/queue/{draft_id}/snooze")
 def snooze_form(
-    draft_id: int,
+    draft_id: RowId,
     who: CsrfUserDep,
     session: SessionDep,
     now: NowDep,

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot import store
 from bot.models import Conversation, Draft
+from bot.schemas import RowId
 from bot.web.deps import CsrfUserDep, NowDep, SessionDep
 
 router = APIRouter()
@@ -18,7 +19,7 @@ OPEN = ("pending", "snoozed", "escalated", "failed")
 
 
 @router.post("/queue/{draft_id}/answered")
-def mark_answered(draft_id: int, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
+def mark_answered(draft_id: RowId, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Record that someone replied on the platform by hand; nothing is sent by webcare."""
     draft = session.get(Draft, draft_id)
     if draft is None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 
 from bot import pipeline, store
 from bot.models import Draft, Mention
-from bot.schemas import ApproveIn, DraftOut, MentionAccepted, MentionIn, RejectIn
+from bot.schemas import ApproveIn, Count, DraftOut, MentionAccepted, MentionIn, RejectIn, RowId
 from bot.web.deps import ApiActorDep, NowDep, ServicesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -39,15 +39,15 @@ def list_drafts(
     session: SessionDep,
     status_: DraftStatus = Query("pending", alias="status"),
     community: str | None = None,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Count = 0,
 ) -> list[DraftOut]:
     """Drafts with a status, nearest deadline first."""
     rows = store.list_drafts(session, statuses=(status_,), community_id=community, limit=limit, offset=offset)
     return [DraftOut.of(draft, mention) for draft, mention in rows]
 
 
-def _draft_out(session: SessionDep, draft_id: int) -> DraftOut:
+def _draft_out(session: SessionDep, draft_id: RowId) -> DraftOut:
     draft = session.get(Draft, draft_id)
     assert draft is not None
     mention = session.get(Mention, draft.mention_id) if draft.mention_id is not None else None
@@ -56,7 +56,7 @@ def _draft_out(session: SessionDep, draft_id: int) -> DraftOut:
 
 @router.post("/drafts/{draft_id}/approve", response_model=DraftOut)
 def approve_draft(
-    draft_id: int, actor: ApiActorDep, session: SessionDep, now: NowDep, body: ApproveIn | None = None
+    draft_id: RowId, actor: ApiActorDep, session: SessionDep, now: NowDep, body: ApproveIn | None = None
 ) -> DraftOut:
     """Approve a pending draft, optionally with new text; 409 when it was already handled."""
     body = body or ApproveIn()
@@ -80,7 +80,7 @@ def approve_draft(
 
 @router.post("/drafts/{draft_id}/reject", response_model=DraftOut)
 def reject_draft(
-    draft_id: int, body: RejectIn, actor: ApiActorDep, session: SessionDep, now: NowDep
+    draft_id: RowId, body: RejectIn, actor: ApiActorDep, session: SessionDep, now: NowDep
 ) -> DraftOut:
     """Reject a pending draft with a reason (category and text); 409 when it was already handled."""
     try:

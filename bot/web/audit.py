@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot import queries
+from bot.schemas import Count
 from bot.web.deps import SessionDep, UserDep, templates
 
 router = APIRouter()
@@ -17,7 +18,12 @@ ACTIONS = ("draft.", "guideline.", "user.")
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
-    request: Request, who: UserDep, session: SessionDep, actor: str = "", action: str = "", page: int = 1
+    request: Request,
+    who: UserDep,
+    session: SessionDep,
+    actor: str = "",
+    action: str = "",
+    page: Count = 1,
 ) -> Response:
     """Audit events, newest first, filtered by who or by kind of action."""
     page = min(max(page, 1), 10_000)

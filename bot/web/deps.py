@@ -68,10 +68,15 @@ class SignedIn:
         return f"user:{self.user.username}"
 
 
+def _plain(token: str) -> bool:
+    return token.isascii() and token.isprintable()
+
+
 def current_user(request: Request, session: SessionDep, now: NowDep) -> SignedIn:
     """The signed-in user, or a redirect to the sign-in page; notes that the session is in use."""
     token = request.cookies.get(SESSION_COOKIE)
-    found = accounts.session_user(session, token=token, now=now) if token else None
+    # tokens are URL-safe: anything else (a quoted "\000" in the cookie) is no session, not a query
+    found = accounts.session_user(session, token=token, now=now) if token and _plain(token) else None
     if found is None:
         raise LoginRequired()
     accounts.touch_session(session, row=found[1], now=now)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bot import accounts, content_edit, pipeline
 from bot.models import GuidelineRevision
 from bot.pipeline import examples
+from bot.schemas import RowId
 from bot.web.deps import CsrfUserDep, NowDep, ServicesDep, SessionDep, UserDep, require_role, templates
 
 router = APIRouter()
@@ -53,7 +54,7 @@ def _to_index(**query: str) -> Response:
 
 @router.post("/guidelines/suggestions/{suggestion_id}/accept")
 def accept_suggestion(
-    suggestion_id: int,
+    suggestion_id: RowId,
     who: CsrfUserDep,
     services: ServicesDep,
     session: SessionDep,
@@ -76,7 +77,7 @@ def accept_suggestion(
 
 
 @router.post("/guidelines/suggestions/{suggestion_id}/dismiss")
-def dismiss_suggestion(suggestion_id: int, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
+def dismiss_suggestion(suggestion_id: RowId, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Drop a suggestion; it is not offered again."""
     require_role(who, EDITOR)
     try:
@@ -200,7 +201,7 @@ def rollback(
     who: CsrfUserDep,
     services: ServicesDep,
     session: SessionDep,
-    revision: Annotated[int, Form()],
+    revision: Annotated[RowId, Form()],
     now: NowDep,
 ) -> Response:
     """Put an earlier revision back in force (itself recorded as a new revision)."""

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session, col, select
 
 from bot import accounts
@@ -16,6 +16,7 @@ from bot.adapters import webhook
 from bot.models import CustomerOrder, Job
 from bot.pipeline import UnknownChannel
 from bot.pipeline.followups import OrderEvent, record_order
+from bot.schemas import Moment
 from bot.services import Services
 from bot.web import openapi
 from bot.web.deps import ApiActorDep, NowDep, ServicesDep, SessionDep
@@ -61,7 +62,7 @@ class OrderIn(BaseModel):
     order_id: str = Field(min_length=1, max_length=200)
     customer: OrderCustomer
     items: list[OrderItem] = Field(default_factory=list, max_length=500)
-    purchased_at: AwareDatetime
+    purchased_at: Moment
     community: str | None = Field(default=None, max_length=64)
 
 

@@ -14,6 +14,7 @@ from sqlmodel import select
 from bot import queries
 from bot.models import REJECT_CATEGORIES, Community, Conversation, Customer, Draft, Mention, User
 from bot.pipeline import sla
+from bot.schemas import Count, RowId
 from bot.web.deps import NowDep, ServicesDep, SessionDep, UserDep, templates
 from responders.domain import FaqEntry, Guideline
 
@@ -51,7 +52,7 @@ def queue_page(
     session: SessionDep,
     services: ServicesDep,
     now: NowDep,
-    page: int = 1,
+    page: Count = 1,
     notice: str = "",
     status_: Annotated[str, Query(alias="status")] = "pending",
     community: str = "",
@@ -108,7 +109,7 @@ def _alerts(session: SessionDep, now: datetime) -> dict[str, object]:
 @router.get("/queue/{draft_id}", response_class=HTMLResponse)
 def item_page(
     request: Request,
-    draft_id: int,
+    draft_id: RowId,
     who: UserDep,
     session: SessionDep,
     services: ServicesDep,

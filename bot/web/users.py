@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from bot import accounts, store
 from bot.models import User
+from bot.schemas import RowId
 from bot.web.deps import AdminDep, CsrfUserDep, NowDep, SessionDep, SignedIn, require_role, templates
 
 router = APIRouter()
@@ -21,7 +22,7 @@ def _back(**query: str) -> Response:
     return RedirectResponse(f"/users?{urlencode(query)}", status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _user(session: SessionDep, user_id: int) -> User:
+def _user(session: SessionDep, user_id: RowId) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
@@ -78,7 +79,7 @@ def add_user(
 
 
 @router.post("/users/{user_id}/disable")
-def disable_user(user_id: int, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
+def disable_user(user_id: RowId, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Stop a user from signing in and end their sessions."""
     require_role(who, "admin")
     user = _user(session, user_id)
@@ -93,7 +94,7 @@ def disable_user(user_id: int, who: CsrfUserDep, session: SessionDep, now: NowDe
 
 
 @router.post("/users/{user_id}/enable")
-def enable_user(user_id: int, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
+def enable_user(user_id: RowId, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Let a disabled user sign in again (with their old password)."""
     require_role(who, "admin")
     user = _user(session, user_id)
@@ -104,7 +105,7 @@ def enable_user(user_id: int, who: CsrfUserDep, session: SessionDep, now: NowDep
 
 @router.post("/users/{user_id}/role")
 def change_role(
-    user_id: int,
+    user_id: RowId,
     who: CsrfUserDep,
     session: SessionDep,
     role: Annotated[str, Form(max_length=32)],
@@ -127,7 +128,7 @@ def change_role(
 
 
 @router.post("/users/{user_id}/sign-out")
-def sign_out_user(user_id: int, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
+def sign_out_user(user_id: RowId, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """End all of a user's sessions (an admin's own: all but this one), e.g. for a lost laptop."""
     require_role(who, "admin")
     user = _user(session, user_id)
