@@ -331,3 +331,20 @@ def test_deeply_nested_webhook_json_is_refused(client: TestClient) -> None:
 def test_an_impossible_created_at_is_422(api: TestClient, created_at: Any) -> None:
     response = api.post("/api/v1/mentions", json=mention_json(created_at=None) | {"created_at": created_at})
     assert response.status_code == 422, response.text
+
+
+def test_erasing_a_customer_number_beyond_the_database_range_says_so(db_url: str, monkeypatch: Any) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("WEBCARE_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["customers", "erase", "99999999999", "--yes"])
+    get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    words = " ".join(result.output.replace("│", " ").split())
+    assert "Invalid value for 'customer_id'" in words and "2147483647" in words
+    assert "Traceback" not in result.output

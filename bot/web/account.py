@@ -9,10 +9,11 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot import accounts
+from bot.web import openapi
 from bot.web.deps import CsrfUserDep, NowDep, SessionDep, UserDep, templates
 from bot.web.users import audit_user
 
-router = APIRouter()
+router = APIRouter(responses=openapi.PAGE)
 
 # first match wins: Edge and Opera also say Chrome, Chrome also says Safari, Android also says Linux
 _BROWSERS = (
@@ -51,7 +52,7 @@ def sessions_page(
     return templates.TemplateResponse(request, "sessions.html", context)
 
 
-@router.post("/account/sessions/revoke")
+@router.post("/account/sessions/revoke", responses=openapi.FORM)
 def revoke_session(
     who: CsrfUserDep, session: SessionDep, session_id: Annotated[str, Form(max_length=64)], now: NowDep
 ) -> Response:
@@ -73,7 +74,7 @@ def revoke_session(
     return _back(notice=f"Signed out the session on {browser}.")
 
 
-@router.post("/account/sessions/revoke-others")
+@router.post("/account/sessions/revoke-others", responses=openapi.FORM)
 def revoke_other_sessions(who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Sign out every session of this person except the one making the request."""
     ended = accounts.revoke_sessions(session, user=who.user, now=now, keep=who.session.id)

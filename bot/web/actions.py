@@ -15,9 +15,10 @@ from bot.models import REJECT_CATEGORIES, Draft, User
 from bot.pipeline import review
 from bot.pipeline.errors import Conflict, Forbidden, NotFound
 from bot.schemas import Count, RowId
+from bot.web import openapi
 from bot.web.deps import CsrfUserDep, NowDep, SessionDep
 
-router = APIRouter()
+router = APIRouter(responses=openapi.PAGE)
 SNOOZE = {
     "1h": timedelta(hours=1),
     "4h": timedelta(hours=4),
@@ -45,7 +46,7 @@ def _act(draft_id: int, verb: str, done: str, action: Callable[[], Draft], *, to
     return _back(draft_id, notice=done, to_queue=to_queue)
 
 
-@router.post("/queue/{draft_id}/approve")
+@router.post("/queue/{draft_id}/approve", responses=openapi.FORM)
 def approve_form(
     draft_id: RowId,
     who: CsrfUserDep,
@@ -66,7 +67,7 @@ def approve_form(
     return _act(draft_id, "approved", "Approved: the reply is on its way.", run, to_queue=True)
 
 
-@router.post("/queue/{draft_id}/reject")
+@router.post("/queue/{draft_id}/reject", responses=openapi.FORM)
 def reject_form(
     draft_id: RowId,
     who: CsrfUserDep,
@@ -84,13 +85,14 @@ def reject_form(
     def run() -> Draft:
         why = reason.strip() or ("" if chosen != "other" else "no reason given")
         return review.reject(
-            session, draft_id, actor=who.actor, reason=why, category=chosen, now=now, version=version
-        )
+            session, draft_id, actor=who.actor, role=who.user.role, reason=why, category=chosen, now=now,
+            version=version,
+        )  # fmt: skip
 
     return _act(draft_id, "rejected", "Rejected: nothing was sent.", run, to_queue=True)
 
 
-@router.post("/queue/{draft_id}/escalate")
+@router.post("/queue/{draft_id}/escalate", responses=openapi.FORM)
 def escalate_form(
     draft_id: RowId,
     who: CsrfUserDep,
@@ -114,7 +116,7 @@ def _active_user(session: Session, username: str) -> bool:
     return session.exec(stmt).first() is not None
 
 
-@router.post("/queue/{draft_id}/assign")
+@router.post("/queue/{draft_id}/assign", responses=openapi.FORM)
 def assign_form(
     draft_id: RowId,
     who: CsrfUserDep,
@@ -134,7 +136,7 @@ def assign_form(
     return _act(draft_id, "assigned", f"Assigned to {to}." if to else "Unassigned.", run, to_queue=False)
 
 
-@router.post("/queue/{draft_id}/snooze")
+@router.post("/queue/{draft_id}/snooze", responses=openapi.FORM)
 def snooze_form(
     draft_id: RowId,
     who: CsrfUserDep,

@@ -11,19 +11,26 @@ from sqlmodel import Session
 
 from bot import store
 from bot.models import Conversation, Draft
+from bot.pipeline import review
 from bot.schemas import RowId
+from bot.web import openapi
 from bot.web.deps import CsrfUserDep, NowDep, SessionDep
 
-router = APIRouter()
+router = APIRouter(responses=openapi.PAGE)
 OPEN = ("pending", "snoozed", "escalated", "failed")
 
 
-@router.post("/queue/{draft_id}/answered")
+@router.post("/queue/{draft_id}/answered", responses=openapi.FORM)
 def mark_answered(draft_id: RowId, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Record that someone replied on the platform by hand; nothing is sent by webcare."""
     draft = session.get(Draft, draft_id)
     if draft is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"draft {draft_id} does not exist")
+    if not review.may_decide(draft, who.user.role):
+        error = "Not marked: only a senior can approve, reject or mark this draft answered."
+        return RedirectResponse(
+            f"/queue/{draft_id}?{urlencode({'error': error})}", status_code=status.HTTP_303_SEE_OTHER
+        )
     changed = draft.status in OPEN and store.change_draft(
         session,
         draft_id=draft_id,

@@ -9,16 +9,23 @@ from fastapi import APIRouter, HTTPException, Query, status
 from bot import pipeline, store
 from bot.models import Draft, Mention
 from bot.schemas import ApproveIn, Count, DraftOut, MentionAccepted, MentionIn, RejectIn, RowId
+from bot.web import openapi
 from bot.web.deps import ApiActorDep, NowDep, ServicesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 # API tokens belong to integrations trusted by an admin: they may approve senior-level drafts.
 API_ROLE = "senior"
 
+DRAFT_REFUSALS = openapi.refusals(401, 404, 409, 413, 422)
 DraftStatus = Literal["pending", "approved", "rejected", "sent", "failed", "ignored", "escalated", "expired"]
 
 
-@router.post("/mentions", response_model=MentionAccepted, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/mentions",
+    response_model=MentionAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=openapi.refusals(401, 413, 422),
+)
 def post_mention(
     body: MentionIn, actor: ApiActorDep, services: ServicesDep, session: SessionDep, now: NowDep
 ) -> MentionAccepted:
@@ -33,7 +40,7 @@ def post_mention(
     return MentionAccepted(**vars(result))
 
 
-@router.get("/drafts", response_model=list[DraftOut])
+@router.get("/drafts", response_model=list[DraftOut], responses=openapi.refusals(401, 422))
 def list_drafts(
     actor: ApiActorDep,
     session: SessionDep,
@@ -54,7 +61,7 @@ def _draft_out(session: SessionDep, draft_id: RowId) -> DraftOut:
     return DraftOut.of(draft, mention)
 
 
-@router.post("/drafts/{draft_id}/approve", response_model=DraftOut)
+@router.post("/drafts/{draft_id}/approve", response_model=DraftOut, responses=DRAFT_REFUSALS)
 def approve_draft(
     draft_id: RowId, actor: ApiActorDep, session: SessionDep, now: NowDep, body: ApproveIn | None = None
 ) -> DraftOut:
@@ -78,7 +85,7 @@ def approve_draft(
     return _draft_out(session, draft_id)
 
 
-@router.post("/drafts/{draft_id}/reject", response_model=DraftOut)
+@router.post("/drafts/{draft_id}/reject", response_model=DraftOut, responses=DRAFT_REFUSALS)
 def reject_draft(
     draft_id: RowId, body: RejectIn, actor: ApiActorDep, session: SessionDep, now: NowDep
 ) -> DraftOut:
@@ -88,6 +95,7 @@ def reject_draft(
             session,
             draft_id,
             actor=actor,
+            role=API_ROLE,
             reason=body.reason.strip(),
             category=body.category,
             now=now,

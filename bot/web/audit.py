@@ -9,9 +9,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot import queries
 from bot.schemas import Count
+from bot.web import openapi
 from bot.web.deps import SessionDep, UserDep, templates
 
-router = APIRouter()
+router = APIRouter(responses=openapi.PAGE)
 PAGE_SIZE = 100
 ACTIONS = ("draft.", "guideline.", "user.")
 

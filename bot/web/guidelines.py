@@ -13,9 +13,10 @@ from bot import accounts, content_edit, pipeline
 from bot.models import GuidelineRevision
 from bot.pipeline import examples
 from bot.schemas import RowId
+from bot.web import openapi
 from bot.web.deps import CsrfUserDep, NowDep, ServicesDep, SessionDep, UserDep, require_role, templates
 
-router = APIRouter()
+router = APIRouter(responses=openapi.PAGE)
 EDITOR = "community_manager"
 TextField = Annotated[str, Form(max_length=500_000)]
 
@@ -52,7 +53,7 @@ def _to_index(**query: str) -> Response:
     return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
 
 
-@router.post("/guidelines/suggestions/{suggestion_id}/accept")
+@router.post("/guidelines/suggestions/{suggestion_id}/accept", responses=openapi.FORM)
 def accept_suggestion(
     suggestion_id: RowId,
     who: CsrfUserDep,
@@ -76,7 +77,7 @@ def accept_suggestion(
     return _to_index(notice=f"Added as an example for {faq_id} in {name}.")
 
 
-@router.post("/guidelines/suggestions/{suggestion_id}/dismiss")
+@router.post("/guidelines/suggestions/{suggestion_id}/dismiss", responses=openapi.FORM)
 def dismiss_suggestion(suggestion_id: RowId, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Drop a suggestion; it is not offered again."""
     require_role(who, EDITOR)
@@ -109,7 +110,7 @@ def _editor(request: Request, code: int = 200, **context: Any) -> Response:
     return response
 
 
-@router.get("/guidelines/file", response_class=HTMLResponse)
+@router.get("/guidelines/file", response_class=HTMLResponse, responses=openapi.refusals(404))
 def guideline_file(
     request: Request, who: UserDep, services: ServicesDep, session: SessionDep, name: str, notice: str = ""
 ) -> Response:
@@ -127,7 +128,7 @@ def guideline_file(
     )
 
 
-@router.post("/guidelines/file", response_class=HTMLResponse)
+@router.post("/guidelines/file", response_class=HTMLResponse, responses=openapi.FORM)
 def save_file(
     request: Request,
     who: CsrfUserDep,
@@ -168,7 +169,7 @@ def save_file(
     )
 
 
-@router.post("/guidelines/preview", response_class=HTMLResponse)
+@router.post("/guidelines/preview", response_class=HTMLResponse, responses=openapi.FORM)
 def preview(
     request: Request,
     who: CsrfUserDep,
@@ -196,7 +197,7 @@ def preview(
     )  # fmt: skip
 
 
-@router.post("/guidelines/rollback")
+@router.post("/guidelines/rollback", responses=openapi.FORM)
 def rollback(
     who: CsrfUserDep,
     services: ServicesDep,

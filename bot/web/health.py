@@ -7,20 +7,24 @@ from datetime import datetime
 
 from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from sqlalchemy import func, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from bot.encoder_tuning import TunedMiniLM
 from bot.models import Draft, Job, Outbox, SlaEvent
+from bot.web import openapi
 from bot.web.deps import ApiActorDep, NowDep, ServicesDep, SessionDep
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+# the classic text format every Prometheus reads (the library's newest, 1.0.0, needs Prometheus 3)
+METRICS_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses={503: {"description": "the database does not answer"}})
 def healthz(services: ServicesDep) -> JSONResponse:
     """200 when the database answers, 503 otherwise; also says whether content has errors."""
     try:
@@ -35,7 +39,17 @@ def healthz(services: ServicesDep) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok", "content": content})
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the Prometheus text format",
+            "content": {METRICS_TYPE: {"schema": {"type": "string"}}},
+        },
+        **openapi.refusals(401),
+    },
+)
 def metrics(actor: ApiActorDep, session: SessionDep, services: ServicesDep, now: NowDep) -> Response:
     """Queue depth and delivery state in the Prometheus text format."""
     registry = CollectorRegistry()
@@ -53,7 +67,7 @@ def metrics(actor: ApiActorDep, session: SessionDep, services: ServicesDep, now:
     for outbox_status, count in session.exec(select(Outbox.status, func.count()).group_by(Outbox.status)):
         outbox.labels(outbox_status).set(count)
     _work_metrics(registry, session, now)
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), media_type=METRICS_TYPE)
 
 
 def _work_metrics(registry: CollectorRegistry, session: SessionDep, now: datetime) -> None:

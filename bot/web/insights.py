@@ -9,10 +9,10 @@ from sqlmodel import select
 
 from bot import insights
 from bot.models import Community
-from bot.web import charts
+from bot.web import charts, openapi
 from bot.web.deps import NowDep, ServicesDep, SessionDep, UserDep, templates
 
-router = APIRouter()
+router = APIRouter(responses=openapi.PAGE)
 PERIODS = (7, 30, 90)
 
 

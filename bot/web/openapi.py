@@ -55,3 +55,32 @@ def signature_headers(*, required: bool) -> dict[str, Any]:
             },
         ]
     }
+
+
+class ErrorOut(BaseModel):
+    """Why a request was refused: a sentence, or for invalid input each field and what is wrong."""
+
+    detail: str | list[dict[str, Any]]
+
+
+# What each refusal means, said once for every route that can answer it.
+_REFUSALS = {
+    400: "the request holds a character no field can store (U+0000): a page saying so",
+    401: "no valid bearer token (or, where a route takes one, no valid signature)",
+    403: "the signed-in user's role may not do this, or the form's CSRF token is missing or stale",
+    404: "there is no such item, or nothing is configured here",
+    409: "someone else handled the draft first, or it changed since the version given",
+    413: "the request body is larger than this route takes",
+    422: "invalid input: which field and why (U+0000, half a surrogate pair, a number beyond the "
+    "database's range, JSON nested too deeply)",
+}
+
+
+def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: the refusals it can answer with, described in one place."""
+    return {code: {"model": ErrorOut, "description": _REFUSALS[code]} for code in codes}
+
+
+# An HTML page or form: a missing session is a redirect to /login, not a 401.
+PAGE = refusals(400, 422)
+FORM = refusals(400, 403, 404, 413, 422)

@@ -139,7 +139,11 @@ _ORDER_DOC = openapi.json_body(openapi.inline_schema(OrderIn), "the order") | op
 
 
 @router.post(
-    "/orders", response_model=OrderOut, status_code=status.HTTP_201_CREATED, openapi_extra=_ORDER_DOC
+    "/orders",
+    response_model=OrderOut,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_ORDER_DOC,
+    responses=openapi.refusals(401, 413, 422),
 )
 async def post_order(
     request: Request, response: Response, services: ServicesDep, session: SessionDep, now: NowDep
@@ -183,7 +187,7 @@ def _record(request: Request, body: bytes, services: Services, session: Session,
     return _out(session, order, created=created)
 
 
-@router.get("/orders/{order_id}", response_model=OrderOut)
+@router.get("/orders/{order_id}", response_model=OrderOut, responses=openapi.refusals(401, 404, 422))
 def get_order(order_id: str, actor: ApiActorDep, session: SessionDep) -> OrderOut:
     """An order with its follow-up plan and the customer's satisfaction answer."""
     order = session.exec(select(CustomerOrder).where(CustomerOrder.order_ref == order_id)).first()

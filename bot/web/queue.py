@@ -13,12 +13,13 @@ from sqlmodel import select
 
 from bot import queries
 from bot.models import REJECT_CATEGORIES, Community, Conversation, Customer, Draft, Mention, User
-from bot.pipeline import sla
+from bot.pipeline import review, sla
 from bot.schemas import Count, RowId
+from bot.web import openapi
 from bot.web.deps import NowDep, ServicesDep, SessionDep, UserDep, templates
 from responders.domain import FaqEntry, Guideline
 
-router = APIRouter()
+router = APIRouter(responses=openapi.PAGE)
 PAGE_SIZE = 50
 MAX_PAGE = 1000
 
@@ -106,7 +107,7 @@ def _alerts(session: SessionDep, now: datetime) -> dict[str, object]:
     return {"alerts": found.alerts, "alert_count": found.count, "alert_capped": found.capped}
 
 
-@router.get("/queue/{draft_id}", response_class=HTMLResponse)
+@router.get("/queue/{draft_id}", response_class=HTMLResponse, responses=openapi.refusals(404))
 def item_page(
     request: Request,
     draft_id: RowId,
@@ -134,6 +135,7 @@ def item_page(
             {**c, "question": c.get("question") or _question(faq, c["faq_id"])} for c in draft.candidates
         ],
         "reject_categories": REJECT_CATEGORIES,
+        "may_decide": review.may_decide(draft, who.user.role),
         "mention": mention,
         "customer": customer,
         "conversation": conversation,

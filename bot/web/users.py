@@ -13,9 +13,10 @@ from sqlmodel import select
 from bot import accounts, store
 from bot.models import User
 from bot.schemas import RowId
+from bot.web import openapi
 from bot.web.deps import AdminDep, CsrfUserDep, NowDep, SessionDep, SignedIn, require_role, templates
 
-router = APIRouter()
+router = APIRouter(responses=openapi.PAGE)
 
 
 def _back(**query: str) -> Response:
@@ -40,7 +41,7 @@ def audit_user(
     session.commit()
 
 
-@router.get("/users", response_class=HTMLResponse)
+@router.get("/users", response_class=HTMLResponse, responses=openapi.refusals(403))
 def users_page(
     request: Request, who: AdminDep, session: SessionDep, now: NowDep, notice: str = "", error: str = ""
 ) -> Response:
@@ -54,7 +55,7 @@ def users_page(
     return templates.TemplateResponse(request, "users.html", context)
 
 
-@router.post("/users")
+@router.post("/users", responses=openapi.FORM)
 def add_user(
     who: CsrfUserDep,
     session: SessionDep,
@@ -78,7 +79,7 @@ def add_user(
     return _back(notice=f"User {username} added as {role}.")
 
 
-@router.post("/users/{user_id}/disable")
+@router.post("/users/{user_id}/disable", responses=openapi.FORM)
 def disable_user(user_id: RowId, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Stop a user from signing in and end their sessions."""
     require_role(who, "admin")
@@ -93,7 +94,7 @@ def disable_user(user_id: RowId, who: CsrfUserDep, session: SessionDep, now: Now
     return _back(notice=f"User {user.username} disabled and signed out.")
 
 
-@router.post("/users/{user_id}/enable")
+@router.post("/users/{user_id}/enable", responses=openapi.FORM)
 def enable_user(user_id: RowId, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """Let a disabled user sign in again (with their old password)."""
     require_role(who, "admin")
@@ -103,7 +104,7 @@ def enable_user(user_id: RowId, who: CsrfUserDep, session: SessionDep, now: NowD
     return _back(notice=f"User {user.username} can sign in again.")
 
 
-@router.post("/users/{user_id}/role")
+@router.post("/users/{user_id}/role", responses=openapi.FORM)
 def change_role(
     user_id: RowId,
     who: CsrfUserDep,
@@ -127,7 +128,7 @@ def change_role(
     return _back(notice=f"{user.username} is now {role} and was signed out, so the new rights apply at once.")
 
 
-@router.post("/users/{user_id}/sign-out")
+@router.post("/users/{user_id}/sign-out", responses=openapi.FORM)
 def sign_out_user(user_id: RowId, who: CsrfUserDep, session: SessionDep, now: NowDep) -> Response:
     """End all of a user's sessions (an admin's own: all but this one), e.g. for a lost laptop."""
     require_role(who, "admin")

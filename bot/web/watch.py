@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from bot.models import SlaEvent
 from bot.pipeline import sla
+from bot.web import openapi
 from bot.web.deps import ApiActorDep, LoginRequired, NowDep, ServicesDep, SessionDep, current_user, templates
 
 router = APIRouter(prefix="/api/v1", tags=["response times"])
@@ -40,7 +41,7 @@ class ShareOut(BaseModel):
     share: float | None
 
 
-@router.get("/response-times", response_model=list[ShareOut])
+@router.get("/response-times", response_model=list[ShareOut], responses=openapi.refusals(401, 404, 422))
 def response_times(
     actor: ApiActorDep,
     services: ServicesDep,
@@ -75,7 +76,7 @@ def response_times(
     return out
 
 
-@router.get("/response-events", response_model=list[SlaEventOut])
+@router.get("/response-events", response_model=list[SlaEventOut], responses=openapi.refusals(401, 422))
 def response_events(
     actor: ApiActorDep, session: SessionDep, kind: str | None = None, limit: int = Query(100, ge=1, le=1000)
 ) -> list[SlaEventOut]:
@@ -97,7 +98,7 @@ def response_events(
     ]
 
 
-@pages.get("/alerts/count", response_class=HTMLResponse)
+@pages.get("/alerts/count", response_class=HTMLResponse, responses=openapi.refusals(401))
 def alert_count(request: Request, session: SessionDep, now: NowDep) -> Response:
     """The nav badge: how many pending drafts had a response-time warning or breach."""
     try:

@@ -53,6 +53,7 @@ _EVENT = {
 @router.post(
     "/telegram",
     openapi_extra=openapi.json_body(_UPDATE, "an update Telegram pushes") | {"parameters": [_SECRET]},
+    responses=openapi.refusals(401, 404, 413, 422),
 )
 async def telegram_update(request: Request, services: ServicesDep, now: NowDep) -> dict[str, bool]:
     """One update pushed by Telegram; only Telegram knows the secret token."""
@@ -86,6 +87,7 @@ def _process_telegram(
     "/{source}",
     status_code=status.HTTP_202_ACCEPTED,
     openapi_extra=openapi.json_body(_EVENT, "the source's event") | openapi.signature_headers(required=True),
+    responses=openapi.refusals(401, 404, 413, 422),
 )
 async def signed_webhook(source: str, request: Request, services: ServicesDep, now: NowDep) -> dict[str, Any]:
     """A JSON event from a forum, shop or CRM, signed with the source's HMAC-SHA256 secret."""
