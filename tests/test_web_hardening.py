@@ -64,3 +64,51 @@ def test_a_name_differing_only_in_case_is_refused(client: TestClient, services: 
     csrf = sign_in(client, "root")
     form = {"username": "Root", "password": "long enough pw", "role": "agent", "csrf_token": csrf}
     assert "Not added: user &#39;Root&#39; already exists." in client.post("/users", data=form).text
+
+
+SENIOR_ONLY = "only a senior can approve, reject or mark this draft answered."
+
+
+def _escalated_draft(client: TestClient, csrf: str) -> int:
+    bearer = {"Authorization": f"Bearer {API_TOKEN}"}
+    draft_id: int = client.post("/api/v1/mentions", json=mention_json(), headers=bearer).json()["draft_id"]
+    client.post(f"/queue/{draft_id}/escalate", data={"csrf_token": csrf, "note": "press"})
+    return draft_id
+
+
+def _status(client: TestClient, draft_id: int) -> str:
+    bearer = {"Authorization": f"Bearer {API_TOKEN}"}
+    drafts = client.get("/api/v1/drafts", params={"status": "escalated"}, headers=bearer).json()
+    drafts += client.get("/api/v1/drafts", params={"status": "pending"}, headers=bearer).json()
+    drafts += client.get("/api/v1/drafts", params={"status": "rejected"}, headers=bearer).json()
+    return str(next(d["status"] for d in drafts if d["id"] == draft_id))
+
+
+def test_an_agent_cannot_reject_or_mark_answered_what_needs_a_senior(
+    client: TestClient, services: Services
+) -> None:
+    add_user(services)
+    csrf = sign_in(client)
+    draft_id = _escalated_draft(client, csrf)
+    page = client.get(f"/queue/{draft_id}").text
+    assert "Only a senior can approve, reject or mark this draft answered" in page
+    before = _status(client, draft_id)
+    rejected = client.post(f"/queue/{draft_id}/reject", data={"csrf_token": csrf, "reason": "no"})
+    assert f"Not rejected: {SENIOR_ONLY}" in rejected.text
+    answered = client.post(f"/queue/{draft_id}/answered", data={"csrf_token": csrf})
+    assert f"Not marked: {SENIOR_ONLY}" in answered.text
+    approved = client.post(f"/queue/{draft_id}/approve", data={"csrf_token": csrf})
+    assert f"Not approved: {SENIOR_ONLY}" in approved.text
+    assert _status(client, draft_id) == before
+
+
+def test_a_senior_rejects_what_needs_a_senior(client: TestClient, services: Services) -> None:
+    add_user(services)
+    add_user(services, "sam", role="senior")
+    draft_id = _escalated_draft(client, sign_in(client))
+    senior = TestClient(client.app)
+    csrf = sign_in(senior, "sam")
+    assert "Only a senior can" not in senior.get(f"/queue/{draft_id}").text
+    rejected = senior.post(f"/queue/{draft_id}/reject", data={"csrf_token": csrf, "reason": "no"})
+    assert "Rejected: nothing was sent." in rejected.text
+    assert _status(client, draft_id) == "rejected"

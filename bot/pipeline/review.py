@@ -15,6 +15,22 @@ from bot.pipeline.errors import Conflict, Forbidden, NotFound
 SENIOR_ROLES = frozenset({"senior", "community_manager", "admin"})
 
 
+def may_decide(draft: Draft, role: str) -> bool:
+    """Whether this role may decide a draft: approve it, reject it or mark it answered by hand.
+
+    A draft that needs a senior (a legal threat, the press, an escalation) is decided by a senior
+    whichever way it goes: not answering it, or saying it was answered elsewhere, settles it as
+    much as a reply does. Anyone may still assign, snooze or escalate it.
+    """
+    return draft.approval_level != "senior" or role in SENIOR_ROLES
+
+
+def require_decider(draft: Draft, role: str) -> None:
+    """Refuse a decision on a draft this role may not decide (Forbidden)."""
+    if not may_decide(draft, role):
+        raise Forbidden("only a senior can approve, reject or mark this draft answered")
+
+
 def approve(
     session: Session,
     draft_id: int,
@@ -31,8 +47,7 @@ def approve(
     picked names the alternative FAQ answer the agent chose instead of the bot's, if any.
     """
     draft = _pending(session, draft_id)
-    if draft.approval_level == "senior" and role not in SENIOR_ROLES:
-        raise Forbidden("this draft needs a senior's approval")
+    require_decider(draft, role)
     _approve(session, draft, actor=actor, text=text, now=now, version=version, picked=picked)
     session.commit()
     session.refresh(draft)
@@ -114,6 +129,7 @@ def reject(
     draft_id: int,
     *,
     actor: str,
+    role: str,
     reason: str,
     now: datetime,
     category: RejectCategory = "other",
@@ -122,6 +138,7 @@ def reject(
     """Reject a pending draft with a reason (a category and free text); nothing is sent."""
     if category not in REJECT_CATEGORIES:
         raise ValueError(f"the reject reason is one of {', '.join(REJECT_CATEGORIES)}")
+    require_decider(_pending(session, draft_id), role)
     return _update_pending(
         session, draft_id, actor=actor, action="draft.reject", now=now, version=version,
         values={"status": "rejected", "reject_category": category, "reject_reason": reason,
