@@ -46,7 +46,8 @@ def test_users_add_refuses_names_the_web_form_refuses(env: str, name: str) -> No
     assert runner.invoke(cli, ["users", "list"]).output.strip() == ""
 
 
-@pytest.mark.parametrize("name", BAD_NAMES)
+# U+0000 in any form field is refused before the route, by the input guard (bot/web/guard.py)
+@pytest.mark.parametrize("name", [name for name in BAD_NAMES if "\x00" not in name])
 def test_the_web_form_refuses_the_same_names_with_a_readable_message(
     client: TestClient, services: Services, name: str
 ) -> None:
@@ -112,3 +113,13 @@ def test_a_senior_rejects_what_needs_a_senior(client: TestClient, services: Serv
     rejected = senior.post(f"/queue/{draft_id}/reject", data={"csrf_token": csrf, "reason": "no"})
     assert "Rejected: nothing was sent." in rejected.text
     assert _status(client, draft_id) == "rejected"
+
+
+def test_the_audit_log_isolates_each_value_it_shows(client: TestClient, services: Services) -> None:
+    add_user(services)
+    csrf = sign_in(client)
+    bearer = {"Authorization": f"Bearer {API_TOKEN}"}
+    draft_id = client.post("/api/v1/mentions", json=mention_json(), headers=bearer).json()["draft_id"]
+    client.post(f"/queue/{draft_id}/escalate", data={"csrf_token": csrf, "note": "\u202eder pers"})
+    page = client.get("/audit").text
+    assert "<bdi>\u202eder pers</bdi>" in page  # its override ends with the value, not the row
