@@ -3,12 +3,15 @@ reorder a heading."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.services import Services
+from bot.web.deps import templates
 from tests.conftest import API_TOKEN, add_user
 from tests.factories import mention_json
 from tests.test_web import sign_in
@@ -123,3 +126,9 @@ def test_the_audit_log_isolates_each_value_it_shows(client: TestClient, services
     client.post(f"/queue/{draft_id}/escalate", data={"csrf_token": csrf, "note": "\u202eder pers"})
     page = client.get("/audit").text
     assert "<bdi>\u202eder pers</bdi>" in page  # its override ends with the value, not the row
+
+
+def test_every_web_template_escapes_what_it_prints() -> None:
+    names = [path.name for path in (Path(__file__).parents[1] / "bot" / "web" / "templates").iterdir()]
+    autoescape = templates.env.autoescape
+    assert names and all(callable(autoescape) and autoescape(name) for name in names)
