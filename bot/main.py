@@ -40,6 +40,7 @@ from bot.web import (
     guidelines,
     health,
     insights,
+    openapi,
     orders,
     queue,
     users,
@@ -105,7 +106,9 @@ def create_app(
     app = FastAPI(title="webcare", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     if services is not None:
         app.state.services = services
-    for router in (health.router, auth.router, queue.router, api.router, webhooks.router, answered.router):
+    # sign-in is another module's: its pages are described here, as the other pages are where they live
+    app.include_router(auth.router, responses=openapi.FORM)
+    for router in (health.router, queue.router, api.router, webhooks.router, answered.router):
         app.include_router(router)
     for router in (orders.router, watch.router, watch.pages):
         app.include_router(router)

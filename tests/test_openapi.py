@@ -51,8 +51,9 @@ def test_a_declared_refusal_says_what_it_means_and_how_it_looks(spec: dict[str, 
     conflict = spec["paths"]["/api/v1/drafts/{draft_id}/approve"]["post"]["responses"]["409"]
     assert "someone else handled the draft" in conflict["description"]
     schema = conflict["content"]["application/json"]["schema"]
-    assert schema["$ref"].endswith("/ErrorOut")
-    assert "detail" in spec["components"]["schemas"]["ErrorOut"]["properties"]
+    assert schema["required"] == ["detail"]
+    page = spec["paths"]["/queue/{draft_id}/approve"]["post"]["responses"]["422"]["content"]
+    assert set(page) == {"application/json", "text/html"}
 
 
 def test_the_api_answers_the_refusals_it_declares(api: TestClient) -> None:

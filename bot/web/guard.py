@@ -64,7 +64,9 @@ def json_problem(body: bytes) -> Problem | None:
         value = json.loads(body)
     except RecursionError:
         return Problem(("body",), "too_deep", f"the JSON is nested more than {MAX_DEPTH} levels deep")
-    except ValueError:  # UnicodeDecodeError is one
+    except UnicodeDecodeError:
+        return Problem(("body",), "json_invalid", "the body is not JSON: it is not UTF-8 text")
+    except ValueError:
         return None
     todo: list[tuple[Any, tuple[str | int, ...]]] = [(value, ("body",))]
     while todo:  # a loop, not recursion: the depth is what is being checked

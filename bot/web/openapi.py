@@ -76,11 +76,24 @@ _REFUSALS = {
 }
 
 
-def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+# what pages answer with a page of their own (bot/web/guard.py), besides the JSON the form parser
+# answers with (a form field over 1 MB); other refusals are JSON only
+_AS_PAGE = (400, 422)
+
+
+def refusals(*codes: int, page: bool = False) -> dict[int | str, dict[str, Any]]:
     """The `responses=` of a route: the refusals it can answer with, described in one place."""
-    return {code: {"model": ErrorOut, "description": _REFUSALS[code]} for code in codes}
+    # content spelled out: on a route whose response_class is HTML, a `model` would be filed as HTML
+    json = {"application/json": {"schema": inline_schema(ErrorOut)}}
+    return {
+        code: {"description": _REFUSALS[code], "content": json | (_HTML if page and code in _AS_PAGE else {})}
+        for code in codes
+    }
 
 
-# An HTML page or form: a missing session is a redirect to /login, not a 401.
-PAGE = refusals(400, 422)
-FORM = refusals(400, 403, 404, 413, 422)
+# An HTML page or form: a missing session is a redirect to /login, not a 401; a form done (or
+# refused in words) goes on to the page that says so.
+_SEE_OTHER: dict[int | str, dict[str, Any]] = {303: {"description": "on to the next page, or to /login"}}
+PAGE = _SEE_OTHER | refusals(400, 422, page=True)
+FORM = _SEE_OTHER | refusals(400, 403, 404, 413, 422, page=True)

@@ -143,7 +143,8 @@ _ORDER_DOC = openapi.json_body(openapi.inline_schema(OrderIn), "the order") | op
     response_model=OrderOut,
     status_code=status.HTTP_201_CREATED,
     openapi_extra=_ORDER_DOC,
-    responses=openapi.refusals(401, 413, 422),
+    responses={200: {"model": OrderOut, "description": "posted before: the order as it was, nothing new"}}
+    | openapi.refusals(401, 413, 422),
 )
 async def post_order(
     request: Request, response: Response, services: ServicesDep, session: SessionDep, now: NowDep

@@ -98,7 +98,11 @@ def response_events(
     ]
 
 
-@pages.get("/alerts/count", response_class=HTMLResponse, responses=openapi.refusals(401))
+@pages.get(
+    "/alerts/count",
+    response_class=HTMLResponse,
+    responses={401: {"description": "not signed in: the badge stays as it is"}},
+)
 def alert_count(request: Request, session: SessionDep, now: NowDep) -> Response:
     """The nav badge: how many pending drafts had a response-time warning or breach."""
     try:
