@@ -138,13 +138,17 @@ _ORDER_DOC = openapi.json_body(openapi.inline_schema(OrderIn), "the order") | op
 )
 
 
+_POSTED_AGAIN: dict[int | str, dict[str, Any]] = {
+    200: {"model": OrderOut, "description": "posted before: the order as it was, nothing new"}
+}
+
+
 @router.post(
     "/orders",
     response_model=OrderOut,
     status_code=status.HTTP_201_CREATED,
     openapi_extra=_ORDER_DOC,
-    responses={200: {"model": OrderOut, "description": "posted before: the order as it was, nothing new"}}
-    | openapi.refusals(401, 413, 422),
+    responses={**_POSTED_AGAIN, **openapi.refusals(401, 413, 422)},
 )
 async def post_order(
     request: Request, response: Response, services: ServicesDep, session: SessionDep, now: NowDep
