@@ -348,3 +348,24 @@ def test_erasing_a_customer_number_beyond_the_database_range_says_so(db_url: str
     words = " ".join(result.output.replace("│", " ").split())
     assert "Invalid value for 'customer_id'" in words and "2147483647" in words
     assert "Traceback" not in result.output
+
+
+def test_deeply_nested_json_to_the_telegram_webhook_is_422(
+    engine: Engine, registry: ContentRegistry, db_url: str, clock: Clock
+) -> None:
+    from bot.adapters.telegram import TelegramAdapter
+
+    settings = Settings(
+        database_url=db_url,
+        guidelines_dir=registry.guidelines_dir,
+        faq_dir=registry.faq_dir,
+        telegram_webhook_secret="hook-secret-xyz",
+    )
+    # nothing reaches Telegram: the body is refused before an update is parsed
+    adapter = TelegramAdapter("123:abc", api_url="http://127.0.0.1:9")
+    services = Services(settings, engine, registry, {"telegram": adapter}, clock)
+    with TestClient(create_app(services, run_jobs=False), raise_server_exceptions=False) as client:
+        secret = {"X-Telegram-Bot-Api-Secret-Token": "hook-secret-xyz", "Content-Type": "application/json"}
+        response = client.post("/webhooks/telegram", content=deep(), headers=secret)
+    adapter.close()
+    assert response.status_code == 422, response.text

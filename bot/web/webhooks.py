@@ -33,6 +33,8 @@ async def _json_body(request: Request) -> tuple[bytes, Any]:
         return body, json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"the body is not JSON: {exc}") from exc
+    except RecursionError as exc:  # Telegram's body is not seen by the guard (bot/web/guard.py)
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the JSON is nested too deeply") from exc
 
 
 _UPDATE = {
