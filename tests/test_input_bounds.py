@@ -369,3 +369,43 @@ def test_deeply_nested_json_to_the_telegram_webhook_is_422(
         response = client.post("/webhooks/telegram", content=deep(), headers=secret)
     adapter.close()
     assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize("path", ["/guidelines/file", "/guidelines/preview"])
+def test_nul_in_the_guideline_editor_gets_a_page_and_the_file_stays(
+    agent: tuple[TestClient, str], registry: ContentRegistry, path: str
+) -> None:
+    client, csrf = agent
+    file = registry.guidelines_dir / "testshop.yaml"
+    before = file.read_text(encoding="utf-8")
+    text = before.replace("name: Testshop community", "name: Test\x00shop")
+    data = {"csrf_token": csrf, "name": "guidelines/testshop.yaml", "text": text}
+    response = client.post(path, data=data, follow_redirects=False)
+    assert response.status_code == 400, response.text
+    assert "U+0000" in response.text and response.headers["content-type"].startswith("text/html")
+    assert file.read_text(encoding="utf-8") == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("author.id", "a" * 129),
+        ("author.name", "N" * 201),
+        ("author.handle", "h" * 201),
+        ("url", "https://example.invalid/" + "u" * 2000),
+        ("thread_ref", "t" * 301),
+        ("external_id", "e" * 301),
+        ("channel", "c" * 301),
+    ],
+)
+def test_api_values_longer_than_their_column_are_422_naming_the_field(
+    api: TestClient, field: str, value: str
+) -> None:
+    body = mention_json()
+    if field.startswith("author."):
+        body["author"][field.removeprefix("author.")] = value
+    else:
+        body[field] = value
+    response = api.post("/api/v1/mentions", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", *field.split(".")]

@@ -128,7 +128,9 @@ def guideline_file(
     )
 
 
-@router.post("/guidelines/file", response_class=HTMLResponse, responses=openapi.FORM)
+@router.post(
+    "/guidelines/file", response_class=HTMLResponse, responses=openapi.FORM | openapi.refusals(409, page=True)
+)
 def save_file(
     request: Request,
     who: CsrfUserDep,

@@ -69,7 +69,7 @@ _REFUSALS = {
     401: "no valid bearer token (or, where a route takes one, no valid signature)",
     403: "the signed-in user's role may not do this, or the form's CSRF token is missing or stale",
     404: "there is no such item, or nothing is configured here",
-    409: "someone else handled the draft first, or it changed since the version given",
+    409: "someone else handled the draft first, or changed it (or the file) since the version given",
     413: "the request body is larger than this route takes",
     422: "invalid input: which field and why (U+0000, half a surrogate pair, a number beyond the "
     "database's range, JSON nested too deeply)",
@@ -79,7 +79,7 @@ _REFUSALS = {
 _HTML = {"text/html": {"schema": {"type": "string"}}}
 # what pages answer with a page of their own (bot/web/guard.py), besides the JSON the form parser
 # answers with (a form field over 1 MB); other refusals are JSON only
-_AS_PAGE = (400, 422)
+_AS_PAGE = (400, 409, 422)
 
 
 def refusals(*codes: int, page: bool = False) -> dict[int | str, dict[str, Any]]:
