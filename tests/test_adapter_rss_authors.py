@@ -39,3 +39,15 @@ def test_an_atom_author_name_is_kept() -> None:
         "<title>Hoi</title><author><name>Erik Willemsen</name></author></entry></feed>"
     )
     assert _authors(xml) == [("Erik Willemsen", "Erik Willemsen")]
+
+
+def test_authors_longer_than_the_column_stay_two_customers() -> None:
+    long = "x" * 130
+    xml = (
+        "<rss><channel><title>Forum</title>"
+        f"<item><guid>1</guid><title>Een</title><author>{long}a</author></item>"
+        f"<item><guid>2</guid><title>Twee</title><author>{long}b</author></item></channel></rss>"
+    )
+    identities = [identity for identity, _ in _authors(xml)]
+    assert len(set(identities)) == 2  # cut to 128 characters, both would be one customer
+    assert all(len(identity) <= 128 for identity in identities)

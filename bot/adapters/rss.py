@@ -123,7 +123,10 @@ def _author(entry: Any, external_id: str) -> Author:
     if name == email:
         name = ""
     identity = email or raw or f"anonymous:{external_id}"
-    return Author(id=identity[:128], handle=email[:200], name=name[:200])
+    # cut short, two long identities could become one customer: hash the rare one that does not fit
+    if len(identity) > 128:
+        identity = "sha256:" + hashlib.sha256(identity.encode()).hexdigest()
+    return Author(id=identity, handle=email[:200], name=name[:200])
 
 
 def parse_feed(url: str, content: bytes, *, now: datetime) -> list[Mention]:
