@@ -139,10 +139,16 @@ def create_app(
     return app
 
 
+_PLACES = {"path": "in the address", "query": "in the address", "body": "in the form"}
+
+
 def _in_words(error: dict[str, Any]) -> str:
-    """'page: Input should be less than or equal to 2147483647' for a person reading a page."""
-    where = ".".join(str(part) for part in error.get("loc", ())[1:])
-    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
+    """'draft_id (in the address): input should be less than or equal to 2147483647.' for a page."""
+    place, *field = [str(part) for part in error.get("loc", ())] or [""]
+    msg = str(error.get("msg", "invalid"))
+    msg = msg[:1].lower() + msg[1:]
+    where = f"{'.'.join(field)} ({_PLACES.get(place, place)})" if field else _PLACES.get(place, place)
+    return f"{where}: {msg}." if where else f"{msg}."
 
 
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [

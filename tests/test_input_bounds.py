@@ -151,6 +151,7 @@ def test_web_numbers_beyond_the_database_range_get_an_error_page(
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.headers["content-type"].startswith("text/html")
+        assert "(in the address): input should be less than or equal to 2147483647" in response.text
 
 
 # --- U+0000, lone surrogates, deep JSON, impossible dates -------------------------------------
