@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from bot import store
 from bot.accounts import AccountError, hash_token
 from bot.models import ApiToken
+from bot.schemas import INT32_MAX
 
 # the name WEBCARE_API_TOKEN goes by in the audit log (bot/accounts.py api_token_name)
 SETTINGS_NAME = "settings"
@@ -51,7 +52,8 @@ def all_tokens(session: Session) -> list[ApiToken]:
 def find(session: Session, ref: str) -> ApiToken | None:
     """The token with this name, or else with this id."""
     row = session.exec(select(ApiToken).where(ApiToken.name == ref)).first()
-    if row is None and ref.isdigit():
+    # a number beyond the id column is no token's: asking the database would fail on PostgreSQL
+    if row is None and ref.isdigit() and int(ref) <= INT32_MAX:
         row = session.get(ApiToken, int(ref))
     return row
 

