@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,18 +56,59 @@ class Content:
 # --- YAML with line numbers ------------------------------------------------------------------
 
 
+class _BadValue(Exception):
+    """A value in a YAML file that cannot be used, found while converting it; load_yaml adds the file."""
+
+    def __init__(self, line: int, field: str, message: str) -> None:
+        super().__init__(message)
+        self.line, self.field, self.message = line, field, message
+
+
+def _unprintable(text: str) -> str | None:
+    """The first control character or lone surrogate in a text, which no message or database should get."""
+    for char in text:
+        if char not in "\t\n\r" and unicodedata.category(char) in ("Cc", "Cs"):
+            return char
+    return None
+
+
+def _scalar(node: yaml.Node, path: Location) -> Any:
+    line = node.start_mark.line + 1
+    try:
+        value = yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    except (ValueError, yaml.YAMLError) as exc:
+        # a date that does not exist (2026-02-30), an unknown !!tag: YAML's constructors raise
+        raise _BadValue(line, _field_name(path), f"{node.value!r} cannot be read: {exc}") from exc
+    char = _unprintable(value) if isinstance(value, str) else None
+    if char is not None:
+        message = f"contains the control character U+{ord(char):04X}: remove it"
+        raise _BadValue(line, _field_name(path), message)
+    return value
+
+
 def _to_python(node: yaml.Node, path: Location, lines: dict[Location, int]) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _to_python(key_node, (), {})
+            key = _to_python(key_node, path, {})
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                # YAML reads no, on and 2026 as a boolean and a number: a language "no" needs quotes
+                message = f"{key!r} is not a field name: write a word, in quotes if YAML reads it otherwise"
+                raise _BadValue(key_line, _field_name(path), message)
+            if key in result:
+                # PyYAML silently keeps the last of two equal keys: half an edit would go unnoticed
+                message = (
+                    f"{key!r} is written twice, on line {lines[(*path, key)]} and line {key_line}: keep one"
+                )
+                raise _BadValue(key_line, _field_name((*path, key)), message)
             result[key] = _to_python(value_node, (*path, key), lines)
-            lines[(*path, key)] = key_node.start_mark.line + 1
+            lines[(*path, key)] = key_line
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    return _scalar(node, path)
 
 
 def load_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
@@ -86,6 +129,11 @@ def load_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise ContentInvalid([ContentError(str(path), line, "", f"YAML syntax: {exc.problem}")]) from exc
+    except yaml.reader.ReaderError as exc:
+        # a NUL byte or another control character written into the file itself
+        line = text[: exc.position].count("\n") + 1
+        message = f"contains the control character U+{exc.character:04X}: remove it"
+        raise ContentInvalid([ContentError(str(path), line, "", message)]) from exc
     lines: dict[Location, int] = {}
     if node is None:
         return None, lines
@@ -94,7 +142,10 @@ def load_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
         # nested aliases multiply: a file of a few lines could expand to billions of values
         message = "YAML anchors and aliases (&name, *name) are not supported: write the value out"
         raise ContentInvalid([ContentError(str(path), alias.start_mark.line + 1, "", message)])
-    return _to_python(node, (), lines), lines
+    try:
+        return _to_python(node, (), lines), lines
+    except _BadValue as exc:
+        raise ContentInvalid([ContentError(str(path), exc.line, exc.field, exc.message)]) from exc
 
 
 def _first_alias(root: yaml.Node) -> yaml.Node | None:
@@ -263,7 +314,42 @@ def _check_guideline(
             errors.append(
                 ContentError(str(file), _line_for(loc, lines), _field_name(loc), f"unknown FAQ tag {tag!r}")
             )
+    errors.extend(
+        ContentError(str(file), _line_for(loc, lines), _field_name(loc), message)
+        for loc, message in _target_problems(g)
+    )
     return errors + _check_examples(g, file, lines, faq_ids)
+
+
+# A due time is searched for at most about a year ahead (responders.hours): a target must fit in
+# 40 weeks of the business hours, whatever holidays fall in them.
+_TARGET_WEEKS = 40
+
+
+def _target_problems(g: Guideline) -> Iterator[tuple[Location, str]]:
+    """Response targets that are zero, or that the business hours could never reach."""
+    targets: list[tuple[Location, timedelta]] = [
+        (("response_targets", priority), target) for priority, target in g.response_targets.items()
+    ]
+    targets += [
+        (("response_watch", "next_response_targets", priority), target)
+        for priority, target in g.response_watch.next_response_targets.items()
+    ]
+    hours = g.business_hours
+    for loc, target in targets:
+        if target <= timedelta(0):
+            yield loc, "must be longer than 0m: a reply cannot be due the moment the message arrives"
+        elif hours is not None:
+            day = datetime.combine(date.min, hours.end) - datetime.combine(date.min, hours.start)
+            working_days = _TARGET_WEEKS * len(set(hours.days)) - len(set(g.holidays))
+            if target > day * max(working_days, 0):
+                yield (
+                    loc,
+                    (
+                        f"needs more working time than business_hours give in {_TARGET_WEEKS} weeks: "
+                        "shorten the target or widen the hours"
+                    ),
+                )
 
 
 def _tone_templates(lang: str, tone: Tone) -> list[tuple[Location, str]]:

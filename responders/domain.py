@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 Priority = Literal["urgent", "high", "normal", "low"]
 Approval = Literal["agent", "senior", "auto"]
@@ -43,6 +54,9 @@ DEFAULT_TARGETS: dict[Priority, timedelta] = {
 }
 
 _DURATION_PART = re.compile(r"(\d+)\s*(d|h|m|s)")
+# no delay, target, window or cooldown a community uses is longer than a year; far larger numbers
+# overflow the date arithmetic at run time
+MAX_DURATION = timedelta(days=365)
 _DURATION_WHOLE = re.compile(r"^\s*(\d+\s*[dhms]\s*)+$")
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -54,6 +68,8 @@ def parse_duration(value: object) -> timedelta:
     if not isinstance(value, str) or not _DURATION_WHOLE.match(value):
         raise ValueError(f"{value!r} is not a duration: write a number and a unit, e.g. 30m, 4h, 2d or 1d 4h")
     seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(value))
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{value!r} is longer than the longest duration allowed, {MAX_DURATION.days}d")
     return timedelta(seconds=seconds)
 
 
@@ -177,15 +193,56 @@ class Response:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # .nan and .inf are valid YAML numbers, but no threshold or score can be one
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+# Text that is matched or listed (keywords, channels, opt-out words): a blank one would match
+# every message or name nothing.
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is empty: write a word or remove the line")
+    return text
+
+
+def _language_code(code: str) -> str:
+    if not re.fullmatch(r"[a-z]{2}", code):
+        raise ValueError(f"{code!r} is not a language code: use two lowercase letters, e.g. nl or en")
+    return code
+
+
+Word = Annotated[str, AfterValidator(_not_blank)]
+# A two-letter language code, as the analyser detects it and the database stores it.
+Language = Annotated[str, AfterValidator(_language_code)]
+# Upper bounds a real community never reaches; far larger numbers are typos that would break
+# the arithmetic or the database at run time.
+MAX_REPLIES_PER_THREAD = 100
+MAX_FOLLOWERS = 10_000_000_000
+MAX_RETENTION_DAYS = 3650
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_timezone(name: str) -> str:
+    """An IANA time zone name the running service can use, or a ValueError suggesting the closest."""
+    zones = _time_zones()
+    if name not in zones:
+        close = difflib.get_close_matches(name, sorted(zones), n=1)
+        hint = f": did you mean {close[0]}?" if close else ": use an IANA name such as Europe/Amsterdam"
+        raise ValueError(f"{name!r} is not a known time zone{hint}")
+    zoneinfo.ZoneInfo(name)  # the name is listed but its data must load too
+    return name
 
 
 class FaqEntry(_Frozen):
     """One FAQ answer with the ways customers ask for it."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    language: str = Field(pattern=r"^[a-z]{2}$")
-    tags: tuple[str, ...] = ()
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=120)
+    language: Language
+    tags: tuple[Word, ...] = ()
     question: str = Field(min_length=3)
     examples: tuple[str, ...] = ()
     answer: str = Field(min_length=1)
@@ -200,8 +257,8 @@ class Source(_Frozen):
     """Where a community's mentions come from: a platform and its channels."""
 
     platform: Literal["telegram", "reddit", "rss", "webhook", "console"]
-    channels: tuple[str, ...] = Field(min_length=1)
-    keywords: tuple[str, ...] = ()
+    channels: tuple[Annotated[Word, Field(max_length=300)], ...] = Field(min_length=1)
+    keywords: tuple[Word, ...] = ()
     # webhook only: Mention field -> dotted path in the posted JSON, e.g. {text: review.body}
     mapping: dict[WebhookField, str] = Field(default_factory=dict)
 
@@ -242,14 +299,14 @@ class Tone(_Frozen):
 class EscalationRule(_Frozen):
     """When a mention needs more attention: its priority, team and approval level."""
 
-    name: str
+    name: Annotated[Word, Field(max_length=200)]
     signals: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
+    keywords: tuple[Word, ...] = ()
     sentiment_below: float | None = Field(default=None, ge=-1, le=1)
-    min_followers: int | None = Field(default=None, ge=0)
-    authors: tuple[str, ...] = ()
+    min_followers: int | None = Field(default=None, ge=0, le=MAX_FOLLOWERS)
+    authors: tuple[Word, ...] = ()
     priority: Priority = "high"
-    team: str = "webcare"
+    team: Annotated[Word, Field(max_length=64)] = "webcare"
     approval: Approval = "senior"
     # false: a person answers (acknowledge now), even when an FAQ entry matches, e.g. legal threats
     faq_answer: bool = True
@@ -262,7 +319,7 @@ class EscalationRule(_Frozen):
 class Limits(_Frozen):
     """Do-not-spam limits for the brand's replies."""
 
-    max_brand_replies_per_thread: int = Field(default=3, ge=0)
+    max_brand_replies_per_thread: int = Field(default=3, ge=0, le=MAX_REPLIES_PER_THREAD)
     customer_cooldown: Duration = timedelta(minutes=0)
     ignore_older_than: Duration = timedelta(days=7)
     listen_only: bool = False
@@ -352,7 +409,7 @@ class Reminders(_Frozen):
     delay: Duration = timedelta(days=2)
     quiet_hours: QuietHours = QuietHours()
     max_nudges: int = Field(default=1, ge=0, le=3)
-    opt_out_words: tuple[str, ...] = ("stop", "geen berichten meer", "unsubscribe", "no more messages")
+    opt_out_words: tuple[Word, ...] = ("stop", "geen berichten meer", "unsubscribe", "no more messages")
     # the last line of every reminder and follow-up, per language; it names one of opt_out_words.
     # Built in for nl and en: "Liever geen berichten meer? Stuur 'stop'."
     opt_out_line: dict[str, str] = Field(default_factory=dict)
@@ -411,7 +468,7 @@ class FollowUps(_Frozen):
 
     steps: tuple[FollowUpStep, ...] = ()
     auto_send: bool = False
-    cancel_words: tuple[str, ...] = ("refund", "return", "retour", "terugsturen", "geld terug", "klacht")
+    cancel_words: tuple[Word, ...] = ("refund", "return", "retour", "terugsturen", "geld terug", "klacht")
     # a follow-up waits until this long after the customer's previous reminder or follow-up
     min_gap: Duration = timedelta(days=1)
 
@@ -419,14 +476,14 @@ class FollowUps(_Frozen):
 class Guideline(_Frozen):
     """A community's rules for answering, as its community manager wrote them."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str
-    brand: str
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)
+    name: Annotated[Word, Field(max_length=200)]
+    brand: Annotated[Word, Field(max_length=200)]
     # how customers write the brand's name ("De Kelder", "dekelder"); empty: the brand as written
-    brand_names: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ("nl", "en")
+    brand_names: tuple[Word, ...] = ()
+    languages: tuple[Language, ...] = Field(default=("nl", "en"), min_length=1)
     default_language: str = "nl"
-    timezone: str = "Europe/Amsterdam"
+    timezone: Annotated[str, AfterValidator(check_timezone)] = "Europe/Amsterdam"
     sources: tuple[Source, ...] = ()
     tone: dict[str, Tone]
     response_targets: dict[Priority, Duration] = Field(default_factory=lambda: dict(DEFAULT_TARGETS))
@@ -434,14 +491,14 @@ class Guideline(_Frozen):
     limits: Limits = Limits()
     auto_send: AutoSend = AutoSend()
     faq: FaqScope = FaqScope()
-    competitors: tuple[str, ...] = ()
+    competitors: tuple[Word, ...] = ()
     examples: tuple[Example, ...] = ()
     business_hours: BusinessHours | None = None
     holidays: tuple[date, ...] = ()
     response_watch: ResponseWatch = ResponseWatch()
     reminders: Reminders = Reminders()
     follow_ups: FollowUps = FollowUps()
-    retention_days: int | None = Field(default=None, ge=1)
+    retention_days: int | None = Field(default=None, ge=1, le=MAX_RETENTION_DAYS)
 
     @model_validator(mode="after")
     def _tone_per_language(self) -> Guideline:
