@@ -328,7 +328,16 @@ def test_deeply_nested_webhook_json_is_refused(client: TestClient) -> None:
     assert response.status_code in (413, 422), response.text
 
 
-@pytest.mark.parametrize("created_at", [9999999999999999999, "9999999999999999999", "+99999-01-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "created_at",
+    [
+        9999999999999999999,
+        "9999999999999999999",
+        "+99999-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z",
+    ],
+)
 def test_an_impossible_created_at_is_422(api: TestClient, created_at: Any) -> None:
     response = api.post("/api/v1/mentions", json=mention_json(created_at=None) | {"created_at": created_at})
     assert response.status_code == 422, response.text
@@ -427,3 +436,9 @@ def test_revoking_a_token_number_beyond_the_database_range_says_there_is_none(
     assert (result.exit_code != 0 and not isinstance(result.exception, Exception | None)) or True
     assert "Traceback" not in result.output and "99999999999" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_an_order_bought_in_the_year_9999_is_422(api: TestClient) -> None:
+    response = api.post("/api/v1/orders", json=order() | {"purchased_at": "9999-12-31T23:59:59Z"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "purchased_at"]
