@@ -65,7 +65,7 @@ class ErrorOut(BaseModel):
 
 # What each refusal means, said once for every route that can answer it.
 _REFUSALS = {
-    400: "the request holds a character no field can store (U+0000): a page saying so",
+    400: "the request holds a character no field can store (U+0000), or a form field over 1 MB",
     401: "no valid bearer token (or, where a route takes one, no valid signature)",
     403: "the signed-in user's role may not do this, or the form's CSRF token is missing or stale",
     404: "there is no such item, or nothing is configured here",
