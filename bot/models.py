@@ -369,3 +369,20 @@ class ExampleSuggestion(SQLModel, table=True):
     created_at: datetime = _ts()
     decided_by: str = Field(default="", max_length=200)
     decided_at: datetime | None = _ts(nullable=True)
+
+
+class SetAside(SQLModel, table=True):
+    """A message that could not be taken in, kept with its reason so intake can go on past it."""
+
+    __tablename__ = "set_aside"
+    __table_args__ = (UniqueConstraint("source", "digest"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # where it came from: "telegram", "ingest", ...; source says where exactly
+    platform: str = Field(max_length=32, index=True)
+    source: str = Field(max_length=500)  # "update 512", "mentions.jsonl line 7"
+    # the message as received, cut to a bounded size, U+0000 written as \u0000 so any database holds it
+    payload: str = ""
+    # SHA-256 of the whole message as received: the same message set aside twice is one row
+    digest: str = Field(max_length=64)
+    reason: str = Field(max_length=1000)
+    at: datetime = _ts(index=True)
