@@ -20,7 +20,7 @@ from bot.web.deps import SESSION_COOKIE
 from tests.conftest import API_TOKEN, add_user
 from tests.test_web import sign_in
 
-EXAMPLES = 12  # per operation: the whole schema in well under a minute on two cores
+EXAMPLES = 10  # per operation: the whole schema in under 30 s per database on two cores
 
 
 @pytest.fixture
