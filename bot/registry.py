@@ -8,7 +8,8 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from responders.content import ContentError, ContentInvalid, load_content
+from responders.content import ContentError, ContentInvalid, load_content, runtime_problem
+from responders.domain import Guideline
 from responders.engine import Community
 from responders.faq import Encoder, FaqIndex
 
@@ -47,13 +48,17 @@ class ContentRegistry:
         self.faq_dir = faq_dir
         self.encoder = encoder
         self.errors: list[ContentError] = []
+        self.broken: list[ContentError] = []  # communities in the files the service cannot run with
         self._rejected = ""  # fingerprint of the files that last failed to load: reported once
         self._lock = threading.Lock()
         self._snapshot = self._load()
+        self.errors = list(self.broken)
 
     def _load(self) -> Snapshot:
         fingerprint = _fingerprint([self.guidelines_dir, self.faq_dir])
         content = load_content(self.guidelines_dir, self.faq_dir)
+        guidelines, self.broken = self._usable(content.guidelines, content.files)
+        content = replace(content, guidelines=guidelines)
         index = FaqIndex(content.faq, self.encoder)
         communities = {gid: Community(g, index) for gid, g in content.guidelines.items()}
         channels: dict[tuple[str, str], str] = {
@@ -64,6 +69,32 @@ class ContentRegistry:
         }
         revisions = {gid: hashlib.sha256(f.read_bytes()).hexdigest() for gid, f in content.files.items()}
         return Snapshot(communities, index, channels, revisions, fingerprint)
+
+    def _usable(
+        self, guidelines: dict[str, Guideline], files: dict[str, Path]
+    ) -> tuple[dict[str, Guideline], list[ContentError]]:
+        """Guidelines the service can run with; one that cannot keeps its last good version, or is left out.
+
+        One community's broken time zone or hours must not fail the queue, intake and jobs of
+        every other community.
+        """
+        previous = getattr(self, "_snapshot", None)
+        usable: dict[str, Guideline] = {}
+        broken: list[ContentError] = []
+        for gid, guideline in guidelines.items():
+            problem = runtime_problem(guideline)
+            if problem is None:
+                usable[gid] = guideline
+                continue
+            kept = previous.communities.get(gid) if previous else None
+            outcome = "keeping its last good version" if kept else "left out until it is fixed"
+            broken.append(
+                ContentError(str(files.get(gid, gid)), 0, "", f"community {gid!r} {problem}: {outcome}")
+            )
+            log.error("community content not used: %s", broken[-1])
+            if kept is not None:
+                usable[gid] = kept.guideline
+        return usable, broken
 
     @property
     def snapshot(self) -> Snapshot:
@@ -81,7 +112,8 @@ class ContentRegistry:
         with self._lock:
             fingerprint = _fingerprint([self.guidelines_dir, self.faq_dir])
             if fingerprint == self._snapshot.fingerprint:
-                self.errors, self._rejected = [], ""  # the files are back to the version in force
+                # the files are back to the version in force
+                self.errors, self._rejected = list(self.broken), ""
                 return False
             if fingerprint == self._rejected:
                 return False
@@ -92,7 +124,7 @@ class ContentRegistry:
                 for error in exc.errors:
                     log.error("content not loaded, keeping last good version: %s", error)
                 return False
-            self.errors, self._rejected = [], ""
+            self.errors, self._rejected = list(self.broken), ""
             log.info("content reloaded", extra={"communities": sorted(self._snapshot.communities)})
             return True
 

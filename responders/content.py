@@ -6,16 +6,16 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from responders import nudges, plans
+from responders import hours, nudges, plans
 from responders.compose import TEMPLATE_VARIABLES, check_template
-from responders.domain import FaqEntry, Guideline, Tone
+from responders.domain import PRIORITIES, FaqEntry, Guideline, Tone
 
 Location = tuple[str | int, ...]
 # libyaml's parser is ten times faster on large FAQ files and keeps the line marks we report
@@ -335,13 +335,13 @@ def _target_problems(g: Guideline) -> Iterator[tuple[Location, str]]:
         (("response_watch", "next_response_targets", priority), target)
         for priority, target in g.response_watch.next_response_targets.items()
     ]
-    hours = g.business_hours
+    business = g.business_hours
     for loc, target in targets:
         if target <= timedelta(0):
             yield loc, "must be longer than 0m: a reply cannot be due the moment the message arrives"
-        elif hours is not None:
-            day = datetime.combine(date.min, hours.end) - datetime.combine(date.min, hours.start)
-            working_days = _TARGET_WEEKS * len(set(hours.days)) - len(set(g.holidays))
+        elif business is not None:
+            day = datetime.combine(date.min, business.end) - datetime.combine(date.min, business.start)
+            working_days = _TARGET_WEEKS * len(set(business.days)) - len(set(g.holidays))
             if target > day * max(working_days, 0):
                 yield (
                     loc,
@@ -392,6 +392,39 @@ def _check_examples(
     return errors
 
 
+# Fixed moments to try a guideline's calendar at: a weekday noon and a Saturday night, in winter
+# and summer time. The core has no clock; any date shows whether the arithmetic works.
+_TRIAL_MOMENTS = (
+    datetime(2026, 1, 7, 12, tzinfo=UTC),
+    datetime(2026, 7, 4, 23, tzinfo=UTC),
+)
+
+
+def runtime_problem(g: Guideline) -> str | None:
+    """Why the running service could not use this guideline's time zone, hours and durations, if so.
+
+    Validation should refuse every such value; this tries the calculations the service makes, so a
+    value that slipped through is found at load time instead of failing every request that needs it.
+    """
+    try:
+        for moment in _TRIAL_MOMENTS:
+            for priority in PRIORITIES:
+                for target in (g.target_for(priority), g.next_target_for(priority)):
+                    hours.add_business_time(
+                        moment, target, timezone=g.timezone, hours=g.business_hours, holidays=g.holidays
+                    )
+            hours.after_quiet_hours(
+                moment + g.reminders.delay, timezone=g.timezone, quiet=g.reminders.quiet_hours
+            )
+            for step in g.follow_ups.steps:
+                _ = moment + step.delay + step.window + g.follow_ups.min_gap
+            _ = moment - g.limits.ignore_older_than - g.limits.customer_cooldown
+            _ = moment + g.response_watch.warn_before - timedelta(days=g.retention_days or 0)
+    except Exception as exc:  # whatever the calculation raises, the guideline cannot be used
+        return f"cannot be used by the running service ({type(exc).__name__}: {exc})"
+    return None
+
+
 def load_content(guidelines_dir: Path, faq_dir: Path) -> Content:
     """Load and cross-check all guidelines and FAQ files; raise ContentInvalid listing every error."""
     missing = [_not_found(path) for path in (guidelines_dir, faq_dir) if not path.exists()]
@@ -412,7 +445,9 @@ def load_content(guidelines_dir: Path, faq_dir: Path) -> Content:
         errors.extend(errs)
         if guideline is None:
             continue
-        errors.extend(_check_guideline(guideline, file, lines, faq_ids))
+        checked = _check_guideline(guideline, file, lines, faq_ids)
+        problem = None if checked else runtime_problem(guideline)
+        errors.extend(checked + ([ContentError(str(file), 1, "", problem)] if problem else []))
         if guideline.id in guidelines:
             errors.append(
                 ContentError(
@@ -449,4 +484,5 @@ __all__ = [
     "load_content",
     "load_faq",
     "load_yaml",
+    "runtime_problem",
 ]

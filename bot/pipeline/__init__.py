@@ -1,7 +1,14 @@
 """The use cases: receive, approve, reject, deliver; each module one step of a mention's flow."""
 
 from bot.pipeline.delivery import LEASE, MAX_ATTEMPTS, DeliveryReport, backoff, deliver_due
-from bot.pipeline.errors import Conflict, Forbidden, NotFound, PipelineError, UnknownChannel
+from bot.pipeline.errors import (
+    CommunityUnavailable,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PipelineError,
+    UnknownChannel,
+)
 from bot.pipeline.intake import Received, after_commit, receive, sync_communities
 from bot.pipeline.review import SENIOR_ROLES, approve, reject
 
@@ -9,6 +16,7 @@ __all__ = [
     "LEASE",
     "MAX_ATTEMPTS",
     "SENIOR_ROLES",
+    "CommunityUnavailable",
     "Conflict",
     "DeliveryReport",
     "Forbidden",

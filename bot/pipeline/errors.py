@@ -11,6 +11,10 @@ class UnknownChannel(PipelineError):
     """No community listens to the platform channel a mention came from."""
 
 
+class CommunityUnavailable(UnknownChannel):
+    """The community listening to the channel has content the service cannot run with right now."""
+
+
 class NotFound(PipelineError):
     """The draft does not exist."""
 

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from bot import db, store
 from bot.models import Draft
 from bot.pipeline import aftercare
-from bot.pipeline.errors import UnknownChannel
+from bot.pipeline.errors import CommunityUnavailable, UnknownChannel
 from bot.pipeline.review import approve_by_policy
 from bot.registry import ContentRegistry
 from responders import domain, nudges
@@ -114,7 +114,15 @@ def _store_new(session: Session, mention: domain.Mention, community: Community, 
         order_number=_given_order_number(facts),
         answered_in_thread=facts.answered_faq_ids if facts else (),
     )
-    response = respond(mention, context, community)
+    try:
+        response = respond(mention, context, community)
+    except Exception as exc:
+        # content that slipped past validation: this community's messages wait, the others flow
+        log.exception("community content failed at run time", extra={"community": guideline.id})
+        raise CommunityUnavailable(
+            f"community {guideline.id!r} cannot take in messages: its content failed "
+            f"({type(exc).__name__}: {exc}); fix it and send the message again"
+        ) from exc
     customer_id = store.save_customer(
         session, known=customer, platform=mention.platform, author=mention.author, now=now
     )

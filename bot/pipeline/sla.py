@@ -38,7 +38,11 @@ def watch(
     """Record warnings and breaches once per draft and tell the team about each once."""
     report = SlaReport()
     for gid, community in registry.snapshot.communities.items():
-        warn_at = now + community.guideline.response_watch.warn_before
+        try:
+            warn_at = now + community.guideline.response_watch.warn_before
+        except OverflowError:  # content that slipped past validation: the other communities are watched
+            log.error("response watch skipped: warn_before out of range", extra={"community": gid})
+            continue
         for draft in _waiting(session, gid, due_before=warn_at):
             kind = "breach" if draft.due_at <= now else "warning"
             if _record(session, draft, kind, now):

@@ -17,6 +17,7 @@ from bot.pipeline import review, sla
 from bot.schemas import Count, RowId
 from bot.web import openapi
 from bot.web.deps import NowDep, ServicesDep, SessionDep, UserDep, templates
+from responders.content import runtime_problem
 from responders.domain import FaqEntry, Guideline
 
 router = APIRouter(responses=openapi.PAGE)
@@ -31,8 +32,13 @@ def home(who: UserDep) -> Response:
 
 
 def _calendars(services: ServicesDep) -> dict[str, Guideline]:
-    """Each community's guideline, whose business hours decide when a deadline is at risk."""
-    return {cid: c.guideline for cid, c in services.registry.snapshot.communities.items()}
+    """Each community's guideline, whose business hours decide when a deadline is at risk.
+
+    A guideline whose calendar cannot be computed is left out (its deadlines count clock time),
+    so one community's broken time zone never fails the queue of all.
+    """
+    communities = services.registry.snapshot.communities
+    return {cid: c.guideline for cid, c in communities.items() if runtime_problem(c.guideline) is None}
 
 
 def _choices(session: SessionDep, services: ServicesDep) -> dict[str, object]:
