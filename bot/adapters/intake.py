@@ -15,6 +15,8 @@ from bot import pipeline, store
 from bot.adapters.base import AdapterError
 from bot.clock import Clock
 from bot.models import Customer, Draft, Mention, SourceCursor
+from bot.pipeline.intake import clean_text
+from bot.pipeline.set_aside import is_transient, reason_for, set_aside
 from bot.registry import ContentRegistry
 from responders import domain
 
@@ -54,7 +56,7 @@ def record_edit(session: Session, *, platform: str, external_id: str, text: str,
     mention = store.find_mention(session, platform=platform, external_id=external_id)
     if mention is None:
         return False
-    mention.text, mention.edited_at = text, now
+    mention.text, mention.edited_at = clean_text(text), now
     session.add(mention)
     draft = session.exec(select(Draft).where(Draft.mention_id == mention.id)).first()
     note = "The customer edited the message after this draft was made: check it still fits."
@@ -63,6 +65,18 @@ def record_edit(session: Session, *, platform: str, external_id: str, text: str,
         session.add(draft)
     session.commit()
     return True
+
+
+def set_aside_or_raise(
+    session: Session, exc: Exception, *, platform: str, source: str, payload: str, now: datetime
+) -> None:
+    """After a message failed: raise a passing failure so it is tried again; set anything else
+    aside (it would fail every time), so the messages after it flow. See docs/operations.md."""
+    session.rollback()
+    if is_transient(exc):
+        raise exc
+    log.warning("message set aside", exc_info=exc, extra={"platform": platform, "source": source})
+    set_aside(session, platform=platform, source=source, payload=payload, reason=reason_for(exc), now=now)
 
 
 def set_opt_out(

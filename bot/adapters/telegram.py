@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -13,6 +15,7 @@ from sqlmodel import Session
 from telegram import Bot, Message, MessageEntity, ReplyParameters, Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt
 from bot.adapters.intake import (
@@ -20,6 +23,7 @@ from bot.adapters.intake import (
     matches_keywords,
     record_edit,
     save_cursor,
+    set_aside_or_raise,
     set_opt_out,
     source_of,
     take_in,
@@ -150,17 +154,25 @@ class TelegramAdapter:
         """An update from its JSON (as a webhook receives it)."""
         return Update.de_json(data, self._bot)
 
-    def fetch_updates(self, offset: int, *, timeout: int | None = None) -> tuple[Update, ...]:
-        """Updates from offset on (long polling); earlier ones are confirmed to Telegram."""
+    def fetch_updates(self, offset: int, *, timeout: int | None = None) -> list[dict[str, Any]]:
+        """Updates from offset on as JSON (long polling); earlier ones are confirmed to Telegram.
+
+        Left unparsed: get_updates parses the whole batch at once, so one update the library
+        cannot read would fail every round; each is parsed on its own by take_update instead.
+        """
         wait = self.poll_timeout if timeout is None else timeout
-        return self._call(
-            lambda: self._bot.get_updates(
-                offset=offset or None,
-                timeout=wait,
-                allowed_updates=["message", "edited_message"],
+        # the library asks to use get_updates for this endpoint; the line above says why not
+        warnings.filterwarnings("ignore", "Please use 'Bot.getUpdates'", PTBUserWarning)
+        kwargs = {"offset": offset or None, "timeout": wait, "allowed_updates": ["message", "edited_message"]}
+        updates = self._call(
+            lambda: self._bot.do_api_request(
+                "getUpdates", api_kwargs=kwargs, read_timeout=self._timeout + wait
             ),
             timeout=self._timeout * 2 + wait,
         )
+        if not isinstance(updates, list):
+            raise AdapterError(f"Telegram answered getUpdates with {type(updates).__name__}", retryable=True)
+        return [u for u in updates if isinstance(u, dict)]
 
     def set_webhook(self, url: str, secret: str) -> None:
         """Ask Telegram to push updates to url with the secret token header."""
@@ -315,16 +327,37 @@ def process_update(
         take_in(session, registry, adapter.to_mention(msg, channel, to_bot=to_bot), now=now)
 
 
+def take_update(
+    adapter: TelegramAdapter,
+    session: Session,
+    registry: ContentRegistry,
+    data: dict[str, Any],
+    *,
+    now: datetime,
+) -> None:
+    """Read and act on one update; one that fails for what it holds is set aside, so later ones flow.
+
+    A passing failure (database down or locked, Telegram unreachable) is raised: the update is
+    tried again. Any other error the same update would raise every time (docs/operations.md).
+    """
+    try:
+        process_update(adapter, session, registry, adapter.parse(data), now=now)
+    except Exception as exc:
+        payload = json.dumps(data, ensure_ascii=False)
+        source = f"update {data.get('update_id')}"
+        set_aside_or_raise(session, exc, platform=adapter.platform, source=source, payload=payload, now=now)
+
+
 def poll_round(adapter: TelegramAdapter, registry: ContentRegistry) -> Callable[[Session, datetime], int]:
     """A polling round: fetch updates after the stored offset, act on each, then move the offset on."""
 
     def run(session: Session, now: datetime) -> int:
         cursor = load_cursor(session, platform=adapter.platform, source="getUpdates")
         updates = adapter.fetch_updates(int(cursor.cursor or 0))
-        for update in updates:
-            process_update(adapter, session, registry, update, now=now)
+        for data in updates:
+            take_update(adapter, session, registry, data, now=now)
             # saved after each update: a crash repeats at most one, and receive() is idempotent
-            cursor.cursor = str(update.update_id + 1)
+            cursor.cursor = str(int(data["update_id"]) + 1)
             save_cursor(session, cursor, now=now)
         return len(updates)
 

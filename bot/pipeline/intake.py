@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,12 +17,18 @@ from bot.models import Draft
 from bot.pipeline import aftercare
 from bot.pipeline.errors import CommunityUnavailable, UnknownChannel
 from bot.pipeline.review import approve_by_policy
+from bot.pipeline.set_aside import Unreadable
 from bot.registry import ContentRegistry
 from responders import domain, nudges
 from responders.engine import Community, respond
 from responders.text import order_number
 
 log = logging.getLogger(__name__)
+# C0 control characters but tab, newline and carriage return: no customer means them, and
+# PostgreSQL cannot store U+0000; a stray one must not cost the customer their message
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_HALF_PAIR = re.compile("[\ud800-\udfff]")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ def receive(
     calls after_commit; a clash with a concurrent writer raises with nothing rolled back (see
     bot.ingest).
     """
+    mention = readable(mention)
     community = registry.community_for(mention.platform, mention.channel)
     if community is None:
         existing = store.mention_id_for(session, platform=mention.platform, external_id=mention.external_id)
@@ -78,6 +86,32 @@ def receive(
             if attempt == ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
+
+
+def clean_text(text: str) -> str:
+    """What a person wrote, without control characters and with half an emoji shown as U+FFFD."""
+    return _HALF_PAIR.sub("\ufffd", _CONTROLS.sub("", text))
+
+
+def readable(mention: domain.Mention) -> domain.Mention:
+    """The mention with its words cleaned (clean_text); Unreadable when an id or address holds
+    what no database stores, as an id cannot be mended without risking a mix-up with another."""
+    addresses = {
+        "channel": mention.channel,
+        "external id": mention.external_id,
+        "author id": mention.author.id,
+        "thread": mention.thread_ref,
+        "link": mention.url,
+    }
+    for name, value in addresses.items():
+        if _UNSTORABLE.search(value):
+            raise Unreadable(f"its {name} holds U+0000 or half a surrogate pair")
+    author = mention.author
+    words = (mention.text, author.name, author.handle)
+    if not any(_CONTROLS.search(w) or _HALF_PAIR.search(w) for w in words):
+        return mention
+    author = replace(author, name=clean_text(author.name), handle=clean_text(author.handle))
+    return replace(mention, text=clean_text(mention.text), author=author)
 
 
 def after_commit(session: Session, registry: ContentRegistry, received: Received, *, now: datetime) -> None:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from bot.adapters import webhook
 from bot.adapters.intake import source_of, take_in
-from bot.adapters.telegram import TelegramAdapter, process_update
+from bot.adapters.telegram import TelegramAdapter, take_update
 from bot.services import Services
 from bot.web import openapi
 from bot.web.deps import NowDep, ServicesDep
@@ -77,12 +77,12 @@ async def telegram_update(request: Request, services: ServicesDep, now: NowDep) 
 def _process_telegram(
     services: Services, adapter: TelegramAdapter, data: dict[str, Any], now: datetime
 ) -> None:
-    try:
-        update = adapter.parse(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"not a Telegram update: {exc}") from exc
+    # without its id it is no update; with one, an update that cannot be read is set aside and
+    # answered 200, as Telegram would otherwise send it again and hold back every later one
+    if type(data.get("update_id")) is not int:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "not a Telegram update: no update_id")
     with Session(services.engine, expire_on_commit=False) as session:
-        process_update(adapter, session, services.registry, update, now=now)
+        take_update(adapter, session, services.registry, data, now=now)
 
 
 @router.post(
