@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from responders import hours, nudges, plans
 from responders.compose import TEMPLATE_VARIABLES, check_template
 from responders.domain import PRIORITIES, FaqEntry, Guideline, Tone
+from responders.lexicon import SIGNAL_PHRASES
 
 Location = tuple[str | int, ...]
 # libyaml's parser is ten times faster on large FAQ files and keeps the line marks we report
@@ -264,6 +266,9 @@ def _check_templates(
             yield ContentError(str(file), _line_for(loc, lines), _field_name(loc), problem)
 
 
+# every signal the analyser can give a message (responders.analysis.detect_signals)
+SIGNALS = frozenset(SIGNAL_PHRASES) | {"question", "competitor", "spam", "profanity"}
+
 # Dutch forms of address: "je" belongs to an informal tone, "u" to a formal one
 _WRONG_REGISTER = {
     "formal": re.compile(r"\b(je|jij|jou|jouw)\b", re.IGNORECASE),
@@ -306,6 +311,7 @@ def _check_guideline(
         errors.extend(_check_templates(file, lines, messages))
         if lang in g.tone:
             errors.extend(_check_register(file, lines, messages, lang, g.tone[lang].formality))
+    errors.extend(_signal_errors(g, file, lines))
     for where, message in nudges.opt_out_problems(g) + plans.plan_problems(g.follow_ups):
         errors.append(ContentError(str(file), _line_for(where, lines), _field_name(where), message))
     for i, tag in enumerate(g.faq.tags):
@@ -349,6 +355,19 @@ def _target_problems(g: Guideline) -> Iterator[tuple[Location, str]]:
                         f"needs more working time than business_hours give in {_TARGET_WEEKS} weeks: "
                         "shorten the target or widen the hours"
                     ),
+                )
+
+
+def _signal_errors(g: Guideline, file: Path, lines: dict[Location, int]) -> Iterator[ContentError]:
+    """Escalation signals the analyser never gives: a misspelt one would never fire, without a word."""
+    for i, rule in enumerate(g.escalation):
+        for j, signal in enumerate(rule.signals):
+            if signal not in SIGNALS:
+                close = difflib.get_close_matches(signal, sorted(SIGNALS), n=1)
+                hint = f"did you mean {close[0]}?" if close else "see the list in guidelines/README.md"
+                loc: Location = ("escalation", i, "signals", j)
+                yield ContentError(
+                    str(file), _line_for(loc, lines), _field_name(loc), f"unknown signal {signal!r}: {hint}"
                 )
 
 

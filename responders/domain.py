@@ -260,7 +260,7 @@ class Source(_Frozen):
     channels: tuple[Annotated[Word, Field(max_length=300)], ...] = Field(min_length=1)
     keywords: tuple[Word, ...] = ()
     # webhook only: Mention field -> dotted path in the posted JSON, e.g. {text: review.body}
-    mapping: dict[WebhookField, str] = Field(default_factory=dict)
+    mapping: dict[WebhookField, Word] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _mapping_for_webhooks(self) -> Source:
@@ -424,7 +424,8 @@ CATEGORY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 class FollowUpStep(_Frozen):
     """One post-purchase message: when after the purchase, until when, and what it says."""
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    # part of each planned job's key, next to the shop's order reference
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)
     delay: Duration
     # how long after `delay` the step may still go out; later (an order reported late, a worker
     # that was down) it is skipped: a thank-you a week after the purchase reads odd

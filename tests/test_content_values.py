@@ -61,6 +61,8 @@ def test_a_misspelt_time_zone_is_refused_with_the_name_it_means(guidelines: Path
         (("high: 4h", "high: 99999999999999999999d"), "response_targets.high",
          "longest duration allowed, 365d"),
         (("low: 3d", "low: 0m"), "response_targets.low", "longer than 0m"),
+        (("signals: [legal_threat]", "signals: [legal_treat]"), "escalation[0].signals[0]",
+         "unknown signal 'legal_treat': did you mean legal_threat?"),
         (("team: legal", "team: legal\n    min_followers: 99999999999999"), "escalation[0].min_followers",
          "less than or equal to 10000000000"),
         (("faq:\n", "retention_days: 1000000\nfaq:\n"), "retention_days", "less than or equal to 3650"),
