@@ -228,12 +228,12 @@ def _time_zones() -> frozenset[str]:
 
 def check_timezone(name: str) -> str:
     """An IANA time zone name the running service can use, or a ValueError suggesting the closest."""
-    zones = _time_zones()
-    if name not in zones:
-        close = difflib.get_close_matches(name, sorted(zones), n=1)
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        close = difflib.get_close_matches(name, sorted(_time_zones()), n=1)
         hint = f": did you mean {close[0]}?" if close else ": use an IANA name such as Europe/Amsterdam"
-        raise ValueError(f"{name!r} is not a known time zone{hint}")
-    zoneinfo.ZoneInfo(name)  # the name is listed but its data must load too
+        raise ValueError(f"{name!r} is not a known time zone{hint}") from exc
     return name
 
 

@@ -29,7 +29,8 @@ OTHER = (
     GUIDELINE.replace("id: testshop", "id: other")
     .replace("shop-nl", "other-nl")
     .replace('"@testshop"', '"@othershop"')
-)
+    .replace("default_language: nl", 'default_language: nl\nbusiness_hours: {start: "00:00", end: "23:59"}')
+)  # with business hours, the queue needs the time zone to tell whether a deadline is at risk
 
 
 @pytest.fixture
