@@ -211,6 +211,23 @@ def _language_code(code: str) -> str:
     return code
 
 
+def _plain_number(value: object) -> object:
+    # pydantic would read true as 1 and "5" as 5: in YAML both are a different mistake
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        shown = str(value).lower() if isinstance(value, bool) else repr(value)
+        raise ValueError(f"{shown} is not a valid number")
+    return value
+
+
+def _plain_flag(value: object) -> object:
+    # pydantic would read "yes" and 1 as true: in YAML a switch is written true or false
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} is not true or false")
+    return value
+
+
+_NUMBER = BeforeValidator(_plain_number)
+Flag = Annotated[bool, BeforeValidator(_plain_flag)]
 Word = Annotated[str, AfterValidator(_not_blank)]
 # A two-letter language code, as the analyser detects it and the database stores it.
 Language = Annotated[str, AfterValidator(_language_code)]
@@ -302,27 +319,27 @@ class EscalationRule(_Frozen):
     name: Annotated[Word, Field(max_length=200)]
     signals: tuple[str, ...] = ()
     keywords: tuple[Word, ...] = ()
-    sentiment_below: float | None = Field(default=None, ge=-1, le=1)
-    min_followers: int | None = Field(default=None, ge=0, le=MAX_FOLLOWERS)
+    sentiment_below: Annotated[float, _NUMBER] | None = Field(default=None, ge=-1, le=1)
+    min_followers: Annotated[int, _NUMBER] | None = Field(default=None, ge=0, le=MAX_FOLLOWERS)
     authors: tuple[Word, ...] = ()
     priority: Priority = "high"
     team: Annotated[Word, Field(max_length=64)] = "webcare"
     approval: Approval = "senior"
     # false: a person answers (acknowledge now), even when an FAQ entry matches, e.g. legal threats
-    faq_answer: bool = True
+    faq_answer: Flag = True
     # the acknowledgement for this rule, per language; overrides the tone's
     acknowledgement: dict[str, str] = Field(default_factory=dict)
     # true: draft nothing (the mention is kept and routed, e.g. for monitoring)
-    no_reply: bool = False
+    no_reply: Flag = False
 
 
 class Limits(_Frozen):
     """Do-not-spam limits for the brand's replies."""
 
-    max_brand_replies_per_thread: int = Field(default=3, ge=0, le=MAX_REPLIES_PER_THREAD)
+    max_brand_replies_per_thread: Annotated[int, _NUMBER] = Field(default=3, ge=0, le=MAX_REPLIES_PER_THREAD)
     customer_cooldown: Duration = timedelta(minutes=0)
     ignore_older_than: Duration = timedelta(days=7)
-    listen_only: bool = False
+    listen_only: Flag = False
     # acts the brand stays out of: customers talking among themselves, spam
     no_reply_to: tuple[Act, ...] = ("conversation", "spam")
 
@@ -330,21 +347,21 @@ class Limits(_Frozen):
 class AutoSend(_Frozen):
     """Where replies may go out without a human: off unless a guideline says so."""
 
-    enabled: bool = False
-    min_confidence: float = Field(default=0.9, ge=0, le=1)
+    enabled: Flag = False
+    min_confidence: Annotated[float, _NUMBER] = Field(default=0.9, ge=0, le=1)
 
 
 class FaqScope(_Frozen):
     """Which FAQ entries a community may answer with, and how sure the match must be."""
 
     tags: tuple[str, ...] = ()
-    threshold: float = Field(default=0.6, ge=0, le=1)
+    threshold: Annotated[float, _NUMBER] = Field(default=0.6, ge=0, le=1)
     # a canned answer to a complaint or a competitor comparison must fit surely: below this a
     # person writes it (acknowledge); "hoe volg ik mijn pakket" is no answer to "six days late
     # and nobody told me"
-    sure_threshold: float = Field(default=0.75, ge=0, le=1)
+    sure_threshold: Annotated[float, _NUMBER] = Field(default=0.75, ge=0, le=1)
     # in a thread the brand already answered, the customer's next message usually needs a person
-    follow_up_threshold: float = Field(default=0.85, ge=0, le=1)
+    follow_up_threshold: Annotated[float, _NUMBER] = Field(default=0.85, ge=0, le=1)
 
 
 class Example(_Frozen):
@@ -405,15 +422,15 @@ class ResponseWatch(_Frozen):
 class Reminders(_Frozen):
     """Gentle reminders: one friendly nudge when the customer went quiet after a brand question."""
 
-    enabled: bool = False
+    enabled: Flag = False
     delay: Duration = timedelta(days=2)
     quiet_hours: QuietHours = QuietHours()
-    max_nudges: int = Field(default=1, ge=0, le=3)
+    max_nudges: Annotated[int, _NUMBER] = Field(default=1, ge=0, le=3)
     opt_out_words: tuple[Word, ...] = ("stop", "geen berichten meer", "unsubscribe", "no more messages")
     # the last line of every reminder and follow-up, per language; it names one of opt_out_words.
     # Built in for nl and en: "Liever geen berichten meer? Stuur 'stop'."
     opt_out_line: dict[str, str] = Field(default_factory=dict)
-    auto_send: bool = False
+    auto_send: Flag = False
     # the body per language; greeting, sign-off and signature come from the tone, as in a reply
     template: dict[str, str] = Field(default_factory=dict)
 
@@ -435,7 +452,7 @@ class FollowUpStep(_Frozen):
     # a category or tag of a bought item -> the body per language, e.g. {sparkling: {nl: ..., en: ...}}
     by_category: dict[str, dict[str, str]] = Field(default_factory=dict)
     # the customer's answer to this step is recorded as their satisfaction with the order
-    satisfaction_check: bool = False
+    satisfaction_check: Flag = False
 
     @field_validator("window")
     @classmethod
@@ -468,7 +485,7 @@ class FollowUps(_Frozen):
     """Post-purchase follow-ups from order events; a refund, return or complaint cancels the rest."""
 
     steps: tuple[FollowUpStep, ...] = ()
-    auto_send: bool = False
+    auto_send: Flag = False
     cancel_words: tuple[Word, ...] = ("refund", "return", "retour", "terugsturen", "geld terug", "klacht")
     # a follow-up waits until this long after the customer's previous reminder or follow-up
     min_gap: Duration = timedelta(days=1)
@@ -499,7 +516,7 @@ class Guideline(_Frozen):
     response_watch: ResponseWatch = ResponseWatch()
     reminders: Reminders = Reminders()
     follow_ups: FollowUps = FollowUps()
-    retention_days: int | None = Field(default=None, ge=1, le=MAX_RETENTION_DAYS)
+    retention_days: Annotated[int, _NUMBER] | None = Field(default=None, ge=1, le=MAX_RETENTION_DAYS)
 
     @model_validator(mode="after")
     def _tone_per_language(self) -> Guideline:
