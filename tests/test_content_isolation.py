@@ -5,15 +5,19 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import bot.registry
+from bot import pipeline
 from bot.adapters.intake import take_in
 from bot.ingest import ingest_lines
+from bot.models import Draft
 from bot.models import Mention as MentionRow
 from bot.pipeline import sla
 from bot.registry import ContentRegistry
@@ -23,6 +27,7 @@ from responders.domain import Author, Mention
 from responders.engine import Community
 from tests.conftest import API_TOKEN, add_user
 from tests.factories import GUIDELINE, mention_json, write_content
+from tests.jobs_support import POLICIES, T0, RecordingSender, deliver, receive, run_jobs
 from tests.test_web import sign_in
 
 OTHER = (
@@ -140,3 +145,32 @@ def test_ingest_and_platform_intake_take_in_the_others(services: Services) -> No
         assert take_in(session, services.registry, other, now=now) is None
         stored = session.exec(select(MentionRow.external_id)).all()
     assert sorted(stored) == ["a-1", "a-2", "t-1"]
+
+
+def test_delivery_goes_on_for_the_others_and_holds_the_broken_communitys_nudge(
+    tmp_path: Path, engine: Engine
+) -> None:
+    guidelines, faq = write_content(tmp_path / "policies", GUIDELINE + POLICIES)
+    (guidelines / "other.yaml").write_text(OTHER + POLICIES, encoding="utf-8")
+    registry = ContentRegistry(guidelines, faq)
+    sender = RecordingSender()
+    with Session(engine, expire_on_commit=False) as session:
+        pipeline.sync_communities(session, registry, now=T0)
+        for ext, channel in (("a-1", "shop-nl"), ("b-1", "other-nl")):
+            asked = T0 - timedelta(hours=1)
+            draft_id = receive(
+                session, registry, ext, "Mijn bestelling is nog niet binnen", asked,
+                channel=channel, thread_ref=f"t-{ext}", author_id=f"u-{ext}",
+            )  # fmt: skip
+            question = "Wat is je ordernummer? Dan zoeken we het uit."
+            pipeline.approve(session, draft_id, actor="user:a", role="senior", now=T0, text=question)
+        deliver(session, registry, sender, T0)
+        run_jobs(session, registry, sender, T0 + timedelta(days=2, minutes=1))
+        nudges = list(session.exec(select(Draft).where(Draft.kind == "reminder")).all())
+        assert len(nudges) == 2
+        _inject_broken_other(registry)
+        day = T0 + timedelta(days=2, hours=2)
+        for nudge in nudges:
+            pipeline.approve(session, nudge.id or 0, actor="user:a", role="agent", now=day)
+        deliver(session, registry, sender, day)  # does not raise
+    assert [m.channel for m in sender.sent] == ["shop-nl", "other-nl", "shop-nl"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -12,6 +13,9 @@ from bot.registry import ContentRegistry
 from responders import hours, nudges
 
 UNPROMPTED = ("reminder", "follow_up")
+# a reminder or follow-up whose community's quiet hours cannot be computed tries again this much later
+HOLD_WHEN_UNKNOWN = timedelta(hours=1)
+log = logging.getLogger(__name__)
 
 
 class Aftercare:
@@ -29,7 +33,11 @@ class Aftercare:
         if guideline is None:
             return None
         quiet = guideline.reminders.quiet_hours
-        later = hours.after_quiet_hours(now, timezone=guideline.timezone, quiet=quiet)
+        try:
+            later = hours.after_quiet_hours(now, timezone=guideline.timezone, quiet=quiet)
+        except Exception:  # content that slipped past validation: this message waits, the others go
+            log.exception("quiet hours unknown, message held", extra={"community": draft.community_id})
+            return now + HOLD_WHEN_UNKNOWN
         return later if later != now else None
 
     def cancel_reason(self, session: Session, row: Outbox, now: datetime) -> str | None:
@@ -52,7 +60,10 @@ class Aftercare:
 
     def after_sent(self, session: Session, draft: Draft, now: datetime) -> None:
         """Plan a reminder after a question; note when a satisfaction check went out."""
-        reminders.schedule_after_sent(session, draft, self.registry, now)
+        try:
+            reminders.schedule_after_sent(session, draft, self.registry, now)
+        except Exception:  # the message went out; content that cannot plan a nudge must not undo that
+            log.exception("no reminder planned", extra={"community": draft.community_id})
         followups.after_sent(session, draft, self.registry, now)
 
 
