@@ -163,14 +163,19 @@ def demo() -> None:
 
 @app.command()
 def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]) -> None:
-    """Take in mentions from a JSONL file, one mention object per line."""
+    """Take in mentions from a JSONL file, one mention object per line.
+
+    A line that cannot be taken in is set aside (admins see it at /set-aside) and the rest flows.
+    Exit code 0: every line taken in or already there; 1: some lines were set aside, the others
+    committed; running the same file again duplicates nothing.
+    """
     from bot.ingest import ingest_lines
     from bot.main import build_services
 
     with content_loads():
         services = build_services(get_settings(), SystemClock())
     # read as bytes, line by line: the file may be larger than memory, a line that is not UTF-8 is
-    # one rejected line, and JSON text may hold U+2028, which str.splitlines() would cut at
+    # one line set aside, and JSON text may hold U+2028, which str.splitlines() would cut at
     with (
         file.open("rb") as lines,
         Progress(console=err, transient=True) as progress,
@@ -179,10 +184,15 @@ def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, rea
         task = progress.add_task(f"Ingesting {file.name}", total=sum(1 for _ in lines))
         lines.seek(0)
         summary = ingest_lines(
-            session, lines, services.registry, clock=services.clock, on_line=lambda: progress.advance(task)
+            session,
+            lines,
+            services.registry,
+            clock=services.clock,
+            on_line=lambda: progress.advance(task),
+            source=str(file),
         )
     console.print(
-        f"accepted: {summary.accepted}  duplicate: {summary.duplicate}  rejected: {len(summary.rejected)}"
+        f"taken in: {summary.accepted}  duplicates: {summary.duplicate}  set aside: {len(summary.rejected)}"
     )
     for number, reason in summary.rejected:
         console.print(f"  line {number}: {reason}", markup=False)

@@ -43,6 +43,7 @@ from bot.web import (
     openapi,
     orders,
     queue,
+    set_aside,
     users,
     watch,
     webhooks,
@@ -114,6 +115,7 @@ def create_app(
         app.include_router(router)
     for router in (actions.router, audit.router, guidelines.router, insights.router, users.router):
         app.include_router(router)
+    app.include_router(set_aside.router)
     app.include_router(account.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
 

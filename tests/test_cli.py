@@ -42,14 +42,14 @@ def test_ingest_reports_accepted_duplicate_and_rejected_lines_with_reasons(env: 
     )
     result = runner.invoke(app, ["ingest", str(file)])
     assert result.exit_code == 1, result.output
-    assert "accepted: 2  duplicate: 1  rejected: 3" in result.output
+    assert "taken in: 2  duplicates: 1  set aside: 3" in result.output
     assert "line 4: external_id: Field required" in result.output
     assert "line 5: not valid JSON" in result.output
     assert "line 6: no community listens to console channel 'unknown'" in result.output
     assert _count(env, Mention) == 2 and _count(env, Draft) == 2
 
     again = runner.invoke(app, ["ingest", str(file)])
-    assert "accepted: 0  duplicate: 3" in again.output
+    assert "taken in: 0  duplicates: 3" in again.output
     assert _count(env, Mention) == 2
 
 
@@ -66,7 +66,7 @@ def test_ingest_keeps_a_line_separator_inside_a_text_and_rejects_only_the_line_n
         pasted.encode() + b"\n" + latin.encode("latin-1") + b"\n" + jsonl(mention_json("m-3")).encode()
     )
     result = runner.invoke(app, ["ingest", str(file)])
-    assert "accepted: 2  duplicate: 0  rejected: 1" in result.output
+    assert "taken in: 2  duplicates: 0  set aside: 1" in result.output
     assert "line 2: not UTF-8 (byte 0xe9" in result.output
     engine = make_engine(env)
     with Session(engine) as session:

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.adapters.base import AdapterError
 from bot.models import SetAside, column_length
+from bot.pipeline.errors import PipelineError
 
 log = logging.getLogger(__name__)
 # a Telegram update or a JSONL line is a few kilobytes; past this the rest is counted, not kept
@@ -40,7 +41,7 @@ def is_transient(exc: BaseException) -> bool:
     # OperationalError: locked, connection lost, too many clients, SQLite's "no such table";
     # ProgrammingError: PostgreSQL's missing table or column, which `webcare migrate` mends
     passing = (OperationalError, InterfaceError, ProgrammingError, DisconnectionError, PoolTimeout)
-    if isinstance(exc, passing | ConnectionError | TimeoutError | MemoryError):
+    if isinstance(exc, (*passing, ConnectionError, TimeoutError, MemoryError)):
         return True
     return bool(getattr(exc, "connection_invalidated", False))
 
@@ -52,7 +53,7 @@ def reason_for(exc: BaseException) -> str:
     if isinstance(exc, DataError | IntegrityError):
         first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         return f"the database refused it: {first}"
-    if isinstance(exc, ValueError) and str(exc):
+    if isinstance(exc, ValueError | PipelineError) and str(exc):
         return str(exc)
     return f"it could not be read ({type(exc).__name__}: {exc})"
 

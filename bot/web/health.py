@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from bot.encoder_tuning import TunedMiniLM
-from bot.models import Draft, Job, Outbox, SlaEvent
+from bot.models import Draft, Job, Outbox, SetAside, SlaEvent
 from bot.web import openapi
 from bot.web.deps import ApiActorDep, NowDep, ServicesDep, SessionDep
 
@@ -98,3 +98,17 @@ def _work_metrics(registry: CollectorRegistry, session: SessionDep, now: datetim
     )
     for kind, count in session.exec(select(SlaEvent.kind, func.count()).group_by(SlaEvent.kind)):
         events.labels(kind).set(count)
+    _set_aside_metrics(registry, session)
+
+
+def _set_aside_metrics(registry: CollectorRegistry, session: SessionDep) -> None:
+    """Messages set aside by platform (telegram, ingest, ...)."""
+    # counted from the table, so every process reports the same number
+    aside = Gauge(
+        "webcare_set_aside_total",
+        "Messages that could not be taken in, by platform",
+        ["platform"],
+        registry=registry,
+    )
+    for platform, count in session.exec(select(SetAside.platform, func.count()).group_by(SetAside.platform)):
+        aside.labels(platform).set(count)
