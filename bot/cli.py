@@ -8,7 +8,7 @@ import socket
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress
@@ -25,6 +25,9 @@ from bot.commands.tokens import tokens_app
 from bot.commands.users import users_app
 from bot.logs import configure_logging
 from bot.settings import Settings, get_settings, settings_problems
+
+if TYPE_CHECKING:  # imported when the command runs: the other commands start without it
+    from bot.ingest import IngestSummary
 
 app = typer.Typer(help="webcare: community mentions in, human-reviewed replies out.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -167,8 +170,28 @@ def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, rea
 
     A line that cannot be taken in is set aside (admins see it at /set-aside) and the rest flows.
     Exit code 0: every line taken in or already there; 1: some lines were set aside, the others
-    committed; running the same file again duplicates nothing.
+    committed; 2: the database failed on the way (run it again); a re-run duplicates nothing.
     """
+    from bot.pipeline.set_aside import is_transient
+
+    try:
+        summary = _ingest_file(file)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        err.print(f"Stopped: the database failed ({first}).", markup=False)
+        err.print("Run the same command again once it answers: nothing is taken in twice.")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"taken in: {summary.accepted}  duplicates: {summary.duplicate}  set aside: {len(summary.rejected)}"
+    )
+    for number, reason in summary.rejected:
+        console.print(f"  line {number}: {reason}", markup=False)
+    raise typer.Exit(1 if summary.rejected else 0)
+
+
+def _ingest_file(file: Path) -> IngestSummary:
     from bot.ingest import ingest_lines
     from bot.main import build_services
 
@@ -183,7 +206,7 @@ def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, rea
     ):
         task = progress.add_task(f"Ingesting {file.name}", total=sum(1 for _ in lines))
         lines.seek(0)
-        summary = ingest_lines(
+        return ingest_lines(
             session,
             lines,
             services.registry,
@@ -191,12 +214,6 @@ def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, rea
             on_line=lambda: progress.advance(task),
             source=str(file),
         )
-    console.print(
-        f"taken in: {summary.accepted}  duplicates: {summary.duplicate}  set aside: {len(summary.rejected)}"
-    )
-    for number, reason in summary.rejected:
-        console.print(f"  line {number}: {reason}", markup=False)
-    raise typer.Exit(1 if summary.rejected else 0)
 
 
 app.command()(simulate)  # defined with the content commands, listed after the set-up ones

@@ -258,3 +258,21 @@ def test_metrics_count_and_admins_see_what_was_set_aside_and_agents_are_refused(
     assert "not valid JSON: Expecting value at column 7" in page.text
     assert "&lt;script&gt;" in page.text and "<script>alert" not in page.text
     assert 'href="/set-aside"' in client.get("/queue").text
+
+
+def test_ingest_into_a_database_not_yet_migrated_stops_in_one_line_and_exits_2(
+    env: str, tmp_path: Path
+) -> None:
+    file = tmp_path / "export.jsonl"
+    file.write_text(jsonl(json.dumps(mention_json("m-1"))))
+    (Path(env.removeprefix("sqlite:///")).parent).mkdir(parents=True, exist_ok=True)
+    result = CliRunner().invoke(cli, ["ingest", str(file)])
+    assert result.exit_code == 2, result.output
+    assert "Stopped: the database failed" in result.output and "Traceback" not in result.output
+    assert "Run the same command again once it answers" in result.output
+    assert runner_ok(["migrate"]) and runner_ok(["ingest", str(file)])
+
+
+def runner_ok(args: list[str]) -> bool:
+    result = CliRunner().invoke(cli, args)
+    return result.exit_code == 0
