@@ -110,6 +110,7 @@ def test_a_webhook_update_that_cannot_be_read_is_set_aside_and_answered_200(
     bot = adapter(url)
     poison = server.message(private_chat(1002), user(1002), QUESTION, date=10**20)
     good = server.message(private_chat(1004), user(1004), QUESTION)
+    stray = server.message(private_chat(1005), user(1005), "Is mijn\u0000 pakket onderweg?")
     right = {"X-Telegram-Bot-Api-Secret-Token": "hook-secret-xyz"}
     try:
         with Session(engine) as session:
@@ -121,10 +122,11 @@ def test_a_webhook_update_that_cannot_be_read_is_set_aside_and_answered_200(
             # a 4xx would make Telegram send it again and again, holding back every later update
             assert client.post("/webhooks/telegram", json=poison, headers=right).status_code == 200
             assert client.post("/webhooks/telegram", json=good, headers=right).status_code == 200
+            assert client.post("/webhooks/telegram", json=stray, headers=right).status_code == 200
     finally:
         bot.close()
     with Session(engine) as session:
-        assert texts(session) == [QUESTION]
+        assert texts(session) == [QUESTION, "Is mijn pakket onderweg?"]
         [row] = kept(session)
     assert row.source == f"update {poison['update_id']}"
 
