@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import logging
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -15,11 +19,15 @@ import feedparser
 import httpx
 from sqlmodel import Session
 
-from bot.adapters.intake import load_cursor, matches_keywords, save_cursor, take_in
+from bot.adapters.feed_fetch import FeedReader, Fetched, FetchFailed
+from bot.adapters.intake import load_cursor, matches_keywords, save_cursor, set_aside_or_raise, take_in
+from bot.models import Mention as MentionRow
+from bot.models import column_length
 from bot.registry import ContentRegistry
 from responders.domain import Author, Mention
 
 log = logging.getLogger(__name__)
+MAX_LINK = column_length(MentionRow, "url")
 _BLOCKS = {"p", "div", "br", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "pre"}
 
 
@@ -56,46 +64,6 @@ def plain_text(html: str) -> str:
     return text.strip()
 
 
-@dataclass(frozen=True)
-class Fetched:
-    """One feed download: None content when the server said 304 Not Modified."""
-
-    content: bytes | None
-    etag: str
-    last_modified: str
-
-
-class FeedReader:
-    """Downloads feeds with timeouts and conditional requests."""
-
-    def __init__(self, *, timeout: float = 15.0, transport: httpx.BaseTransport | None = None) -> None:
-        self._client = httpx.Client(
-            timeout=timeout,
-            follow_redirects=True,
-            headers={"User-Agent": "webcare feed reader"},
-            transport=transport,
-        )
-
-    def fetch(self, url: str, *, etag: str = "", last_modified: str = "") -> Fetched:
-        """The feed's bytes, or no content when unchanged since etag / last_modified."""
-        headers = {"If-None-Match": etag} if etag else {}
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        response = self._client.get(url, headers=headers)
-        if response.status_code == httpx.codes.NOT_MODIFIED:
-            return Fetched(None, etag, last_modified)
-        response.raise_for_status()
-        return Fetched(
-            response.content,
-            response.headers.get("ETag", ""),
-            response.headers.get("Last-Modified", ""),
-        )
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._client.close()
-
-
 def _when(entry: Any, now: datetime) -> datetime:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     return datetime(*parsed[:6]).replace(tzinfo=UTC) if parsed else now
@@ -104,8 +72,12 @@ def _when(entry: Any, now: datetime) -> datetime:
 def _entry_id(url: str, entry: Any) -> str:
     raw = entry.get("id") or entry.get("link") or (entry.get("title", "") + entry.get("summary", ""))
     external = f"{url}#{raw}"
-    # ids are meant to be unique, not short: hash the rare one that does not fit the column
-    return external if len(external) <= 300 else "sha256:" + hashlib.sha256(external.encode()).hexdigest()
+    # ids are meant to be unique, not short or tidy: hash the rare one the column cannot hold
+    return external if len(external) <= 300 and not _UNSTORABLE.search(external) else _digest(external)
+
+
+def _digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _author(entry: Any, external_id: str) -> Author:
@@ -124,14 +96,77 @@ def _author(entry: Any, external_id: str) -> Author:
         name = ""
     identity = email or raw or f"anonymous:{external_id}"
     # cut short, two long identities could become one customer: hash the rare one that does not fit
-    if len(identity) > 128:
-        identity = "sha256:" + hashlib.sha256(identity.encode()).hexdigest()
+    if len(identity) > 128 or _UNSTORABLE.search(identity):
+        identity = _digest(identity)
     return Author(id=identity, handle=email[:200], name=name[:200])
 
 
-def parse_feed(url: str, content: bytes, *, now: datetime) -> list[Mention]:
-    """The feed's entries as mentions; a malformed feed gives what parsed plus a warning."""
-    parsed = feedparser.parse(content)
+# Character references no text can hold: U+0000, UTF-16 surrogate halves and numbers past
+# U+10FFFF. feedparser raises on the last two and PostgreSQL refuses the first, so one such
+# reference would cost the whole feed; they become U+FFFD before parsing.
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _valid_char_refs(content: bytes) -> bytes:
+    def mend(found: re.Match[bytes]) -> bytes:
+        hexa, decimal = found.groups()
+        point = int(hexa, 16) if hexa else int(decimal)
+        valid = 0 < point <= 0x10FFFF and not 0xD800 <= point <= 0xDFFF
+        return found.group() if valid else b"&#xFFFD;"
+
+    return _CHAR_REF.sub(mend, content)
+
+
+def _readable(detail: Any) -> str:
+    """The words of a title, summary or content: HTML made plain, plain text kept as written."""
+    value = str(detail.get("value") or "")
+    # type="text" is text: "Why does &lt;br&gt; not work" is a question about <br>, not markup
+    return value.strip() if detail.get("type") == "text/plain" else plain_text(value)
+
+
+def _link(url: str, entry: Any) -> str:
+    link = _UNSTORABLE.sub("", str(entry.get("link") or ""))
+    if len(link) > MAX_LINK:
+        # a link that does not fit is no use cut short; the entry's words matter more
+        log.warning("entry link longer than %d characters left out", MAX_LINK, extra={"feed": url})
+        return ""
+    return link
+
+
+def _to_mention(url: str, entry: Any, now: datetime) -> Mention | None:
+    """One entry as a mention; None for an entry without words (nothing to read or answer)."""
+    body = (entry.get("content") or [None])[0] or entry.get("summary_detail") or {}
+    title = _readable(entry.get("title_detail") or {"value": entry.get("title", "")})
+    text = "\n\n".join(t for t in (title, _readable(body)) if t)
+    if not text:
+        log.info("feed entry without a title or text skipped", extra={"feed": url, "entry": entry.get("id")})
+        return None
+    external_id = _entry_id(url, entry)
+    return Mention(
+        platform="rss",
+        channel=url,
+        external_id=external_id,
+        author=_author(entry, external_id),
+        text=text,
+        created_at=_when(entry, now),
+        url=_link(url, entry),
+    )
+
+
+def parse_feed(
+    url: str, content: bytes, *, now: datetime, content_type: str = "", location: str = ""
+) -> list[Mention]:
+    """The feed's entries as mentions; a malformed feed or entry gives what parsed plus a warning.
+
+    content_type is the HTTP header (its charset says how to read the bytes) and location the
+    address the feed came from (the base of its relative links), both as the server sent them.
+    """
+    headers = {"content-location": location or url}
+    if content_type:
+        headers["content-type"] = content_type
+    # a stream, never the bytes themselves: feedparser reads a string that names a path as a file
+    parsed = feedparser.parse(io.BytesIO(_valid_char_refs(content)), response_headers=headers)
     if parsed.get("bozo"):
         log.warning(
             "feed is malformed, using the entries that parsed: %s",
@@ -140,40 +175,14 @@ def parse_feed(url: str, content: bytes, *, now: datetime) -> list[Mention]:
         )
     mentions = []
     for entry in parsed.entries:
-        body = entry.get("content", [{}])[0].get("value") or entry.get("summary", "")
-        title = plain_text(entry.get("title", ""))
-        text = "\n\n".join(t for t in (title, plain_text(body)) if t)
-        external_id = _entry_id(url, entry)
-        mentions.append(
-            Mention(
-                platform="rss",
-                channel=url,
-                external_id=external_id,
-                author=_author(entry, external_id),
-                text=text,
-                created_at=_when(entry, now),
-                url=entry.get("link", ""),
-            )
-        )
+        try:
+            mention = _to_mention(url, entry, now)
+        except Exception:  # one odd entry must not cost the rest of the feed
+            log.warning("feed entry not read", exc_info=True, extra={"feed": url, "entry": entry.get("id")})
+            continue
+        if mention is not None:
+            mentions.append(mention)
     return mentions
-
-
-def poll_round(reader: FeedReader, registry: ContentRegistry) -> Callable[[Session, datetime], int]:
-    """A round over every feed the guidelines list: new entries that match the keywords go in."""
-
-    def run(session: Session, now: datetime) -> int:
-        taken = 0
-        for community in registry.snapshot.communities.values():
-            for source in community.guideline.sources:
-                if source.platform != "rss":
-                    continue
-                for url in source.channels:
-                    if _reserved_host(url):
-                        continue
-                    taken += _poll_feed(reader, session, registry, url, source.keywords, now)
-        return taken
-
-    return run
 
 
 # Names reserved for documentation and tests (RFC 2606, RFC 6761) never resolve: a feed there is a
@@ -192,28 +201,83 @@ def _reserved_host(url: str) -> bool:
     }
 
 
-def _poll_feed(
-    reader: FeedReader,
+def _feeds(registry: ContentRegistry) -> dict[str, tuple[str, ...]]:
+    """Every feed URL the guidelines list, with its keywords; placeholders left out."""
+    found: dict[str, tuple[str, ...]] = {}
+    for community in registry.snapshot.communities.values():
+        for source in community.guideline.sources:
+            if source.platform == "rss":
+                found |= {url: source.keywords for url in source.channels if not _reserved_host(url)}
+    return found
+
+
+def _fetch(reader: FeedReader, url: str, etag: str, last_modified: str) -> Fetched | None:
+    try:
+        return reader.fetch(url, etag=etag, last_modified=last_modified)
+    except (httpx.HTTPError, FetchFailed) as exc:
+        log.warning("feed not fetched, trying again next round: %s", exc, extra={"feed": url})
+        return None
+
+
+def _store_feed(
     session: Session,
     registry: ContentRegistry,
     url: str,
     keywords: tuple[str, ...],
+    fetched: Fetched,
     now: datetime,
 ) -> int:
-    cursor = load_cursor(session, platform="rss", source=url)
-    try:
-        fetched = reader.fetch(url, etag=cursor.etag, last_modified=cursor.last_modified)
-    except httpx.HTTPError as exc:
-        log.warning("feed not fetched, trying again next round: %s", exc, extra={"feed": url})
-        return 0
-    if fetched.content is None:
-        return 0
+    """Take in a fetched feed's entries with keywords; an entry that cannot be stored is set aside."""
+    assert fetched.content is not None
+    mentions = parse_feed(
+        url, fetched.content, now=now, content_type=fetched.content_type, location=fetched.location
+    )
     taken = 0
-    for mention in parse_feed(url, fetched.content, now=now):
-        if not keywords or matches_keywords(mention.text, keywords):
+    for mention in mentions:
+        if keywords and not matches_keywords(mention.text, keywords):
+            continue
+        try:
             result = take_in(session, registry, mention, now=now)
-            taken += result is not None and not result.duplicate
-    # stored only after the entries went in, so a crash means fetching the feed again, not a gap
-    cursor.etag, cursor.last_modified = fetched.etag[:500], fetched.last_modified[:200]
-    save_cursor(session, cursor, now=now)
+        except Exception as exc:  # raised again when waiting may help: then the feed is read again
+            payload = json.dumps(asdict(mention), default=str, ensure_ascii=False)
+            set_aside_or_raise(session, exc, platform="rss", source=url, payload=payload, now=now)
+            continue
+        taken += result is not None and not result.duplicate
     return taken
+
+
+def poll_round(
+    reader: FeedReader, registry: ContentRegistry, *, parallel: int = 4
+) -> Callable[[Session, datetime], int]:
+    """A round over every feed the guidelines list: new entries that match the keywords go in.
+
+    Feeds download side by side (each bounded in size and time), so one slow server holds up
+    no other; each is stored as it arrives, and fails on its own with a warning.
+    """
+
+    def run(session: Session, now: datetime) -> int:
+        feeds = _feeds(registry)
+        cursors = {url: load_cursor(session, platform="rss", source=url) for url in feeds}
+        taken = 0
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="feed") as pool:
+            downloads = {
+                pool.submit(_fetch, reader, url, cursor.etag, cursor.last_modified): url
+                for url, cursor in cursors.items()
+            }
+            for done in as_completed(downloads):
+                url, fetched = downloads[done], done.result()
+                if fetched is None or fetched.content is None:
+                    continue
+                try:
+                    taken += _store_feed(session, registry, url, feeds[url], fetched, now)
+                except Exception:
+                    session.rollback()
+                    log.warning("feed not stored, read again next round", exc_info=True, extra={"feed": url})
+                    continue
+                cursor = cursors[url]
+                # stored only after the entries went in, so a crash means fetching the feed again, not a gap
+                cursor.etag, cursor.last_modified = fetched.etag[:500], fetched.last_modified[:200]
+                save_cursor(session, cursor, now=now)
+        return taken
+
+    return run
