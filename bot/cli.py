@@ -212,7 +212,7 @@ def _ingest_file(file: Path) -> IngestSummary:
             services.registry,
             clock=services.clock,
             on_line=lambda: progress.advance(task),
-            source=str(file),
+            source=str(file.resolve()),
         )
 
 

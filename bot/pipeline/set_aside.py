@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from datetime import datetime
 
@@ -22,7 +21,6 @@ from bot.adapters.base import AdapterError
 from bot.models import SetAside, column_length
 from bot.pipeline.errors import PipelineError
 
-log = logging.getLogger(__name__)
 # a Telegram update or a JSONL line is a few kilobytes; past this the rest is counted, not kept
 PAYLOAD_LIMIT = 64_000
 # PostgreSQL stores no U+0000; no encoder takes half a surrogate pair
@@ -88,5 +86,4 @@ def set_aside(
     except IntegrityError:  # another process kept the same message a moment ago
         session.rollback()
         return False
-    log.warning("message set aside", extra={"platform": platform, "source": source, "reason": reason})
     return True
