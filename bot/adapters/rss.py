@@ -19,7 +19,8 @@ import feedparser
 import httpx
 from sqlmodel import Session
 
-from bot.adapters.feed_fetch import FeedReader, Fetched, FetchFailed
+from bot.adapters.feed_fetch import FeedReader as FeedReader  # the pollers' reader, built with them
+from bot.adapters.feed_fetch import Fetched, FetchFailed
 from bot.adapters.intake import load_cursor, matches_keywords, save_cursor, set_aside_or_raise, take_in
 from bot.models import Mention as MentionRow
 from bot.models import column_length
