@@ -278,3 +278,34 @@ def test_ingest_into_a_database_not_yet_migrated_stops_in_one_line_and_exits_2(
 def runner_ok(args: list[str]) -> bool:
     result = CliRunner().invoke(cli, args)
     return result.exit_code == 0
+
+
+def test_a_reddit_item_that_cannot_be_taken_in_is_set_aside_and_the_ones_after_it_flow(
+    session: Session, tmp_path: Path
+) -> None:
+    from bot.adapters.reddit import RedditAdapter
+    from bot.adapters.reddit import poll_round as reddit_round
+    from bot.settings import Settings
+    from tests.fakes import reddit_api
+
+    server = reddit_api.FakeReddit()
+    registry = adapter_registry(tmp_path / "content")
+    sub = "wijnliefhebbers"
+    bad = server.post(sub, "De Kelder levert niet", "Waar blijft het?", author="anna\x00w", age=100)
+    server.post(sub, "Vraag over De Kelder", "Hoe lang duurt de bezorging?", age=50)
+    with serve(server.app) as url:
+        settings = Settings(
+            reddit_client_id=reddit_api.CLIENT_ID,
+            reddit_client_secret=reddit_api.CLIENT_SECRET,
+            reddit_username=reddit_api.USERNAME,
+            reddit_password=reddit_api.PASSWORD,
+            reddit_oauth_url=url,
+            reddit_url=url,
+            http_timeout_seconds=3,
+        )
+        assert reddit_round(RedditAdapter.from_settings(settings), registry)(session, CLOCK.now()) == 1
+        assert reddit_round(RedditAdapter.from_settings(settings), registry)(session, CLOCK.now()) == 0
+    assert texts(session) == ["Vraag over De Kelder\n\nHoe lang duurt de bezorging?"]
+    [row] = kept(session)
+    assert (row.platform, row.source) == ("reddit", f"r/{sub}/new {bad['name']}")
+    assert row.reason == "its author id holds U+0000 or half a surrogate pair"

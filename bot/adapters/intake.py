@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -48,6 +49,19 @@ def take_in(
         return pipeline.receive(session, mention, registry, now=now)
     except pipeline.UnknownChannel as exc:
         log.warning("mention skipped: %s", exc, extra={"external_id": mention.external_id})
+        return None
+
+
+def take_in_or_set_aside(
+    session: Session, registry: ContentRegistry, mention: domain.Mention, *, source: str, now: datetime
+) -> pipeline.Received | None:
+    """take_in, but a mention that fails for what it holds is set aside so the ones after it flow;
+    a passing failure (database down) is raised, and the poller tries again."""
+    try:
+        return take_in(session, registry, mention, now=now)
+    except Exception as exc:
+        payload = json.dumps(asdict(mention), default=str, ensure_ascii=False)
+        set_aside_or_raise(session, exc, platform=mention.platform, source=source, payload=payload, now=now)
         return None
 
 

@@ -23,7 +23,7 @@ from prawcore.exceptions import (
 from sqlmodel import Session
 
 from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt
-from bot.adapters.intake import load_cursor, matches_keywords, save_cursor, source_of, take_in
+from bot.adapters.intake import load_cursor, matches_keywords, save_cursor, source_of, take_in_or_set_aside
 from bot.registry import ContentRegistry
 from bot.settings import Settings
 from responders.domain import Author, Mention
@@ -192,8 +192,10 @@ def _poll(
         if keywords is None:  # an inbox mention: route by its subreddit when a guideline lists it
             sub = f"r/{item.subreddit.display_name}"
             channel = sub if source_of(registry, "reddit", sub) else INBOX
-        if keywords is None or not keywords or matches_keywords(to_mention(item, channel).text, keywords):
-            result = take_in(session, registry, to_mention(item, channel), now=now)
+        mention = to_mention(item, channel)
+        if keywords is None or not keywords or matches_keywords(mention.text, keywords):
+            name = f"{source} {item.fullname}"
+            result = take_in_or_set_aside(session, registry, mention, source=name, now=now)
             taken += result is not None and not result.duplicate
         # the cursor moves only past items that were taken in (or filtered out)
         cursor.cursor = str(item.created_utc)
