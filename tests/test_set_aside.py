@@ -251,6 +251,8 @@ def test_metrics_count_and_admins_see_what_was_set_aside_and_agents_are_refused(
     sign_in(client, "agent1")
     refused = client.get("/set-aside")
     assert refused.status_code == 403 and "update 1" not in refused.text
+    assert refused.text == client.get("/users").text, "the same refusal as the other admin pages"
+    assert "needs the admin role" in refused.text
     assert 'href="/set-aside"' not in client.get("/queue").text
     client.cookies.clear()
     sign_in(client, "root")
