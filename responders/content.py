@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from responders import hours, nudges, plans
 from responders.compose import TEMPLATE_VARIABLES, check_template
-from responders.domain import PRIORITIES, FaqEntry, Guideline, Tone
+from responders.domain import PRIORITIES, FaqEntry, Guideline, Tone, subreddit_channel
 from responders.lexicon import SIGNAL_PHRASES
 
 Location = tuple[str | int, ...]
@@ -312,6 +312,7 @@ def _check_guideline(
         if lang in g.tone:
             errors.extend(_check_register(file, lines, messages, lang, g.tone[lang].formality))
     errors.extend(_signal_errors(g, file, lines))
+    errors.extend(_subreddit_errors(g, file, lines))
     for where, message in nudges.opt_out_problems(g) + plans.plan_problems(g.follow_ups):
         errors.append(ContentError(str(file), _line_for(where, lines), _field_name(where), message))
     for i, tag in enumerate(g.faq.tags):
@@ -369,6 +370,19 @@ def _signal_errors(g: Guideline, file: Path, lines: dict[Location, int]) -> Iter
                 yield ContentError(
                     str(file), _line_for(loc, lines), _field_name(loc), f"unknown signal {signal!r}: {hint}"
                 )
+
+
+def _subreddit_errors(g: Guideline, file: Path, lines: dict[Location, int]) -> Iterator[ContentError]:
+    """Reddit channels that name no subreddit: the poller could never read them."""
+    for s, source in enumerate(g.sources):
+        for c, channel in enumerate(source.channels):
+            if source.platform == "reddit" and channel != "inbox" and subreddit_channel(channel) != channel:
+                loc: Location = ("sources", s, "channels", c)
+                message = (
+                    f"{channel!r} is not a subreddit: write r/ and its name (letters, digits and _, "
+                    "up to 21), e.g. r/wijnliefhebbers, or inbox for username mentions"
+                )
+                yield ContentError(str(file), _line_for(loc, lines), _field_name(loc), message)
 
 
 def _tone_templates(lang: str, tone: Tone) -> list[tuple[Location, str]]:

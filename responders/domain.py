@@ -8,7 +8,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -270,6 +270,25 @@ class FaqEntry(_Frozen):
     acts: tuple[Act, ...] = ()
 
 
+# A subreddit as people write it: r/name, R/Name, /r/name/ or its address; the name is letters,
+# digits and underscores, 3 to 21 long (a few old subreddits, like r/nl, have 2)
+_SUBREDDIT = re.compile(
+    r"(?:https?://(?:www\.|old\.|new\.)?reddit\.com)?/?[rR]/([A-Za-z0-9][A-Za-z0-9_]{1,20})/?"
+)
+
+
+def subreddit_channel(channel: str) -> str | None:
+    """The one way a channel names a subreddit, 'r/' and the name in lowercase; None if it names none."""
+    found = _SUBREDDIT.fullmatch(channel.strip())
+    return f"r/{found.group(1).lower()}" if found else None
+
+
+def _reddit_channel(channel: str) -> str:
+    if channel.strip().lower() == "inbox":
+        return "inbox"
+    return subreddit_channel(channel) or channel
+
+
 class Source(_Frozen):
     """Where a community's mentions come from: a platform and its channels."""
 
@@ -278,6 +297,18 @@ class Source(_Frozen):
     keywords: tuple[Word, ...] = ()
     # webhook only: Mention field -> dotted path in the posted JSON, e.g. {text: review.body}
     mapping: dict[WebhookField, Word] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_way_to_name_a_subreddit(cls, data: Any) -> Any:
+        # Reddit reads R/Name, r/name/ and /r/name as one subreddit, so the poller and the
+        # routing of inbox mentions must too; a channel naming none is refused by load_content
+        if not isinstance(data, dict) or data.get("platform") != "reddit":
+            return data
+        channels = data.get("channels")
+        if not isinstance(channels, list | tuple):
+            return data
+        return {**data, "channels": [_reddit_channel(c) if isinstance(c, str) else c for c in channels]}
 
     @model_validator(mode="after")
     def _mapping_for_webhooks(self) -> Source:

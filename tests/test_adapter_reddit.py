@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -16,9 +17,10 @@ from bot import pipeline
 from bot.adapters.base import AdapterError, OutgoingMessage
 from bot.adapters.reddit import RedditAdapter, poll_round
 from bot.clock import SystemClock
-from bot.models import Draft, Mention
+from bot.models import Conversation, Customer, Draft, Mention
 from bot.registry import ContentRegistry
 from bot.settings import Settings
+from responders.content import ContentInvalid
 from tests.fakes import reddit_api
 from tests.fakes.content import adapter_registry
 from tests.fakes.reddit_api import FakeReddit
@@ -174,3 +176,85 @@ def test_credentials_never_reach_the_logs(
     assert "prawcore" in logged  # the requests themselves were logged
     for secret in (reddit_api.PASSWORD, reddit_api.CLIENT_SECRET, reddit_api.ACCESS_TOKEN):
         assert secret not in logged, secret
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "R/Wijnliefhebbers",
+        "r/wijnliefhebbers/",
+        "/r/wijnliefhebbers",
+        "https://www.reddit.com/r/Wijnliefhebbers/",
+    ],
+)
+def test_a_subreddit_written_another_way_is_read_and_its_mentions_routed_to_it(
+    fake: tuple[FakeReddit, str], reddit: RedditAdapter, session: Session, tmp_path: Path, written: str
+) -> None:
+    server, _ = fake
+    registry = adapter_registry(tmp_path / "content", subreddits=(written, "inbox"))
+    post = server.post(SUB, "Ervaringen met De Kelder?", "Hoe lang duurt de bezorging?")
+    mention = server.mention("Wijnliefhebbers", "u/dekelder_webcare weten jullie de levertijd?")
+    assert poll(reddit, session, registry) == 2
+    found = stored(session)
+    assert {found[post["name"]].channel, found[mention["name"]].channel} == {f"r/{SUB}"}
+
+
+@pytest.mark.parametrize(
+    "written", ["wijnliefhebbers", "r/wijn liefhebbers", "r/a", "r/" + "x" * 22, "u/anna"]
+)
+def test_a_channel_naming_no_subreddit_is_refused_with_file_line_and_field(
+    tmp_path: Path, written: str
+) -> None:
+    with pytest.raises(ContentInvalid) as refused:
+        adapter_registry(tmp_path / "content", subreddits=("inbox", written))
+    [error] = [e for e in refused.value.errors if "subreddit" in e.message]
+    assert error.field == "sources[2].channels[1]" and error.line > 1
+    assert error.file.endswith(".yaml") and "r/wijnliefhebbers" in error.message
+
+
+def test_deleted_accounts_are_each_their_own_customer_and_deleted_words_are_not_taken_in(
+    fake: tuple[FakeReddit, str], reddit: RedditAdapter, session: Session, registry: ContentRegistry
+) -> None:
+    server, _ = fake
+    post = server.post(SUB, "Bezorging door De Kelder", "Hoe lang?", author="[deleted]")
+    first = server.comment(SUB, "De Kelder was bij mij snel", post, author="[deleted]")
+    server.comment(SUB, "[deleted]", post, author="[deleted]")
+    server.comment(SUB, "[removed]", post, author="bram")
+    server.post(SUB, "De Kelder is oplichting", "[removed]", author="dirk")
+    assert poll(reddit, session, registry) == 2
+    found = stored(session)
+    assert set(found) == {post["name"], first["name"]}, "deleted and removed words are no mentions"
+    a, b = found[post["name"]], found[first["name"]]
+    assert a.customer_id != b.customer_id and a.conversation_id != b.conversation_id
+    names = session.exec(select(Customer.platform_user_id, Customer.name)).all()
+    assert "[deleted]" not in {identity for identity, _ in names} and {name for _, name in names} == {""}
+
+
+def test_an_inbox_mention_belongs_to_the_thread_of_its_post_not_of_the_comment_it_answers(
+    fake: tuple[FakeReddit, str], reddit: RedditAdapter, session: Session, registry: ContentRegistry
+) -> None:
+    server, _ = fake
+    mention = server.mention("wijnproeverij", "u/dekelder_webcare levertijd?", post="p0st", parent="t1_c0mm")
+    assert poll(reddit, session, registry) == 1
+    stored_mention = stored(session)[mention["name"]]
+    thread = session.get(Conversation, stored_mention.conversation_id)
+    assert thread is not None and thread.thread_ref == "t3_p0st/cor"
+
+
+def test_a_401_without_www_authenticate_is_a_login_failure_and_the_round_goes_on(
+    fake: tuple[FakeReddit, str],
+    reddit: RedditAdapter,
+    session: Session,
+    registry: ContentRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server, _ = fake
+    server.refused = {f"/r/{SUB}/new"}
+    server.post(SUB, "Ervaringen met De Kelder?")
+    comment = server.comment(SUB, "Ik bestel altijd bij dekelder", server.posts[SUB][0])
+    mention = server.mention(SUB, "u/dekelder_webcare weten jullie de levertijd?")
+    with caplog.at_level(logging.WARNING):
+        assert poll(reddit, session, registry) == 2
+    assert set(stored(session)) == {comment["name"], mention["name"]}
+    assert f"Reddit refused the login (HTTP 401) for r/{SUB}/new" in caplog.text
+    assert "WEBCARE_REDDIT_CLIENT_ID" in caplog.text

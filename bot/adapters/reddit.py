@@ -115,24 +115,54 @@ class RedditAdapter:
         return subreddit.new(limit=limit) if kind == "new" else subreddit.comments(limit=limit)
 
 
+# What Reddit shows in place of the words of a deleted or removed post or comment
+GONE = frozenset({"[deleted]", "[removed]"})
+
+
+def is_gone(item: Any) -> bool:
+    """Whether a post or comment was deleted or removed: there is nothing left to read or answer."""
+    data = vars(item)
+    return str(data.get("body") or data.get("selftext") or "").strip() in GONE
+
+
+def _author(item: Any) -> Author:
+    # praw gives None for "[deleted]": a deleted account is its own nameless writer per item,
+    # never one customer "[deleted]" in whose one thread every deleted account would meet
+    if item.author is None:
+        return Author(id=f"deleted:{item.fullname}")
+    return Author(id=item.author.name, handle=item.author.name)
+
+
+def _post_of(item: Any) -> str:
+    """The post (t3_...) a comment is under; an inbox mention names it only in its context link."""
+    data = vars(item)
+    if data.get("link_id"):
+        return str(data["link_id"])
+    # "/r/NAME/comments/POST/slug/COMMENT/?context=3", as praw's Comment.submission reads it
+    parts = str(data.get("context") or "").split("/")
+    if len(parts) > 4 and parts[3] == "comments" and parts[4]:
+        return f"t3_{parts[4]}"
+    return str(data.get("parent_id") or "")
+
+
 def to_mention(item: Any, channel: str) -> Mention:
     """The neutral mention for a praw Submission or Comment (inbox mentions included)."""
     # read the fetched fields only: a missing attribute on a praw object would cost a request
     data = vars(item)
-    author = item.author.name if item.author else "[deleted]"
+    author = _author(item)
     is_post = item.fullname.startswith("t3_")
     text = f"{item.title}\n\n{item.selftext}".strip() if is_post else item.body
-    post = item.fullname if is_post else data.get("link_id") or data.get("parent_id", "")
+    post = item.fullname if is_post else _post_of(item)
     link = data.get("permalink") or data.get("context") or ""
     return Mention(
         platform="reddit",
         channel=channel,
         external_id=item.fullname,
-        author=Author(id=author, handle=author),
+        author=author,
         text=text,
         created_at=datetime.fromtimestamp(float(item.created_utc), UTC),
         url=f"https://www.reddit.com{link}" if link else "",
-        thread_ref=f"{post}/{author}",
+        thread_ref=f"{post}/{author.id}",
         # an inbox item is a username mention: the customer calls the brand in
         reply_to="brand" if channel == INBOX else "",
     )
@@ -149,14 +179,19 @@ def _new_items(adapter: RedditAdapter, source: str, since: float) -> list[Any]:
 
 
 def poll_round(adapter: RedditAdapter, registry: ContentRegistry) -> Callable[[Session, datetime], int]:
-    """A round over every subreddit the guidelines list, and the inbox mentions."""
+    """A round over every subreddit the guidelines list, and the inbox mentions; each on its own."""
 
     def run(session: Session, now: datetime) -> int:
+        subs = _subreddits(registry).items()
+        sources = [(f"{sub}/{kind}", kw) for sub, kw in subs for kind in ("new", "comments")]
         taken = 0
-        for sub, keywords in _subreddits(registry).items():
-            for kind in ("new", "comments"):
-                taken += _poll(adapter, session, registry, f"{sub}/{kind}", keywords, now)
-        return taken + _poll(adapter, session, registry, INBOX, None, now)
+        for source, keywords in [*sources, (INBOX, None)]:
+            try:
+                taken += _poll(adapter, session, registry, source, keywords, now)
+            except Exception:  # one source's trouble must not keep the others from being read
+                session.rollback()
+                log.warning("reddit source not read this round", exc_info=True, extra={"source": source})
+        return taken
 
     return run
 
@@ -166,8 +201,28 @@ def _subreddits(registry: ContentRegistry) -> dict[str, tuple[str, ...]]:
     for community in registry.snapshot.communities.values():
         for source in community.guideline.sources:
             if source.platform == "reddit":
-                found |= {c: source.keywords for c in source.channels if c.lower().startswith("r/")}
+                found |= {c: source.keywords for c in source.channels if c.startswith("r/")}
     return found
+
+
+def _listed(adapter: RedditAdapter, source: str, since: float) -> list[Any]:
+    """The source's new items; none (and a warning) when Reddit cannot be read right now."""
+    try:
+        return _new_items(adapter, source, since)
+    except (PrawcoreException, PRAWException) as exc:
+        log.warning("reddit listing not read, trying again next round: %s", exc, extra={"source": source})
+    except KeyError as exc:
+        # prawcore 4 looks up a 401 without a WWW-Authenticate header in its table of OAuth
+        # errors and raises KeyError(401): Reddit refused the account's token
+        if exc.args != (401,):
+            raise
+        log.warning(
+            "Reddit refused the login (HTTP 401) for %s: check WEBCARE_REDDIT_CLIENT_ID, _CLIENT_SECRET, "
+            "_USERNAME and _PASSWORD; trying again next round",
+            source,
+            extra={"source": source},
+        )
+    return []
 
 
 def _poll(
@@ -179,25 +234,43 @@ def _poll(
     now: datetime,
 ) -> int:
     cursor = load_cursor(session, platform="reddit", source=source)
-    try:
-        items = _new_items(adapter, source, float(cursor.cursor or 0))
-    except (PrawcoreException, PRAWException) as exc:
-        log.warning("reddit listing not read, trying again next round: %s", exc, extra={"source": source})
-        return 0
     taken = 0
-    for item in items:
-        channel = source.rsplit("/", 1)[0]
-        if item.author and item.author.name.casefold() == adapter.username.casefold():
-            continue  # our own replies
-        if keywords is None:  # an inbox mention: route by its subreddit when a guideline lists it
-            sub = f"r/{item.subreddit.display_name}"
-            channel = sub if source_of(registry, "reddit", sub) else INBOX
-        mention = to_mention(item, channel)
-        if keywords is None or not keywords or matches_keywords(mention.text, keywords):
-            name = f"{source} {item.fullname}"
-            result = take_in_or_set_aside(session, registry, mention, source=name, now=now)
-            taken += result is not None and not result.duplicate
-        # the cursor moves only past items that were taken in (or filtered out)
+    for item in _listed(adapter, source, float(cursor.cursor or 0)):
+        if is_gone(item):
+            log.info(
+                "deleted or removed reddit item skipped", extra={"source": source, "item": item.fullname}
+            )
+        elif not _is_own(adapter, item):
+            taken += _take(session, registry, item, source, keywords, now)
+        # the cursor moves only past items that were taken in, filtered out or set aside
         cursor.cursor = str(item.created_utc)
         save_cursor(session, cursor, now=now)
     return taken
+
+
+def _is_own(adapter: RedditAdapter, item: Any) -> bool:
+    return item.author is not None and item.author.name.casefold() == adapter.username.casefold()
+
+
+def _channel_of(registry: ContentRegistry, item: Any, source: str) -> str:
+    if source != INBOX:
+        return source.rsplit("/", 1)[0]
+    # an inbox mention: routed by its subreddit when a guideline lists it
+    sub = f"r/{item.subreddit.display_name.lower()}"
+    return sub if source_of(registry, "reddit", sub) else INBOX
+
+
+def _take(
+    session: Session,
+    registry: ContentRegistry,
+    item: Any,
+    source: str,
+    keywords: tuple[str, ...] | None,
+    now: datetime,
+) -> int:
+    """Take in one item with the keywords (inbox mentions need none); one that fails is set aside."""
+    mention = to_mention(item, _channel_of(registry, item, source))
+    if keywords and not matches_keywords(mention.text, keywords):
+        return 0
+    result = take_in_or_set_aside(session, registry, mention, source=f"{source} {item.fullname}", now=now)
+    return int(result is not None and not result.duplicate)

@@ -17,7 +17,7 @@ sources:
     channels: ["@dekelder_community", "direct"]
     keywords: ["de kelder", "bezorging"]
   - platform: reddit
-    channels: ["r/wijnliefhebbers", "inbox"]
+    channels: [{subreddits}]
     keywords: ["de kelder", "dekelder"]
   - platform: rss
     channels: [{feeds}]
@@ -36,10 +36,13 @@ sources:
 """
 
 
-def adapter_registry(root: Path, feeds: list[str] | None = None) -> ContentRegistry:
+def adapter_registry(
+    root: Path, feeds: list[str] | None = None, subreddits: tuple[str, ...] = ("r/wijnliefhebbers", "inbox")
+) -> ContentRegistry:
     """A registry with the test community listening on Telegram, Reddit, feeds and webhooks."""
     quoted = ", ".join(f'"{url}"' for url in feeds or ["http://127.0.0.1:9/none.xml"])
     start, end = GUIDELINE.index("sources:"), GUIDELINE.index("tone:")
-    guideline = GUIDELINE[:start] + SOURCES.format(feeds=quoted) + GUIDELINE[end:]
+    sources = SOURCES.format(feeds=quoted, subreddits=", ".join(f'"{s}"' for s in subreddits))
+    guideline = GUIDELINE[:start] + sources + GUIDELINE[end:]
     guidelines, faq = write_content(root, guideline=guideline)
     return ContentRegistry(guidelines, faq)

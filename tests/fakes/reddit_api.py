@@ -26,6 +26,8 @@ class FakeReddit:
         self.replies: list[dict[str, str]] = []
         self.errors: list[tuple[int, Any]] = []
         self.requests: list[tuple[str, float]] = []
+        # paths answered 401 without a WWW-Authenticate header, as Reddit does for a revoked token
+        self.refused: set[str] = set()
         self.rate_limit = {
             "x-ratelimit-remaining": "599",
             "x-ratelimit-used": "1",
@@ -86,8 +88,17 @@ class FakeReddit:
         self.comments.setdefault(sub, []).insert(0, data)
         return data
 
-    def mention(self, sub: str, body: str, author: str = "cor", age: float = 20) -> dict[str, Any]:
-        """A username mention in the inbox, as /message/mentions lists it."""
+    def mention(
+        self,
+        sub: str,
+        body: str,
+        author: str = "cor",
+        age: float = 20,
+        post: str = "zzz",
+        parent: str = "",
+    ) -> dict[str, Any]:
+        """A username mention in the inbox, as /message/mentions lists it: no link_id, the post only
+        in its context link, and parent_id the comment it answers (or the post)."""
         cid = self._id()
         data = {
             "id": cid,
@@ -97,8 +108,8 @@ class FakeReddit:
             "created_utc": time.time() - age,
             "subreddit": sub,
             "was_comment": True,
-            "parent_id": "t3_zzz",
-            "context": f"/r/{sub}/comments/zzz/x/{cid}/?context=3",
+            "parent_id": parent or f"t3_{post}",
+            "context": f"/r/{sub}/comments/{post}/x/{cid}/?context=3",
             "type": "username_mention",
             "new": True,
             "dest": USERNAME,
@@ -126,7 +137,7 @@ class FakeReddit:
         )
 
     def _listing(self, request: Request, kind: str, items: list[dict[str, Any]]) -> JSONResponse:
-        if not self._authorised(request):
+        if not self._authorised(request) or request.url.path.rstrip("/") in self.refused:
             return JSONResponse({"message": "Unauthorized", "error": 401}, 401)
         limit = int(request.query_params.get("limit", 25))
         after = request.query_params.get("after")
