@@ -204,23 +204,60 @@ class TelegramAdapter:
 
     def to_mention(self, msg: Message, channel: str, *, to_bot: bool = False) -> Mention:
         """The neutral mention for a customer's message; to_bot: it mentions or answers the bot."""
-        user = msg.from_user
-        assert user is not None
         chat = msg.chat
+        author = author_of(msg)
         topic = msg.message_thread_id if msg.is_topic_message else 0
-        thread = str(chat.id) if channel == DIRECT else f"{chat.id}/{topic or 0}/{user.id}"
+        thread = str(chat.id) if channel == DIRECT else f"{chat.id}/{topic or 0}/{author.id}"
         return Mention(
             platform=self.platform,
             channel=channel,
             external_id=f"{chat.id}:{msg.message_id}",
-            author=Author(id=str(user.id), handle=user.username or "", name=user.full_name),
-            text=msg.text or msg.caption or "",
+            author=author,
+            text=text_of(msg),
             created_at=msg.date,
             url=f"https://t.me/{chat.username}/{msg.message_id}" if chat.username else "",
             thread_ref=thread,
             private=channel == DIRECT,
             reply_to=_reply_to(msg, to_bot),
         )
+
+
+# What a message carries besides words, as the agent reads it in the mention: a photo of a broken
+# bottle sent without a caption is the customer's whole message
+_MEDIA = (
+    ("photo", "[photo]"),
+    ("video", "[video]"),
+    ("animation", "[GIF]"),
+    ("video_note", "[video message]"),
+    ("voice", "[voice message]"),
+    ("audio", "[audio]"),
+    ("document", "[file]"),
+    ("sticker", "[sticker]"),
+    ("location", "[location]"),
+    ("contact", "[contact]"),
+)
+
+
+def text_of(msg: Message) -> str:
+    """What a message says: its text or caption, after a note such as [photo] for what it carries."""
+    note = next((label for attr, label in _MEDIA if getattr(msg, attr, None)), "")
+    if msg.document is not None and msg.document.file_name:
+        note = f"[file: {msg.document.file_name}]"
+    elif msg.sticker is not None and msg.sticker.emoji:
+        note = f"[sticker {msg.sticker.emoji}]"
+    return "\n".join(part for part in (note, msg.text or msg.caption or "") if part)
+
+
+def author_of(msg: Message) -> Author:
+    """Who wrote a message: the user, or the chat they write as (anonymous admin, their channel)."""
+    sender = msg.sender_chat
+    if sender is not None:
+        # an anonymous admin writes as the group itself: no name to greet; a channel has its title
+        name = "" if sender.id == msg.chat.id else sender.title or ""
+        return Author(id=f"chat:{sender.id}", handle=sender.username or "", name=name)
+    user = msg.from_user
+    assert user is not None
+    return Author(id=str(user.id), handle=user.username or "", name=user.full_name)
 
 
 def _reply_to(msg: Message, to_bot: bool) -> ReplyTo:
@@ -255,7 +292,10 @@ def channel_of(msg: Message) -> str:
 
 def addresses_bot(msg: Message, bot_id: int, bot_username: str) -> bool:
     """A group message that mentions the bot or replies to it."""
-    for entity, text in msg.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+    kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    # a photo's words are its caption, with their own entities
+    found = msg.parse_entities(kinds) if msg.text else msg.parse_caption_entities(kinds)
+    for entity, text in found.items():
         if entity.user and entity.user.id == bot_id:
             return True
         if text.lstrip("@").casefold() == bot_username.casefold():
@@ -299,20 +339,20 @@ def process_update(
 ) -> None:
     """Act on one update: a command, an edit of a stored message, or a new message that counts."""
     msg = update.edited_message or update.message
-    if msg is None or msg.from_user is None or msg.from_user.is_bot:
+    if msg is None or not _from_a_person(msg):
         return
-    channel = channel_of(msg)
+    if msg.migrate_to_chat_id or msg.migrate_from_chat_id:
+        _remember_migration(session, registry, msg, now)
+        return
+    channel = _listed_channel(session, registry, msg)
     external_id = f"{msg.chat.id}:{msg.message_id}"
     if update.edited_message is not None and record_edit(
-        session,
-        platform=adapter.platform,
-        external_id=external_id,
-        text=msg.text or msg.caption or "",
-        now=now,
+        session, platform=adapter.platform, external_id=external_id, text=text_of(msg), now=now
     ):
         return
     bot_id, bot_username = adapter.me()
-    command = command_of(msg, bot_username)
+    # commands are a person's own: an anonymous admin or a channel cannot opt out for someone
+    command = command_of(msg, bot_username) if msg.sender_chat is None else None
     if command is not None:
         _answer_command(adapter, session, msg, command, now)
         return
@@ -320,11 +360,56 @@ def process_update(
     if source is None:
         log.info("telegram message from a chat no guideline lists", extra={"channel": channel})
         return
-    text = msg.text or msg.caption or ""
     to_bot = addresses_bot(msg, bot_id, bot_username)
-    counts = channel == DIRECT or to_bot or matches_keywords(text, source.keywords)
-    if counts and text.strip():
+    counts = channel == DIRECT or to_bot or matches_keywords(msg.text or msg.caption or "", source.keywords)
+    if counts and text_of(msg).strip():
         take_in(session, registry, adapter.to_mention(msg, channel, to_bot=to_bot), now=now)
+
+
+def _from_a_person(msg: Message) -> bool:
+    """A message a person wrote: as themselves, as an anonymous admin or as their channel."""
+    if msg.is_automatic_forward:
+        return False  # a linked channel's post copied into its group: the channel's, not a member's
+    if msg.sender_chat is not None:
+        return True  # from_user is then Telegram's stand-in bot (GroupAnonymousBot, Channel_Bot)
+    return msg.from_user is not None and not msg.from_user.is_bot
+
+
+# A group that becomes a supergroup gets a new id; guidelines name the old one until someone
+# edits them. The new id is kept as a source_cursor row ("chat NEW" -> OLD), the one table that
+# already holds per-chat state of a poller, so the messages from the new id keep counting.
+def _migration_key(chat_id: int) -> str:
+    return f"chat {chat_id}"
+
+
+def _remember_migration(session: Session, registry: ContentRegistry, msg: Message, now: datetime) -> None:
+    old, new = (
+        (msg.chat.id, msg.migrate_to_chat_id)
+        if msg.migrate_to_chat_id
+        else (msg.migrate_from_chat_id, msg.chat.id)
+    )
+    cursor = load_cursor(session, platform="telegram", source=_migration_key(int(new or 0)))
+    cursor.cursor = str(old)
+    save_cursor(session, cursor, now=now)
+    if source_of(registry, "telegram", str(old)) is not None:
+        log.warning(
+            "Telegram group %s became supergroup %s: its messages still count for the guideline's "
+            "channel %s; write %s in the guideline instead",
+            old,
+            new,
+            old,
+            new,
+            extra={"old_chat": old, "new_chat": new},
+        )
+
+
+def _listed_channel(session: Session, registry: ContentRegistry, msg: Message) -> str:
+    """The chat's channel as a guideline lists it: its old id if the group became a supergroup."""
+    channel = channel_of(msg)
+    if channel == DIRECT or source_of(registry, "telegram", channel) is not None:
+        return channel
+    old = load_cursor(session, platform="telegram", source=_migration_key(msg.chat.id)).cursor
+    return old if old and source_of(registry, "telegram", old) is not None else channel
 
 
 def take_update(
