@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -338,3 +339,108 @@ def test_the_bot_token_never_reaches_the_logs(
     ours = debug_logs.getvalue().splitlines()
     assert any("/bot<bot-token>/getUpdates" in line for line in ours)  # httpx logs every request URL
     assert not [line for line in ours if TOKEN in line or TOKEN.replace(":", "%3A") in line]
+
+
+PHOTO = [{"file_id": "AgAD-small", "file_unique_id": "s1", "width": 90, "height": 60}]
+BOT_MENTION = [{"type": "mention", "offset": 0, "length": 13}]
+
+
+def test_a_group_photo_whose_caption_mentions_the_bot_is_taken_in_and_says_it_is_a_photo(
+    fake: tuple[FakeTelegram, str], bot: TelegramAdapter, session: Session, registry: ContentRegistry
+) -> None:
+    server, _ = fake
+    caption = "@dekelder_bot mijn fles kwam zo aan"
+    server.message(group_chat(), user(1002), "", photo=PHOTO, caption=caption, caption_entities=BOT_MENTION)
+    server.message(group_chat(), user(1003), "", photo=PHOTO, caption="mooi glas")  # not for us
+    assert poll(bot, session, registry) == 2
+    [mention] = stored(session)
+    assert mention.text == f"[photo]\n{caption}" and mention.channel == "@dekelder_community"
+
+
+def test_a_private_photo_without_caption_comes_in_so_an_agent_sees_a_photo_was_sent(
+    fake: tuple[FakeTelegram, str], bot: TelegramAdapter, session: Session, registry: ContentRegistry
+) -> None:
+    server, _ = fake
+    server.message(private_chat(1001), user(1001), "", photo=PHOTO)
+    doc = {"file_id": "BQAD", "file_unique_id": "d1", "file_name": "bon-4411.pdf"}
+    server.message(private_chat(1001), user(1001), "", document=doc)
+    poll(bot, session, registry)
+    assert [m.text for m in stored(session)] == ["[photo]", "[file: bon-4411.pdf]"]
+
+
+@pytest.mark.parametrize("told_in", ["old group", "new supergroup"])
+def test_after_a_group_becomes_a_supergroup_its_mentions_still_count(
+    fake: tuple[FakeTelegram, str],
+    bot: TelegramAdapter,
+    session: Session,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    told_in: str,
+) -> None:
+    server, _ = fake
+    registry = adapter_registry(tmp_path / "content", chats=("-4001", "direct"))
+    old = {"id": -4001, "type": "group", "title": "Wijnclub"}
+    new = {"id": -1009998887776, "type": "supergroup", "title": "Wijnclub"}
+    if told_in == "old group":
+        server.message(old, user(1001), "", migrate_to_chat_id=new["id"])
+    else:
+        server.message(new, user(1001), "", migrate_from_chat_id=old["id"])
+    server.message(new, user(1002), "Wanneer komt de bezorging van De Kelder?")
+    with caplog.at_level(logging.WARNING):
+        poll(bot, session, registry)
+    [mention] = stored(session)
+    assert mention.channel == "-4001" and mention.external_id.startswith(f"{new['id']}:")
+    assert f"write {new['id']} in the guideline" in caplog.text
+
+
+def test_anonymous_admins_and_members_writing_as_their_channel_are_taken_in(
+    fake: tuple[FakeTelegram, str], bot: TelegramAdapter, session: Session, registry: ContentRegistry
+) -> None:
+    server, _ = fake
+    group = group_chat()
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+    channel_bot = {"id": 136817688, "is_bot": True, "first_name": "Channel", "username": "Channel_Bot"}
+    wijnhuis = {
+        "id": -1005550001,
+        "type": "channel",
+        "title": "Wijnhuis Jansen",
+        "username": "wijnhuisjansen",
+    }
+    server.message(group, anonymous, "Klopt de bezorging naar Gent?", sender_chat=group)
+    server.message(group, channel_bot, "Wat kost de bezorging bij De Kelder?", sender_chat=wijnhuis)
+    assert poll(bot, session, registry) == 2
+    customers = {c.platform_user_id: c for c in session.exec(select(Customer)).all()}
+    admin, channel = customers[f"chat:{group['id']}"], customers["chat:-1005550001"]
+    assert admin.name == "" and (channel.name, channel.handle) == ("Wijnhuis Jansen", "wijnhuisjansen")
+    assert len(stored(session)) == 2
+
+
+@pytest.mark.parametrize("message", [{"message_id": 1}, "hallo", {"message_id": 2, "chat": 5, "date": "x"}])
+def test_a_malformed_update_with_the_right_secret_is_answered_without_a_server_error(
+    webhook_client: TestClient, session: Session, message: Any
+) -> None:
+    right = {"X-Telegram-Bot-Api-Secret-Token": "hook-secret-xyz"}
+    answer = webhook_client.post(
+        "/webhooks/telegram", json={"update_id": 77, "message": message}, headers=right
+    )
+    # 200: Telegram would otherwise send it again and again and hold back every later update
+    assert answer.status_code == 200 and stored(session) == []
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "🇳🇱",  # a flag: two regional indicators
+        "👨‍👩‍👧‍👦",  # a family: four people joined by zero-width joiners
+        "👍🏽",  # a skin tone
+        "e\u0301",  # e and a combining acute accent
+        "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",  # the flag of England
+    ],
+)
+def test_a_long_reply_is_never_cut_inside_a_character_as_the_reader_sees_it(unit: str) -> None:
+    text = "a" + unit * 700
+    for limit in range(len(unit) * 3, len(unit) * 3 + len(unit) + 1):
+        parts = split_text(text, limit)
+        assert "".join(parts) == text
+        assert all(len(p) <= limit for p in parts)
+        assert all(p.lstrip("a").replace(unit, "") == "" for p in parts), parts[0][-4:]

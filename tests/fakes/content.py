@@ -14,7 +14,7 @@ sources:
   - platform: console
     channels: [shop-nl]
   - platform: telegram
-    channels: ["@dekelder_community", "direct"]
+    channels: [{chats}]
     keywords: ["de kelder", "bezorging"]
   - platform: reddit
     channels: [{subreddits}]
@@ -37,12 +37,19 @@ sources:
 
 
 def adapter_registry(
-    root: Path, feeds: list[str] | None = None, subreddits: tuple[str, ...] = ("r/wijnliefhebbers", "inbox")
+    root: Path,
+    feeds: list[str] | None = None,
+    subreddits: tuple[str, ...] = ("r/wijnliefhebbers", "inbox"),
+    chats: tuple[str, ...] = ("@dekelder_community", "direct"),
 ) -> ContentRegistry:
     """A registry with the test community listening on Telegram, Reddit, feeds and webhooks."""
     quoted = ", ".join(f'"{url}"' for url in feeds or ["http://127.0.0.1:9/none.xml"])
     start, end = GUIDELINE.index("sources:"), GUIDELINE.index("tone:")
-    sources = SOURCES.format(feeds=quoted, subreddits=", ".join(f'"{s}"' for s in subreddits))
+    sources = SOURCES.format(
+        feeds=quoted,
+        subreddits=", ".join(f'"{s}"' for s in subreddits),
+        chats=", ".join(f'"{c}"' for c in chats),
+    )
     guideline = GUIDELINE[:start] + sources + GUIDELINE[end:]
     guidelines, faq = write_content(root, guideline=guideline)
     return ContentRegistry(guidelines, faq)

@@ -71,7 +71,7 @@ class FakeTelegram:
             "date": int(time.time()) - 30,
             "chat": chat,
             "from": sender,
-            "text": text,
+            **({"text": text} if text else {}),  # a photo has a caption (or nothing), never text
             **extra,
         }
         if edited:
