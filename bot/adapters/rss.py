@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -21,7 +19,7 @@ from sqlmodel import Session
 
 from bot.adapters.feed_fetch import FeedReader as FeedReader  # the pollers' reader, built with them
 from bot.adapters.feed_fetch import Fetched, FetchFailed
-from bot.adapters.intake import load_cursor, matches_keywords, save_cursor, set_aside_or_raise, take_in
+from bot.adapters.intake import load_cursor, matches_keywords, save_cursor, take_in_or_set_aside
 from bot.models import Mention as MentionRow
 from bot.models import column_length
 from bot.registry import ContentRegistry
@@ -237,12 +235,11 @@ def _store_feed(
     for mention in mentions:
         if keywords and not matches_keywords(mention.text, keywords):
             continue
-        try:
-            result = take_in(session, registry, mention, now=now)
-        except Exception as exc:  # raised again when waiting may help: then the feed is read again
-            payload = json.dumps(asdict(mention), default=str, ensure_ascii=False)
-            set_aside_or_raise(session, exc, platform="rss", source=url, payload=payload, now=now)
-            continue
+        # one that fails for what it holds is set aside; a passing failure is raised, so the
+        # feed's cursor stays and the feed is read again next round
+        result = take_in_or_set_aside(
+            session, registry, mention, source=f"{url} {mention.external_id}", now=now
+        )
         taken += result is not None and not result.duplicate
     return taken
 
