@@ -19,7 +19,7 @@ from bot.adapters.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from bot.adapters.wiring import build_senders
 from bot.clock import Clock
 from bot.main import create_app
-from bot.models import Conversation, Draft, Mention, Outbox
+from bot.models import Conversation, Draft, Mention, Outbox, SetAside
 from bot.registry import ContentRegistry
 from bot.services import Services
 from bot.settings import Settings
@@ -207,3 +207,21 @@ def test_an_approved_webhook_reply_fails_visibly_instead_of_vanishing(
         outbox = session.exec(select(Outbox)).one()
         assert "mark the item as answered" in outbox.last_error
         assert hook_services.senders["webhook"].capabilities.can_start_conversation is False
+
+
+def test_an_event_for_a_community_that_cannot_take_it_in_is_kept_for_an_admin(
+    hooks: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(*_args: Any, **_kwargs: Any) -> None:
+        raise pipeline.CommunityUnavailable("community 'testshop' cannot take in messages: bad time zone")
+
+    monkeypatch.setattr("bot.adapters.intake.pipeline.receive", unavailable)
+    first = post(hooks, "shop-reviews", review())
+    again = post(hooks, "shop-reviews", review())  # the source retries: still one row
+    assert first.status_code == again.status_code == 202, first.text
+    assert first.json()["set_aside"] is True and first.json()["mention_id"] is None
+    with Session(engine) as session:
+        [kept] = session.exec(select(SetAside)).all()
+    assert kept.platform == "webhook" and "bad time zone" in kept.reason
+    assert "Hoe lang duurt de bezorging" in kept.payload
+    assert mentions(engine) == []

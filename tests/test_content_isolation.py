@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 
 import bot.registry
 from bot import pipeline
-from bot.adapters.intake import take_in
+from bot.adapters.intake import take_in, take_in_or_set_aside
 from bot.ingest import ingest_lines
-from bot.models import Draft
+from bot.models import Draft, SetAside
 from bot.models import Mention as MentionRow
 from bot.pipeline import sla
 from bot.registry import ContentRegistry
@@ -142,9 +142,15 @@ def test_ingest_and_platform_intake_take_in_the_others(services: Services) -> No
         )
         assert take_in(session, services.registry, telegram, now=now) is not None
         other = replace(telegram, channel="@othershop", external_id="t-2")
-        assert take_in(session, services.registry, other, now=now) is None
+        with pytest.raises(pipeline.CommunityUnavailable):
+            take_in(session, services.registry, other, now=now)
+        session.rollback()
+        # what pollers call: the message is kept for an admin, never dropped
+        assert take_in_or_set_aside(session, services.registry, other, source="test", now=now) is None
         stored = session.exec(select(MentionRow.external_id)).all()
+        [kept] = session.exec(select(SetAside).where(SetAside.source == "test")).all()
     assert sorted(stored) == ["a-1", "a-2", "t-1"]
+    assert "community 'other' cannot take in messages" in kept.reason and '"t-2"' in kept.payload
 
 
 def test_delivery_goes_on_for_the_others_and_holds_the_broken_communitys_nudge(

@@ -44,9 +44,15 @@ def matches_keywords(text: str, keywords: Iterable[str]) -> bool:
 def take_in(
     session: Session, registry: ContentRegistry, mention: domain.Mention, *, now: datetime
 ) -> pipeline.Received | None:
-    """Receive one mention; None (and a log line) when no community listens to its channel."""
+    """Receive one mention; None (and a log line) when no community listens to its channel.
+
+    A community that listens but cannot take messages in right now (CommunityUnavailable) is
+    raised, not skipped: the caller sets the message aside, so no customer's words are lost.
+    """
     try:
         return pipeline.receive(session, mention, registry, now=now)
+    except pipeline.CommunityUnavailable:
+        raise
     except pipeline.UnknownChannel as exc:
         log.warning("mention skipped: %s", exc, extra={"external_id": mention.external_id})
         return None

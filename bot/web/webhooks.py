@@ -12,8 +12,9 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
+from bot import pipeline
 from bot.adapters import webhook
-from bot.adapters.intake import source_of, take_in
+from bot.adapters.intake import set_aside_or_raise, source_of, take_in
 from bot.adapters.telegram import TelegramAdapter, take_update
 from bot.services import Services
 from bot.web import openapi
@@ -115,13 +116,22 @@ async def signed_webhook(source: str, request: Request, services: ServicesDep, n
         mention = webhook.to_mention(source, payload, config.mapping, now=now)
     except webhook.PayloadInvalid as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"payload does not map: {exc}") from exc
-    result = await run_in_threadpool(_receive, services, mention, now)
+    result = await run_in_threadpool(_receive, services, mention, body, now)
+    if result is None:  # kept for an admin: a retry would change nothing
+        return {"mention_id": None, "draft_id": None, "duplicate": False, "set_aside": True}
     return {"mention_id": result.mention_id, "draft_id": result.draft_id, "duplicate": result.duplicate}
 
 
-def _receive(services: Services, mention: Any, now: datetime) -> Any:
+def _receive(services: Services, mention: Any, body: bytes, now: datetime) -> Any:
+    """Take the mention in; None when its community cannot take messages in and it was set aside."""
     with Session(services.engine, expire_on_commit=False) as session:
-        result = take_in(session, services.registry, mention, now=now)
+        try:
+            result = take_in(session, services.registry, mention, now=now)
+        except pipeline.CommunityUnavailable as exc:
+            payload = body.decode("utf-8", "replace")
+            source = f"webhook {mention.channel}"
+            set_aside_or_raise(session, exc, platform="webhook", source=source, payload=payload, now=now)
+            return None
     if result is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no community listens to this source")
     return result
