@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import pipeline
@@ -123,6 +125,16 @@ def create_app(
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def refused(request: Request, exc: StarletteHTTPException) -> Response:
+        # people get a page that says what happened and the way back; programs keep the JSON
+        if guard.for_machines(request.url.path):
+            return await http_exception_handler(request, exc)
+        title = _REFUSAL_TITLES.get(exc.status_code, "This cannot be done")
+        page = guard.error_page(request, exc.status_code, title, _sentence(str(exc.detail)))
+        page.headers.update(exc.headers or {})
+        return page
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         # FastAPI's default echoes every bad value: a 40 MB text came back twice, a password as it was
@@ -142,6 +154,22 @@ def create_app(
 
 
 _PLACES = {"path": "in the address", "query": "in the address", "body": "in the form"}
+_REFUSAL_TITLES = {
+    400: "This cannot be done",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    409: "Someone was first",
+    413: "Too large",
+    429: "Too many attempts",
+}
+
+
+def _sentence(detail: str) -> str:
+    """'this needs the senior role or higher' -> 'This needs the senior role or higher.'"""
+    detail = detail.strip() or "The request was refused."
+    detail = detail[:1].upper() + detail[1:]
+    return detail if detail.endswith((".", "!", "?")) else f"{detail}."
 
 
 def _in_words(error: dict[str, Any]) -> str:

@@ -140,3 +140,19 @@ def test_users_role_changes_the_rights_and_signs_the_user_out(
     assert client.get("/users").url.path == "/login"  # the old session ended
     sign_in(client, "kim")
     assert client.get("/users").status_code == 200
+
+
+def test_a_refusal_in_the_web_app_is_a_page_and_the_api_keeps_json(
+    client: TestClient, services: Services
+) -> None:
+    add_user(services, "kim")  # an agent
+    sign_in(client, "kim")
+    page = client.get("/users")
+    assert page.status_code == 403
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Not allowed" in page.text and "This needs the admin role or higher." in page.text
+    assert "Back to the queue" in page.text
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and "Not found" in missing.text
+    api = client.get("/api/v1/drafts/999999")
+    assert api.headers["content-type"].startswith("application/json")
