@@ -28,7 +28,7 @@ POSITIVE_AT = 0.05
 
 
 def detect_language(tokens: Iterable[str], default: str = "nl") -> str:
-    """Guess nl, en or 'other' from stopword hits; ties go to the community's default."""
+    """Guess nl, en, de, fr or es from stopword hits ('other' when none fits); ties go to the default."""
     known = STOPWORDS | OTHER_STOPWORDS
     counts = dict.fromkeys(known, 0)
     total = 0
@@ -40,12 +40,13 @@ def detect_language(tokens: Iterable[str], default: str = "nl") -> str:
     best = max(counts, key=lambda lang: counts[lang])
     if counts[best] == 0:
         return default if total <= 3 else "other"
-    # German, French and Spanish all answer "other"
-    tied = {lang if lang in STOPWORDS else "other" for lang, n in counts.items() if n == counts[best]}
+    tied = {lang for lang, n in counts.items() if n == counts[best]}
     if len(tied) > 1:
-        return default if default in tied else next(lang for lang in (*STOPWORDS, "other") if lang in tied)
+        # a tie is settled for the community's default first, then for Dutch or English
+        return default if default in tied else next(lang for lang in known if lang in tied)
     if best in OTHER_STOPWORDS:
-        return "other"
+        # German, French and Spanish are named, so a guideline can answer them or say it cannot
+        return best
     # a long message with barely any Dutch or English function words is in another language
     if total >= 8 and counts[best] / total < 0.12:
         return "other"

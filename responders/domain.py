@@ -532,6 +532,8 @@ class Guideline(_Frozen):
     brand_names: tuple[Word, ...] = ()
     languages: tuple[Language, ...] = Field(default=("nl", "en"), min_length=1)
     default_language: str = "nl"
+    # a message in a language not listed: answered in default_language, or only acknowledged
+    other_languages: Literal["answer_in_default", "acknowledge"] = "answer_in_default"
     timezone: Annotated[str, AfterValidator(check_timezone)] = "Europe/Amsterdam"
     sources: tuple[Source, ...] = ()
     tone: dict[str, Tone]

@@ -141,6 +141,22 @@ def _promise(decision: Decision, guideline: Guideline, context: Context, languag
     return promise(due, now=context.now, timezone=guideline.timezone, language=language)
 
 
+_FOREIGN_ACKNOWLEDGEMENT = {
+    "nl": "Dank je voor je bericht! We schrijven hier in het Nederlands of Engels;"
+    " een collega leest met je mee en komt bij je terug.",
+    "en": "Thanks for your message! We answer here in English or Dutch;"
+    " a colleague will read it and get back to you.",
+}
+
+
+def _foreign_acknowledgement(language: str) -> str:
+    """Thanks in the default language and English, for a message in a language not answered."""
+    texts = [_FOREIGN_ACKNOWLEDGEMENT.get(language, _FOREIGN_ACKNOWLEDGEMENT["en"])]
+    if language != "en":
+        texts.append(_FOREIGN_ACKNOWLEDGEMENT["en"])
+    return "\n\n".join(texts)
+
+
 def _acknowledgement(guideline: Guideline, decision: Decision, analysis: Analysis, language: str) -> str:
     """The fired escalation rule's own acknowledgement, else the tone's for this act."""
     for rule in guideline.escalation:
@@ -159,8 +175,11 @@ def respond(mention: Mention, context: Context, community: Community) -> Respons
         brand_names=guideline.brand_names or (guideline.brand,),
         reply_to=mention.reply_to,
     )
-    language = analysis.language if analysis.language in guideline.languages else guideline.default_language
-    matches = _matches(community.faq, mention.text, language, guideline.faq.tags)
+    foreign = analysis.language not in guideline.languages
+    language = guideline.default_language if foreign else analysis.language
+    # an FAQ answer in a language the customer did not write in helps less than a person would
+    only_acknowledge = foreign and guideline.other_languages == "acknowledge"
+    matches = [] if only_acknowledge else _matches(community.faq, mention.text, language, guideline.faq.tags)
     matches = _fit_for_act(matches, community.faq, guideline, analysis, language)
     candidates = tuple(m.candidate for m in matches[:3])
     best = candidates[0] if candidates else None
@@ -176,7 +195,11 @@ def respond(mention: Mention, context: Context, community: Community) -> Respons
         number = bare_number(mention.text)  # "it's 100477, tracking still says in transit"
     reply = Reply(
         answers=tuple(community.faq.entries[m.candidate.faq_id] for m in answers),
-        acknowledgement=_acknowledgement(guideline, decision, analysis, language),
+        acknowledgement=(
+            _foreign_acknowledgement(language)
+            if only_acknowledge
+            else _acknowledgement(guideline, decision, analysis, language)
+        ),
         ask_order_number=analysis.act in ORDER_ACTS and "about_order" in analysis.signals and not number,
         promise=_promise(decision, guideline, context, language),
         order_number=number,

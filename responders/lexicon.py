@@ -34,7 +34,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
 }
 
 # Function words of the languages customers of a Dutch brand write in next: they make a short
-# German, French or Spanish message "other" instead of the community's default. Written without
+# German, French or Spanish message read as that language instead of the community's default. Written without
 # diacritics, as analysis.words() reads them ("für" -> "fur"); words these languages share with
 # Dutch or English ("die", "was", "wie", "de", "en", "no", "al", "plus") are left out.
 OTHER_STOPWORDS: dict[str, frozenset[str]] = {
@@ -43,7 +43,8 @@ OTHER_STOPWORDS: dict[str, frozenset[str]] = {
         " mein meine meinen meiner bitte danke sind habe haben hat kann konnen nach noch schon sehr"
         " wurde werden mir mich dich dir euch uber aber oder wenn weil dass wo warum wann heute"
         " gestern bestellung lieferung paket zuruck leider guten tag seit woche immer nichts vielen gut"
-        " schnell schnelle wieder gruss grusse freundlichen"
+        " schnell schnelle wieder gruss grusse freundlichen dauert kommt erhalten angekommen bekommen"
+        " geht gibt deutschland"
     ),
     "fr": _words(
         "tu il elle nous vous ils le les et est pas une des du au aux que qui pour dans ce cette"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from responders.content import load_content
+from responders.content import ContentInvalid, load_content
 from responders.domain import Author, Context, Mention, Response
 from responders.engine import Community, respond
 from responders.faq import FaqIndex
@@ -162,7 +163,7 @@ def test_any_text_gives_an_analysis_and_a_decision(text: str, followers: int | N
     for community in (NL, EN):
         response = _say(community, text, followers=followers)
         assert -1 <= response.analysis.sentiment <= 1
-        assert response.analysis.language in {"nl", "en", "other"}
+        assert response.analysis.language in {"nl", "en", "de", "fr", "es", "other"}
         assert response.decision.action in {"reply", "acknowledge", "no_reply"}
         assert all(0 <= c.confidence <= 1 for c in response.candidates)
         assert response.decision.reasons
@@ -193,3 +194,27 @@ def test_a_tone_without_emoji_removes_them_from_shared_faq_answers(tmp_path: Pat
     mention = Mention("console", "shop-nl", "1", Author("1"), "Hoe lang duurt de bezorging?", NOW)
     draft = respond(mention, Context(now=NOW), community).draft
     assert draft is not None and "Binnen 1 tot 2 werkdagen bij je thuis!" in draft.text
+
+
+def test_german_is_recognised_and_by_default_answered_in_the_default_language(tmp_path: Path) -> None:
+    shop = _community(tmp_path, GUIDELINE)
+    response = _say(shop, "Wie lange dauert die Lieferung? Ich habe gestern bestellt.")
+    assert response.analysis.language == "de"
+    assert response.draft is not None
+    assert response.draft.language == "nl"
+
+
+def test_a_guideline_can_acknowledge_a_language_it_does_not_answer_in(tmp_path: Path) -> None:
+    shop = _community(tmp_path, GUIDELINE + "other_languages: acknowledge\n")
+    response = _say(shop, "Wie lange dauert die Lieferung? Ich habe gestern bestellt.")
+    assert response.analysis.language == "de"
+    assert response.draft is not None
+    text = response.draft.text
+    # no FAQ answer in a language the customer did not write in; thanks in Dutch and in English
+    assert "1 tot 2 werkdagen" not in text and "1-2 working days" not in text
+    assert "Dank je voor je bericht" in text and "Thanks for your message" in text
+
+
+def test_other_languages_takes_only_the_choices_it_documents(tmp_path: Path) -> None:
+    with pytest.raises(ContentInvalid, match="other_languages"):
+        load_content(*write_content(tmp_path, GUIDELINE + "other_languages: translate\n"))
