@@ -2,43 +2,57 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
-# The venv gets exactly this lock: the default install plus the dev and embeddings extras.
-# requirements/base.txt and embeddings.txt are the smaller sets the Docker image installs.
-LOCK := requirements/dev.txt
+# Two stamps, one venv: `make run` installs the default install only (requirements/base.txt, no
+# PyTorch); `make test`, `check` and `bench` add the dev and embeddings extras (requirements/dev.txt),
+# which the tests need. Running tests after `make run` upgrades the venv; never the other way round.
+BASE_STAMP := $(VENV)/.installed-base
+DEV_STAMP := $(VENV)/.installed-dev
+BASE_LOCK := requirements/base.txt
+DEV_LOCK := requirements/dev.txt
 PIP_VERSION := 26.3
 PIP_TOOLS_VERSION := 7.7.0
 COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links --constraint requirements/constraints.in $(UPGRADE)
 
-.PHONY: run test check lint typecheck bench lock lock-upgrade clean
-
-$(STAMP): $(LOCK) pyproject.toml
+# every package pinned and hash-checked; webcare itself on top, without resolving anything more;
+# pip check fails when pyproject.toml asks for something the lock lacks: run `make lock`.
+# $(2) is the build flag: dev.txt pins setuptools, base.txt does not (the product never needs it),
+# so the default install builds webcare in pip's isolated build environment.
+define install_lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
-	@# every package pinned and hash-checked; webcare itself on top, without resolving anything more
-	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	@# fails when pyproject.toml asks for something the lock lacks: run `make lock`
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(1)
+	$(BIN)/python -m pip install --quiet --no-deps $(2) -e .
 	$(BIN)/python -m pip check
-	@touch $(STAMP)
+endef
 
-run: $(STAMP)
+.PHONY: run test check lint typecheck bench lock lock-upgrade clean
+
+$(BASE_STAMP): $(BASE_LOCK) pyproject.toml
+	$(call install_lock,$(BASE_LOCK))
+	@touch $(BASE_STAMP)
+
+# dev.txt holds everything base.txt does, so a dev venv also counts as installed for `make run`
+$(DEV_STAMP): $(DEV_LOCK) pyproject.toml
+	$(call install_lock,$(DEV_LOCK),--no-build-isolation)
+	@touch $(DEV_STAMP) $(BASE_STAMP)
+
+run: $(BASE_STAMP)
 	$(BIN)/webcare demo
 	$(BIN)/webcare serve
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 		{ echo "installing Debian's chromium for the browser tests"; \
 		  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null; }
 	$(BIN)/pytest
 
-check: $(STAMP)
+check: $(DEV_STAMP)
 	$(BIN)/ruff check bot responders tests bench alembic tools setup.py
 	$(BIN)/ruff format --check bot responders tests bench tools setup.py
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/ingest.py
 
 # Refresh the locks after changing dependencies in pyproject.toml (existing pins are kept);

@@ -215,3 +215,26 @@ def test_each_lock_pins_every_requirement_of_pyproject_within_its_range(
         or not req.specifier.contains(pins[canonicalize_name(req.name)], prereleases=True)
     ]
     assert outside == [], f"pyproject.toml changed after {lock} was made: run `make lock`"
+
+
+def _make_plan(target: str, venv: Path) -> str:
+    """The commands `make <target>` would run for a fresh clone's venv at that path (make -n)."""
+    done = subprocess.run(
+        ["make", "-n", target, f"VENV={venv}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+def test_make_run_on_a_fresh_clone_installs_the_default_lock_without_pytorch(tmp_path: Path) -> None:
+    plan = _make_plan("run", tmp_path / "venv")
+    assert "-r requirements/base.txt" in plan
+    assert "requirements/dev.txt" not in plan and "requirements/embeddings.txt" not in plan
+    heavy = {"torch", "transformers", "onnx"} & set(_pins(ROOT / "requirements/base.txt"))
+    assert heavy == set(), f"the default install would bring {sorted(heavy)}"
+
+
+def test_make_test_installs_the_dev_lock_with_the_extras_the_tests_need(tmp_path: Path) -> None:
+    plan = _make_plan("test", tmp_path / "venv")
+    assert "-r requirements/dev.txt" in plan
+    assert {"torch", "onnxruntime", "pytest"} <= set(_pins(ROOT / "requirements/dev.txt"))
