@@ -190,3 +190,21 @@ def test_any_text_scores_within_bounds(text: str, language: str) -> None:
 )
 def test_a_question_word_opening_an_exclamation_is_no_question(text: str, question: bool) -> None:
     assert ("question" in analyze(text).signals) is question
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "label"),
+    [
+        ("How long does delivery take?", "en", "neutral"),
+        ("Hoe lang duurt de bezorging?", "nl", "neutral"),
+        ("Can I pay with iDEAL?", "en", "neutral"),
+        ("Kan ik betalen met iDEAL?", "nl", "neutral"),
+        # complaints without a single strong word still need escalation's attention
+        ("my order still hasn't arrived, third time I ask", "en", "negative"),
+        ("mijn bestelling is nog steeds niet binnen, ik vraag het nu voor de derde keer", "nl", "negative"),
+        ("Still no reply to my email from last week", "en", "negative"),
+        ("Ik wacht al twee weken op mijn terugbetaling", "nl", "negative"),
+    ],
+)
+def test_questions_are_neutral_and_quiet_complaints_negative(text: str, language: str, label: str) -> None:
+    assert analyze(text, default_language=language).sentiment_label == label
