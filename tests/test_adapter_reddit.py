@@ -7,6 +7,7 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from bot import pipeline
 from bot.adapters.base import AdapterError, OutgoingMessage
 from bot.adapters.reddit import RedditAdapter, poll_round
 from bot.clock import SystemClock
-from bot.models import Conversation, Customer, Draft, Mention
+from bot.models import Conversation, Customer, Draft, Mention, Outbox
 from bot.registry import ContentRegistry
 from bot.settings import Settings
 from responders.content import ContentInvalid
@@ -158,8 +159,43 @@ def test_network_timeouts_come_from_prawcore() -> None:
         with pytest.raises(AdapterError) as caught:
             hung.send(OutgoingMessage("draft:1", f"r/{SUB}", "Hallo", reply_to="t3_abc"))
         waited = time.monotonic() - started
-    assert caught.value.retryable
-    assert waited < 12, "prawcore's default of 16 s per try was not used"
+    # the sign-in hung, so no comment can have been posted: safe to try again later
+    assert caught.value.retryable and not caught.value.interrupted
+    assert waited < 2, "prawcore's default of 16 s per try was not used"
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_gateway_error_after_the_comment_was_sent_is_interrupted_not_retried(
+    fake: tuple[FakeReddit, str], reddit: RedditAdapter, status: int
+) -> None:
+    fake[0].errors.extend([(status, {"message": "Bad Gateway", "error": status})] * 3)
+    with pytest.raises(AdapterError) as caught:
+        reddit.send(OutgoingMessage("draft:1", f"r/{SUB}", "Hallo", reply_to="t3_abc"))
+    assert caught.value.interrupted and not caught.value.retryable
+    assert len(fake[0].errors) == 2, "prawcore did not post the comment again"
+
+
+def test_a_comment_reddit_answers_too_late_for_is_posted_once_and_marked_interrupted(
+    fake: tuple[FakeReddit, str], session: Session, registry: ContentRegistry
+) -> None:
+    server, url = fake
+    slow = adapter_for(url, http_timeout_seconds=1)
+    post = server.post(SUB, "Vraag over De Kelder", "Hoe lang duurt de bezorging?")
+    poll(slow, session, registry)
+    draft = session.exec(select(Draft).where(Draft.mention_id == stored(session)[post["name"]].id)).one()
+    now = CLOCK.now()
+    pipeline.approve(session, draft.id or 0, actor="user:agent1", role="senior", now=now)
+    server.answer_delay = 2.0  # Reddit posts the comment but answers after our 1 s timeout
+    assert pipeline.deliver_due(session, {"reddit": slow}, now=now, worker="t").failed == 1
+    server.answer_delay = 0.0
+    for minutes in (1, 10, 120):
+        later = now + timedelta(minutes=minutes)
+        assert pipeline.deliver_due(session, {"reddit": slow}, now=later, worker="t").sent == 0
+    assert len(server.replies) == 1, "one comment under the customer's post"
+    row = session.exec(select(Outbox).where(Outbox.draft_id == draft.id)).one()
+    session.refresh(row)
+    assert (row.status, row.error_class) == ("failed", "interrupted")
+    assert row.last_error.startswith(pipeline.delivery.INTERRUPTED)
 
 
 def test_credentials_never_reach_the_logs(

@@ -6,6 +6,7 @@ import io
 import logging
 import socket
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from bot.adapters.telegram import TelegramAdapter, poll_round
 from bot.cli import app as cli
 from bot.clock import SystemClock
 from bot.main import create_app
-from bot.models import Customer, Draft, Mention
+from bot.models import Customer, Draft, Mention, Outbox
 from bot.registry import ContentRegistry
 from bot.services import Services
 from bot.settings import Settings, get_settings
@@ -226,7 +227,9 @@ def test_a_long_reply_is_split_below_4096_characters_and_paced(fake: tuple[FakeT
     ("status", "description", "params", "retryable"),
     [
         (429, "Too Many Requests: retry after 3", {"retry_after": 3}, True),
-        (500, "Internal Server Error", {}, True),
+        # Telegram may have posted the message before its server failed: not retried, interrupted
+        (500, "Internal Server Error", {}, False),
+        (502, "Bad Gateway", {}, False),
         (400, "Bad Request: message to be replied not found", {}, False),
         (403, "Forbidden: bot was blocked by the user", {}, False),
     ],
@@ -243,6 +246,30 @@ def test_delivery_errors_are_classified(
     with pytest.raises(AdapterError) as caught:
         bot.send(OutgoingMessage("draft:9", "direct", "Hallo", thread_ref="1001", reply_to="1001:5"))
     assert caught.value.retryable is retryable
+    assert caught.value.interrupted is (status >= 500)
+
+
+def test_a_reply_telegram_answers_too_late_for_is_sent_once_and_marked_interrupted(
+    fake: tuple[FakeTelegram, str], session: Session, registry: ContentRegistry
+) -> None:
+    server, url = fake
+    slow = TelegramAdapter(TOKEN, api_url=url, timeout=1, poll_timeout=0, pace=(0.0, 0.0, 0.0))
+    server.message(private_chat(1001), user(1001), QUESTION)
+    assert poll(slow, session, registry) == 1
+    draft = draft_of(session, stored(session)[0])
+    server.answer_delay = 2.0  # Telegram posts the message but answers after our 1 s read timeout
+    assert approve_and_deliver(session, slow, draft.id or 0).failed == 1
+    server.answer_delay = 0.0
+    for minutes in (1, 10, 120):  # later rounds, well past every backoff
+        later = CLOCK.now() + timedelta(minutes=minutes)
+        assert pipeline.deliver_due(session, {"telegram": slow}, now=later, worker="test").sent == 0
+    slow.close()
+    assert len(server.sent) == 1, "the customer got the reply once"
+    row = session.exec(select(Outbox).where(Outbox.draft_id == draft.id)).one()
+    session.refresh(row)
+    assert (row.status, row.error_class) == ("failed", "interrupted")
+    assert row.last_error.startswith(pipeline.delivery.INTERRUPTED)
+    assert session.get(Draft, draft.id).status == "failed"  # type: ignore[union-attr]
 
 
 def closed_port_url() -> str:

@@ -40,11 +40,42 @@ class Receipt:
 
 
 class AdapterError(Exception):
-    """A platform call failed; retryable says whether trying again later may work."""
+    """A platform call failed; retryable says whether trying again later may work.
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    interrupted: the request may have reached the platform before it failed (a read timeout, a
+    connection dropped after the request was written, a gateway error). Delivery treats it exactly
+    like a crash mid-send: tried again only where the platform drops a repeated idempotency key,
+    otherwise failed for a human to check, so a reply is never sent twice.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, interrupted: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.interrupted = interrupted
+
+
+def interrupted(message: str) -> AdapterError:
+    """The error for a call the platform may have received and acted on."""
+    return AdapterError(message, retryable=False, interrupted=True)
+
+
+# Names of the HTTP libraries' errors raised before any byte of the request was sent (httpx and
+# requests/urllib3). Matched by name so adapters need not import the HTTP library their SDK wraps.
+NEVER_SENT = frozenset(
+    {"ConnectError", "ConnectTimeout", "PoolTimeout", "NewConnectionError", "NameResolutionError"}
+)
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when the chain of causes shows the request never left this machine."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # causes form a short chain; the bound guards against a cycle
+        if seen is None:
+            return False
+        if type(seen).__name__ in NEVER_SENT:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class Poller(Protocol):

@@ -22,7 +22,7 @@ from prawcore.exceptions import (
 )
 from sqlmodel import Session
 
-from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt
+from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt, interrupted, never_sent
 from bot.adapters.intake import load_cursor, matches_keywords, save_cursor, source_of, take_in_or_set_aside
 from bot.registry import ContentRegistry
 from bot.settings import Settings
@@ -42,14 +42,53 @@ class TimeoutRequestor(prawcore.Requestor):
     """
 
     def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
-        """Issue the request with this requestor's timeout."""
-        return super().request(*args, timeout=self.timeout, **kwargs)
+        """Issue the request with this requestor's timeout; a post that may have arrived is not retried."""
+        method = str(args[0] if args else kwargs.get("method", ""))
+        url = str(args[1] if len(args) > 1 else kwargs.get("url", ""))
+        # prawcore repeats a request after a read timeout, a dropped connection or a 5xx, posts too:
+        # for a comment that means a second comment. Such a failure leaves prawcore as PossiblySent,
+        # which it does not retry. Token requests change nothing on Reddit and may be repeated.
+        posting = method.upper() != "GET" and not url.endswith("access_token")
+        try:
+            response = super().request(*args, timeout=self.timeout, **kwargs)
+        except RequestException as exc:
+            if url.endswith("access_token"):
+                # no token, so nothing was posted; delivery tries again after its backoff
+                raise RequestException(NotSent(str(exc.original_exception)), args, kwargs) from exc
+            if posting and not never_sent(exc.original_exception):
+                raise RequestException(PossiblySent(str(exc.original_exception)), args, kwargs) from exc
+            raise
+        if posting and response.status_code in _MAYBE_DONE_STATUSES:
+            raise RequestException(PossiblySent(f"Reddit answered HTTP {response.status_code}"), args, kwargs)
+        return response
+
+
+class NotSent(Exception):
+    """A request failed before anything could be posted (the sign-in for the token failed)."""
+
+
+class PossiblySent(Exception):
+    """A post failed after it may have reached Reddit."""
+
+
+# gateway and server errors after a post was sent: Reddit may have acted on it (503 says it did not)
+_MAYBE_DONE_STATUSES = frozenset({500, 502, 504, 520, 522})
 
 
 def _classify(exc: Exception) -> AdapterError:
-    """Wrap a library error; retryable for rate limits, server errors and network trouble."""
-    if isinstance(exc, TooManyRequests | ServerError | RequestException):
-        return AdapterError(f"Reddit is busy or unreachable: {exc}", retryable=True)
+    """Wrap a library error: retryable only when Reddit surely did not act on the request."""
+    if isinstance(exc, TooManyRequests):
+        return AdapterError(f"Reddit is busy: {exc}", retryable=True)
+    if isinstance(exc, RequestException):
+        # prawcore wraps the requests error: a failed connect never sent the comment, a read
+        # timeout or dropped connection may have posted it
+        if isinstance(exc.original_exception, NotSent) or never_sent(exc.original_exception):
+            return AdapterError(f"Reddit is unreachable: {exc}", retryable=True)
+        return interrupted(f"Reddit may have received the comment, the answer did not arrive: {exc}")
+    if isinstance(exc, ServerError):
+        if exc.response.status_code == 503:  # Reddit's "try again later": the request was not taken
+            return AdapterError(f"Reddit is busy: {exc}", retryable=True)
+        return interrupted(f"Reddit answered HTTP {exc.response.status_code}; it may have posted the comment")
     if isinstance(exc, Forbidden | NotFound | OAuthException):
         return AdapterError(f"Reddit refused: {exc}", retryable=False)
     if isinstance(exc, ResponseException):

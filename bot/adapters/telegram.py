@@ -17,7 +17,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Re
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt
+from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt, interrupted, never_sent
 from bot.adapters.intake import (
     load_cursor,
     matches_keywords,
@@ -70,12 +70,16 @@ _URL_LOGGERS = ("httpx", "telegram.Bot", "telegram.ext.Updater", "telegram._bot"
 
 
 def _classify(exc: TelegramError) -> AdapterError:
-    """Wrap a library error; retryable when waiting may help (flood control, network, timeouts)."""
+    """Wrap a library error: retryable only when Telegram surely did not act on the request."""
     if isinstance(exc, RetryAfter):
         return AdapterError(f"Telegram flood control: {exc.message}", retryable=True)
     if isinstance(exc, BadRequest | Forbidden | InvalidToken | ChatMigrated):
         return AdapterError(f"Telegram refused the message: {exc.message}", retryable=False)
-    return AdapterError(f"Telegram is unreachable or failed: {exc}", retryable=True)
+    # TimedOut and NetworkError cover both a connect failure (never sent) and a read timeout or a
+    # dropped connection after Telegram may have posted the message; the httpx cause tells them apart.
+    if never_sent(exc):
+        return AdapterError(f"Telegram is unreachable: {exc}", retryable=True)
+    return interrupted(f"Telegram may have received the message, the answer did not arrive: {exc}")
 
 
 class TelegramAdapter:
@@ -130,7 +134,8 @@ class TelegramAdapter:
             raise _classify(exc) from exc
         except TimeoutError as exc:
             future.cancel()
-            raise AdapterError("Telegram did not answer in time", retryable=True) from exc
+            # the request may be on its way or answered already
+            raise interrupted("Telegram did not answer in time") from exc
 
     def me(self) -> tuple[int, str]:
         """The bot's user id and @username (without the @), from getMe, asked once."""

@@ -110,11 +110,25 @@ def _deliver_one(
             OutgoingMessage(row.idempotency_key, row.channel, row.text, row.thread_ref, row.reply_to)
         )
     except AdapterError as exc:
+        if exc.interrupted:
+            return _interrupted_send(session, row, sender, str(exc), now=now)
         error_class = "retryable" if exc.retryable else "permanent"
         outcome = _record_failure(session, row, str(exc), error_class=error_class, now=now)
         return "retrying" if outcome == "pending" else "failed"
     _record_sent(session, row, receipt.platform_message_id, now=now, policy=policy)
     return "sent"
+
+
+def _interrupted_send(
+    session: Session, row: Outbox, sender: Sender | None, error: str, *, now: datetime
+) -> str:
+    """The platform may have the message: like a crash mid-send, retry only where it deduplicates."""
+    if sender is not None and sender.capabilities.deduplicates:
+        outcome = _record_failure(session, row, error, error_class="retryable", now=now)
+        return "retrying" if outcome == "pending" else "failed"
+    # At-most-once: never send again what the platform may already show the customer.
+    _record_failure(session, row, f"{INTERRUPTED} ({error})", error_class="interrupted", now=now)
+    return "failed"
 
 
 def _start_sending(session: Session, row: Outbox, *, worker: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import time
@@ -28,6 +29,8 @@ class FakeReddit:
         self.requests: list[tuple[str, float]] = []
         # paths answered 401 without a WWW-Authenticate header, as Reddit does for a revoked token
         self.refused: set[str] = set()
+        # seconds a comment waits after it is posted before the answer goes out: a slow platform
+        self.answer_delay = 0.0
         self.rate_limit = {
             "x-ratelimit-remaining": "599",
             "x-ratelimit-used": "1",
@@ -181,6 +184,8 @@ class FakeReddit:
                 "subreddit": "x",
             },
         }
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)  # the comment is already posted, the answer is late
         return self._json({"json": {"errors": [], "data": {"things": [thing]}}})
 
 

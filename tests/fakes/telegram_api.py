@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import threading
@@ -45,6 +46,8 @@ class FakeTelegram:
         self.webhook: dict[str, Any] = {}
         self.errors: list[tuple[int, str, dict[str, Any]]] = []
         self.calls: list[str] = []
+        # seconds sendMessage waits after sending before it answers: a slow platform
+        self.answer_delay = 0.0
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(500)
         self._lock = threading.Lock()
@@ -94,6 +97,8 @@ class FakeTelegram:
         if handler is None:
             return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
         result: JSONResponse = handler(params)
+        if method.lower() == "sendmessage" and self.answer_delay:
+            await asyncio.sleep(self.answer_delay)  # the message is already sent, the answer is late
         return result
 
     def _getme(self, params: dict[str, Any]) -> JSONResponse:
