@@ -141,20 +141,52 @@ def _promise(decision: Decision, guideline: Guideline, context: Context, languag
     return promise(due, now=context.now, timezone=guideline.timezone, language=language)
 
 
+# (Dutch name, English name) of the languages a guideline may answer in
+_LANGUAGE_NAMES = {
+    "nl": ("Nederlands", "Dutch"),
+    "en": ("Engels", "English"),
+    "de": ("Duits", "German"),
+    "fr": ("Frans", "French"),
+    "es": ("Spaans", "Spanish"),
+}
+# (thanks, which languages are answered here, who reads it); the middle part is left out when
+# none of the guideline's languages has a name here
 _FOREIGN_ACKNOWLEDGEMENT = {
-    "nl": "Dank je voor je bericht! We schrijven hier in het Nederlands of Engels;"
-    " een collega leest met je mee en komt bij je terug.",
-    "en": "Thanks for your message! We answer here in English or Dutch;"
-    " a colleague will read it and get back to you.",
+    "nl": (
+        "Dank je voor je bericht!",
+        " We schrijven hier in het {languages};",
+        " een collega leest met je mee en komt bij je terug.",
+    ),
+    "en": (
+        "Thanks for your message!",
+        " We answer here in {languages};",
+        " a colleague will read it and get back to you.",
+    ),
 }
 
 
-def _foreign_acknowledgement(language: str) -> str:
-    """Thanks in the default language and English, for a message in a language not answered."""
-    texts = [_FOREIGN_ACKNOWLEDGEMENT.get(language, _FOREIGN_ACKNOWLEDGEMENT["en"])]
-    if language != "en":
-        texts.append(_FOREIGN_ACKNOWLEDGEMENT["en"])
-    return "\n\n".join(texts)
+def _language_list(languages: tuple[str, ...], language: str) -> str:
+    """'Nederlands of Engels' / 'Dutch or English': the guideline's languages, named in one."""
+    index = 0 if language == "nl" else 1
+    names = [_LANGUAGE_NAMES[code][index] for code in languages if code in _LANGUAGE_NAMES]
+    joiner = " of " if language == "nl" else " or "
+    return ", ".join(names[:-1]) + joiner + names[-1] if len(names) > 1 else "".join(names)
+
+
+def _foreign_acknowledgement(languages: tuple[str, ...], language: str) -> str:
+    """Thanks in the default language and English, naming the languages the community answers in."""
+    wanted = [language if language in _FOREIGN_ACKNOWLEDGEMENT else "en"]
+    if wanted[0] != "en":
+        wanted.append("en")
+    return "\n\n".join(_foreign_acknowledgement_in(languages, lang) for lang in wanted)
+
+
+def _foreign_acknowledgement_in(languages: tuple[str, ...], language: str) -> str:
+    thanks, where, who = _FOREIGN_ACKNOWLEDGEMENT[language]
+    names = _language_list(languages, language)
+    if not names:
+        return f"{thanks} {who.strip()[:1].upper()}{who.strip()[1:]}"
+    return thanks + where.format(languages=names) + who
 
 
 def _acknowledgement(guideline: Guideline, decision: Decision, analysis: Analysis, language: str) -> str:
@@ -196,7 +228,7 @@ def respond(mention: Mention, context: Context, community: Community) -> Respons
     reply = Reply(
         answers=tuple(community.faq.entries[m.candidate.faq_id] for m in answers),
         acknowledgement=(
-            _foreign_acknowledgement(language)
+            _foreign_acknowledgement(tuple(guideline.languages), language)
             if only_acknowledge
             else _acknowledgement(guideline, decision, analysis, language)
         ),

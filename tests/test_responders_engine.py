@@ -212,7 +212,19 @@ def test_a_guideline_can_acknowledge_a_language_it_does_not_answer_in(tmp_path: 
     text = response.draft.text
     # no FAQ answer in a language the customer did not write in; thanks in Dutch and in English
     assert "1 tot 2 werkdagen" not in text and "1-2 working days" not in text
-    assert "Dank je voor je bericht" in text and "Thanks for your message" in text
+    assert "We schrijven hier in het Nederlands of Engels;" in text
+    assert "We answer here in Dutch or English;" in text
+
+
+def test_the_acknowledgement_names_only_the_languages_the_community_answers_in(tmp_path: Path) -> None:
+    dutch_only = GUIDELINE.replace("languages: [nl, en]", "languages: [nl]")
+    assert dutch_only != GUIDELINE
+    shop = _community(tmp_path, dutch_only + "other_languages: acknowledge\n")
+    response = _say(shop, "Wie lange dauert die Lieferung? Ich habe gestern bestellt.")
+    assert response.draft is not None
+    assert "We schrijven hier in het Nederlands;" in response.draft.text
+    assert "We answer here in Dutch;" in response.draft.text
+    assert "Engels" not in response.draft.text and "English" not in response.draft.text
 
 
 def test_other_languages_takes_only_the_choices_it_documents(tmp_path: Path) -> None:
