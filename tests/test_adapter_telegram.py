@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import socket
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +30,7 @@ from bot.registry import ContentRegistry
 from bot.services import Services
 from bot.settings import Settings, get_settings
 from tests.fakes.content import adapter_registry
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, group_chat, private_chat, user
+from tests.fakes.telegram_api import BOT, TOKEN, FakeTelegram, group_chat, private_chat, user
 from tests.live_server import serve
 
 QUESTION = "Hoe lang duurt de bezorging van mijn bestelling?"
@@ -471,3 +473,31 @@ def test_a_long_reply_is_never_cut_inside_a_character_as_the_reader_sees_it(unit
         assert "".join(parts) == text
         assert all(len(p) <= limit for p in parts)
         assert all(p.lstrip("a").replace(unit, "") == "" for p in parts), parts[0][-4:]
+
+
+def dropping_server(sock: socket.socket) -> None:
+    """Answer getMe like Telegram, read a sendMessage and close the connection without an answer."""
+    while True:
+        try:
+            conn, _ = sock.accept()
+        except OSError:
+            return
+        with conn:
+            request = conn.recv(65536)
+            if b"getMe" in request:
+                body = json.dumps({"ok": True, "result": BOT}).encode()
+                head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                conn.sendall(head.encode() + b"Connection: close\r\n\r\n" + body)
+
+
+def test_a_connection_dropped_after_the_request_went_out_is_interrupted_not_retried() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        threading.Thread(target=dropping_server, args=(sock,), daemon=True).start()
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        adapter = TelegramAdapter(TOKEN, api_url=url, timeout=2, poll_timeout=0, pace=(0.0, 0.0, 0.0))
+        with pytest.raises(AdapterError) as caught:
+            adapter.send(OutgoingMessage("draft:1", "direct", "Hallo", thread_ref="1001", reply_to="1001:5"))
+        adapter.close()
+    assert caught.value.interrupted and not caught.value.retryable

@@ -123,8 +123,15 @@ class TelegramAdapter:
         self._me: tuple[int, str] | None = None
 
     def _call(self, make: Callable[[], Awaitable[T]], timeout: float | None = None) -> T:
+        try:
+            self._wait(self._bot.initialize, timeout)  # getMe once; a no-op afterwards
+        except AdapterError as exc:
+            # only getMe was asked: whatever went wrong, no message can have been sent yet
+            raise AdapterError(str(exc), retryable=exc.retryable or exc.interrupted) from exc
+        return self._wait(make, timeout)
+
+    def _wait(self, make: Callable[[], Awaitable[T]], timeout: float | None) -> T:
         async def run() -> T:
-            await self._bot.initialize()  # getMe once; a no-op afterwards
             return await make()
 
         future = asyncio.run_coroutine_threadsafe(run(), self._loop)
