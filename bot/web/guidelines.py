@@ -110,7 +110,7 @@ def _editor(request: Request, code: int = 200, **context: Any) -> Response:
     return response
 
 
-@router.get("/guidelines/file", response_class=HTMLResponse, responses=openapi.refusals(404))
+@router.get("/guidelines/file", response_class=HTMLResponse, responses=openapi.refusals(404, page=True))
 def guideline_file(
     request: Request, who: UserDep, services: ServicesDep, session: SessionDep, name: str, notice: str = ""
 ) -> Response:

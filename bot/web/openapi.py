@@ -77,9 +77,8 @@ _REFUSALS = {
 
 
 _HTML = {"text/html": {"schema": {"type": "string"}}}
-# what pages answer with a page of their own (bot/web/guard.py), besides the JSON the form parser
-# answers with (a form field over 1 MB); other refusals are JSON only
-_AS_PAGE = (400, 409, 422)
+# pages answer every refusal with a page of their own (bot/main.py, bot/web/guard.py), besides the
+# JSON the form parser and the body limit answer with (a form field over 1 MB, a body too large)
 
 
 def refusals(*codes: int, page: bool = False) -> dict[int | str, dict[str, Any]]:
@@ -87,7 +86,7 @@ def refusals(*codes: int, page: bool = False) -> dict[int | str, dict[str, Any]]
     # content spelled out: on a route whose response_class is HTML, a `model` would be filed as HTML
     json = {"application/json": {"schema": inline_schema(ErrorOut)}}
     return {
-        code: {"description": _REFUSALS[code], "content": json | (_HTML if page and code in _AS_PAGE else {})}
+        code: {"description": _REFUSALS[code], "content": json | (_HTML if page else {})}
         for code in codes
     }
 

@@ -113,7 +113,7 @@ def _alerts(session: SessionDep, now: datetime) -> dict[str, object]:
     return {"alerts": found.alerts, "alert_count": found.count, "alert_capped": found.capped}
 
 
-@router.get("/queue/{draft_id}", response_class=HTMLResponse, responses=openapi.refusals(404))
+@router.get("/queue/{draft_id}", response_class=HTMLResponse, responses=openapi.refusals(404, page=True))
 def item_page(
     request: Request,
     draft_id: RowId,

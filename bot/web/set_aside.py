@@ -15,7 +15,7 @@ router = APIRouter(responses=openapi.PAGE)
 PAGE_SIZE = 50
 
 
-@router.get("/set-aside", response_class=HTMLResponse, responses=openapi.refusals(403))
+@router.get("/set-aside", response_class=HTMLResponse, responses=openapi.refusals(403, page=True))
 def set_aside_page(request: Request, who: AdminDep, session: SessionDep, page: Count = 1) -> Response:
     """Messages that could not be taken in, newest first, with their source and reason."""
     page = min(max(page, 1), 10_000)

@@ -41,7 +41,7 @@ def audit_user(
     session.commit()
 
 
-@router.get("/users", response_class=HTMLResponse, responses=openapi.refusals(403))
+@router.get("/users", response_class=HTMLResponse, responses=openapi.refusals(403, page=True))
 def users_page(
     request: Request, who: AdminDep, session: SessionDep, now: NowDep, notice: str = "", error: str = ""
 ) -> Response:
