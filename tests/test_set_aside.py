@@ -22,7 +22,7 @@ from bot.models import Mention, SetAside, SourceCursor
 from bot.pipeline.set_aside import set_aside
 from bot.registry import ContentRegistry
 from bot.services import Services
-from tests.conftest import add_user
+from tests.conftest import PG_URL, add_user
 from tests.factories import mention_json
 from tests.fakes.content import adapter_registry
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, private_chat, user
@@ -180,12 +180,12 @@ def test_the_ingest_command_says_what_was_taken_in_and_set_aside(env: str, tmp_p
     assert "Traceback" not in result.output
 
 
+@pytest.mark.skipif(not PG_URL, reason="needs WEBCARE_TEST_POSTGRES_URL (required on CI)")
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # ends a connection, renames a table
 def test_passing_database_failures_set_nothing_aside(
     db_url: str, session: Session, registry: ContentRegistry
 ) -> None:
     session.close()  # the fixture put the communities in place
-    if not db_url.startswith("postgresql"):
-        pytest.skip("ending a connection and renaming a table under a running ingest needs PostgreSQL")
     engine = make_engine(db_url)
     lines = [json.dumps(mention_json(f"m-{n}", author_id=f"u-{n}")) for n in range(1, 7)]
 
