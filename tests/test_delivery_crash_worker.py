@@ -1,4 +1,5 @@
-"""The real `webcare worker` SIGKILLed at random moments around a slow Telegram: never a reply twice."""
+"""The real `webcare worker` SIGKILLed at random moments around a slow Telegram, and cut off once after
+a sendMessage went out: never a reply twice."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlmodel import Session, select
@@ -36,6 +40,59 @@ def fake() -> Iterator[tuple[FakeTelegram, str]]:
     server = FakeTelegram()
     with serve(server.app) as url:
         yield server, url
+
+
+class DroppingProxy:
+    """A TCP proxy in front of the fake Bot API that, while `dropping` is set, lets a sendMessage
+    through to Telegram and then cuts the worker's connection instead of passing the answer back:
+    a network error after the request went out."""
+
+    def __init__(self, upstream: str) -> None:
+        parts = urlsplit(upstream)
+        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.dropping = False
+        self.dropped = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        server = socket.create_connection(self.upstream)
+        sending = threading.Event()
+
+        def upstream() -> None:
+            try:
+                while chunk := client.recv(65536):
+                    if b"sendMessage" in chunk and self.dropping:
+                        sending.set()
+                    server.sendall(chunk)
+            except OSError:
+                pass
+            finally:
+                server.close()
+
+        threading.Thread(target=upstream, daemon=True).start()
+        try:
+            while chunk := server.recv(65536):
+                if sending.is_set():  # Telegram took the message; the worker never hears so
+                    self.dropped, self.dropping = self.dropped + 1, False
+                    break
+                client.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            client.close()
+
+    def close(self) -> None:
+        self.listener.close()
 
 
 def approve_replies(session: Session, registry: ContentRegistry, url: str) -> None:
@@ -75,6 +132,7 @@ def test_sigkilled_workers_around_a_slow_telegram_never_send_a_reply_twice(
     fake: tuple[FakeTelegram, str], session: Session, db_url: str, tmp_path: Path
 ) -> None:
     server, url = fake
+    proxy = DroppingProxy(url)
     registry = adapter_registry(tmp_path / "content")
     for i in range(REPLIES):
         server.message(
@@ -83,10 +141,14 @@ def test_sigkilled_workers_around_a_slow_telegram_never_send_a_reply_twice(
     approve_replies(session, registry, url)
     assert len(session.exec(select(Outbox)).all()) == REPLIES
     chance = random.Random(18)  # repeatable, yet covering before, during and after the platform call
-    for _ in range(KILLS):
+    for kill in range(KILLS):
         server.answer_delay = chance.uniform(0.3, 2.0)  # sometimes within the 1 s timeout, sometimes not
+        if kill == 0:
+            server.answer_delay = 0.0  # a prompt answer the proxy cuts off: a network error, not a timeout
         arrived = len(server.sent)
-        worker = start_worker(db_url, registry, url)
+        # the first worker talks through a proxy that cuts the connection after one sendMessage went out
+        proxy.dropping = kill == 0
+        worker = start_worker(db_url, registry, proxy.url if kill == 0 else url)
         deadline = time.monotonic() + 20
         while len(server.sent) == arrived and time.monotonic() < deadline and not settled(session):
             time.sleep(0.02)
@@ -94,6 +156,8 @@ def test_sigkilled_workers_around_a_slow_telegram_never_send_a_reply_twice(
         worker.send_signal(signal.SIGKILL)
         assert worker.wait(timeout=10) == -signal.SIGKILL
         time.sleep(1.7)  # the dead worker's lease runs out
+    proxy.close()
+    assert proxy.dropped == 1, "the network error after the request went out never happened"
     server.answer_delay = 0.0
     last = start_worker(db_url, registry, url)
     deadline = time.monotonic() + 20
