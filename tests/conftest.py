@@ -125,6 +125,17 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 @pytest.fixture
+def content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path]]:
+    """The test content on disk, used by the `webcare` command through WEBCARE_ variables."""
+    guidelines, faq = write_content(tmp_path)
+    monkeypatch.setenv("WEBCARE_GUIDELINES_DIR", str(guidelines))
+    monkeypatch.setenv("WEBCARE_FAQ_DIR", str(faq))
+    get_settings.cache_clear()
+    yield guidelines, faq
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def clock() -> Clock:
     """The clock the app under test reads: the machine's. A module that needs a date of its own
     overrides this fixture with a FixedClock and moves it."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,21 +10,10 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.settings import get_settings
-from tests.factories import FAQ, GUIDELINE, write_content
+from tests.factories import FAQ, GUIDELINE
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
-
-
-@pytest.fixture
-def content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path]]:
-    """The test content on disk, used by the `webcare` command through WEBCARE_ variables."""
-    guidelines, faq = write_content(tmp_path)
-    monkeypatch.setenv("WEBCARE_GUIDELINES_DIR", str(guidelines))
-    monkeypatch.setenv("WEBCARE_FAQ_DIR", str(faq))
-    get_settings.cache_clear()
-    yield guidelines, faq
-    get_settings.cache_clear()
 
 
 def _line_of(text: str, needle: str) -> int:

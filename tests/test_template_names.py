@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,22 +9,10 @@ from jinja2 import UndefinedError
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.settings import get_settings
 from responders.compose import TEMPLATE_VARIABLES, check_template, render
-from tests.factories import FAQ, GUIDELINE, write_content
+from tests.factories import FAQ, GUIDELINE
 
 JINJA_OWN = ["lipsum", "cycler", "range", "self", "dict", "joiner", "namespace", "loop", "caller"]
-
-
-@pytest.fixture
-def content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path]]:
-    """The test content on disk, used by the `webcare` command through WEBCARE_ variables."""
-    guidelines, faq = write_content(tmp_path)
-    monkeypatch.setenv("WEBCARE_GUIDELINES_DIR", str(guidelines))
-    monkeypatch.setenv("WEBCARE_FAQ_DIR", str(faq))
-    get_settings.cache_clear()
-    yield guidelines, faq
-    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize("name", JINJA_OWN)
