@@ -25,6 +25,7 @@ from bot.clock import SystemClock
 from bot.models import Draft, Outbox
 from bot.pipeline.delivery import INTERRUPTED
 from bot.registry import ContentRegistry
+from tests.conftest import UNDER_FAKETIME
 from tests.fakes.content import adapter_registry
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, private_chat, user
 from tests.live_server import serve
@@ -128,6 +129,9 @@ def settled(session: Session) -> bool:
     return all(row.status in ("sent", "failed") for row in session.exec(select(Outbox)))
 
 
+# The worker delivers on APScheduler ticks, timed waits that never time out under CI's libfaketime
+# 0.9.10 (see .ci/run): the test runs in the first, unshifted pass.
+@pytest.mark.skipif(UNDER_FAKETIME, reason="the worker's delivery is an APScheduler tick: a timed wait")
 def test_sigkilled_workers_around_a_slow_telegram_never_send_a_reply_twice(
     fake: tuple[FakeTelegram, str], session: Session, db_url: str, tmp_path: Path
 ) -> None:
