@@ -86,8 +86,7 @@ def refusals(*codes: int, page: bool = False) -> dict[int | str, dict[str, Any]]
     # content spelled out: on a route whose response_class is HTML, a `model` would be filed as HTML
     json = {"application/json": {"schema": inline_schema(ErrorOut)}}
     return {
-        code: {"description": _REFUSALS[code], "content": json | (_HTML if page else {})}
-        for code in codes
+        code: {"description": _REFUSALS[code], "content": json | (_HTML if page else {})} for code in codes
     }
 
 
