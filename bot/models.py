@@ -386,3 +386,12 @@ class SetAside(SQLModel, table=True):
     digest: str = Field(max_length=64)
     reason: str = Field(max_length=1000)
     at: datetime = _ts(index=True)
+
+
+class Viewing(SQLModel, table=True):
+    """Who has a queue item open: refreshed by a heartbeat while the page is open."""
+
+    # a table, not process memory: uvicorn may run several workers, and all must see the same
+    draft_id: int = Field(foreign_key="draft.id", primary_key=True)
+    username: str = Field(primary_key=True, max_length=100)
+    seen_at: datetime = _ts(index=True)
