@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # how long a worker may take over one send before others treat it as crashed
     delivery_lease_seconds: float = Field(default=120.0, gt=0)
     jobs_interval_seconds: float = Field(default=15.0, gt=0)
+    # an approved reply waits this long before delivery may take it, so the agent can undo the approval
+    undo_seconds: float = Field(default=10.0, ge=0, le=300)
     # Telegram chat (id or @name) told about response-time warnings and breaches; empty: UI only
     notify_telegram_chat: str = ""
     # HMAC-SHA256 secret a shop signs POST /api/v1/orders with (instead of a bearer token)
