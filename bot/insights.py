@@ -11,7 +11,9 @@ from sqlmodel import Session, col, select
 
 from bot.models import Draft, Mention
 
-DECIDED = ("approved", "sent", "answered", "failed")
+# answered: the customer has the reply (sent) or an agent said it was answered elsewhere; an approved
+# reply still waiting (an undo window, no adapter for its platform) or a failed one is not
+DECIDED = ("sent", "answered")
 APPROVED = ("approved", "sent", "failed")
 REVIEWED = (*APPROVED, "rejected")
 AUTO_SEND = "policy:auto-send"

@@ -47,6 +47,7 @@ from bot.web import (
     queue,
     set_aside,
     users,
+    viewing,
     watch,
     webhooks,
 )
@@ -119,6 +120,7 @@ def create_app(
         app.include_router(router)
     app.include_router(set_aside.router)
     app.include_router(account.router)
+    app.include_router(viewing.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
 
     @app.exception_handler(LoginRequired)

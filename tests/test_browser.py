@@ -34,7 +34,8 @@ from tests.live_server import serve
 PASSWORD = "correct horse battery"
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-APPROVED = "Approved: the reply is on its way."
+# the reply waits in the undo window (settings.undo_seconds) before delivery may take it
+APPROVED = re.compile(r"^Approved: the reply goes out in \d+ seconds unless you undo it\.")
 
 
 @pytest.fixture
@@ -93,7 +94,9 @@ def sign_in(page: Page, username: str = "agent1", password: str = PASSWORD) -> N
 def deliver(services: Services) -> None:
     """Run one delivery round, as the background job would."""
     with Session(services.engine) as session:
-        pipeline.deliver_due(session, services.senders, now=services.clock.now(), worker="t")
+        # a delivery round after the undo window has passed
+        later = services.clock.now() + timedelta(seconds=services.settings.undo_seconds)
+        pipeline.deliver_due(session, services.senders, now=later, worker="t")
 
 
 def row(page: Page, draft_id: int) -> Locator:

@@ -97,7 +97,7 @@ def _suggestions(services: Services) -> list[ExampleSuggestion]:
 
 def _approve(client: TestClient, csrf: str, draft_id: int, **form: str) -> None:
     response = client.post(f"/queue/{draft_id}/approve", data={"csrf_token": csrf, **form})
-    assert "Approved: the reply is on its way." in response.text, response.text
+    assert "Approved: the reply goes out in" in response.text, response.text
 
 
 def test_the_item_shows_full_alternatives_candidate_questions_and_the_act(

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import delete
+from sqlmodel import Session, col
 
 from bot import store
-from bot.models import REJECT_CATEGORIES, Conversation, Draft, Mention, Outbox, RejectCategory
+from bot.models import (
+    REJECT_CATEGORIES,
+    Conversation,
+    Draft,
+    ExampleSuggestion,
+    Mention,
+    Outbox,
+    RejectCategory,
+)
 from bot.pipeline import examples
 from bot.pipeline.errors import Conflict, Forbidden, NotFound
 
@@ -41,14 +50,16 @@ def approve(
     text: str | None = None,
     version: int | None = None,
     picked: str | None = None,
+    hold: timedelta = timedelta(0),
 ) -> Draft:
     """Approve a pending draft (maybe edited) and queue it for delivery, exactly once.
 
-    picked names the alternative FAQ answer the agent chose instead of the bot's, if any.
+    picked names the alternative FAQ answer the agent chose instead of the bot's, if any; hold is
+    the undo window: delivery does not take the reply before now + hold (see undo_approval).
     """
     draft = _pending(session, draft_id)
     require_decider(draft, role)
-    _approve(session, draft, actor=actor, text=text, now=now, version=version, picked=picked)
+    _approve(session, draft, actor=actor, text=text, now=now, version=version, picked=picked, hold=hold)
     session.commit()
     session.refresh(draft)
     return draft
@@ -63,6 +74,7 @@ def _approve(
     now: datetime,
     version: int | None = None,
     picked: str | None = None,
+    hold: timedelta = timedelta(0),
 ) -> None:
     assert draft.id is not None
     # browsers send textarea line breaks as \r\n; replies keep the platform-neutral \n
@@ -94,7 +106,8 @@ def _approve(
             thread_ref=thread_ref,
             reply_to=reply_to,
             text=final,
-            next_attempt_at=now,
+            # delivery claims only rows due by its clock: the undo window is simply a later due time
+            next_attempt_at=now + hold,
             created_at=now,
         )
     )
@@ -111,6 +124,52 @@ def _approve(
         after={"status": "approved", "text": final, **({"picked": picked} if picked else {})},
     )
     examples.offer(session, draft, final=final, picked=picked, now=now)
+
+
+def undo_approval(session: Session, draft_id: int, *, actor: str, now: datetime) -> Draft:
+    """Take back one's own approval while its reply still waits in the undo window; nothing is sent."""
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise NotFound(f"draft {draft_id} does not exist")
+    if draft.status != "approved":
+        raise Conflict(f"this draft is {draft.status}, not waiting to be sent")
+    if draft.decided_by != actor:
+        raise Forbidden("only the person who approved a reply can undo it")
+    # compare-and-set against the delivery worker: only a row it has not claimed, still due later
+    taken = session.execute(
+        delete(Outbox).where(
+            col(Outbox.draft_id) == draft_id,
+            col(Outbox.status) == "pending",
+            col(Outbox.attempts) == 0,
+            col(Outbox.next_attempt_at) > now,
+        )
+    )
+    if getattr(taken, "rowcount", 0) != 1:
+        session.rollback()
+        raise Conflict("too late to undo: the reply is already on its way to the customer")
+    changed = store.change_draft(
+        session,
+        draft_id=draft_id,
+        from_status="approved",
+        version=None,
+        values={"status": "pending", "decided_by": "", "decided_at": None, "updated_at": now},
+    )
+    if not changed:
+        session.rollback()
+        raise Conflict("this draft was changed by someone else meanwhile; look again")
+    # the approval offered the customer's words as an FAQ example; an undone approval offers nothing
+    session.execute(
+        delete(ExampleSuggestion).where(
+            col(ExampleSuggestion.draft_id) == draft_id, col(ExampleSuggestion.status) == "pending"
+        )
+    )
+    store.audit(
+        session, actor=actor, action="draft.undo_approve", object_type="draft", object_id=str(draft_id),
+        now=now, before={"status": "approved"}, after={"status": "pending"},
+    )  # fmt: skip
+    session.commit()
+    session.refresh(draft)
+    return draft
 
 
 def _target(session: Session, draft: Draft) -> tuple[str, str, str, str]:

@@ -12,10 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from bot import queries
-from bot.models import REJECT_CATEGORIES, Community, Conversation, Customer, Draft, Mention, User
+from bot.models import REJECT_CATEGORIES, Community, Conversation, Customer, Draft, Mention, Outbox, User
 from bot.pipeline import review, sla
 from bot.schemas import Count, RowId
-from bot.web import openapi
+from bot.web import next_item, openapi, viewing
+from bot.web.delivery_state import waiting
 from bot.web.deps import NowDep, ServicesDep, SessionDep, UserDep, templates
 from responders.content import runtime_problem
 from responders.domain import FaqEntry, Guideline
@@ -69,6 +70,8 @@ def queue_page(
     priority: str = "",
     mine: str = "",
     q: str = "",
+    error: str = "",
+    undo: RowId | None = None,
 ) -> Response:
     """Drafts matching the filters, the nearest response deadline first, 50 a page."""
     page = min(max(page, 1), MAX_PAGE)
@@ -100,11 +103,32 @@ def queue_page(
         "mine": bool(mine),
         "query": urlencode(params),
         "notice": notice,
+        "error": error,
+        # approve and next: who else has an item open, what waits for a platform with no adapter
+        "viewers": viewing.viewers(
+            session, [d.id for d, _ in found.rows if d.id], now=now, exclude=who.user.username
+        ),
+        "connected": services.senders,
+        "waiting": waiting,
+        # the view approve-and-next stays in; the default view needs no words in the links
+        "view": urlencode(params) if params != {"status": "pending"} else "",
+        "undo_id": _undoable(session, undo, who.actor, now),
         **_choices(session, services),
         # the filters swap only the results: the alerts panel is read on a full page load
         **({} if partial else _alerts(session, now)),
     }
     return templates.TemplateResponse(request, "queue_results.html" if partial else "queue.html", context)
+
+
+def _undoable(session: SessionDep, draft_id: int | None, actor: str, now: datetime) -> int | None:
+    """The approval just made, if its reply still waits in the undo window: the Undo banner shows."""
+    if draft_id is None:
+        return None
+    draft = session.get(Draft, draft_id)
+    if draft is None or draft.status != "approved" or draft.decided_by != actor:
+        return None
+    row = session.exec(select(Outbox).where(Outbox.draft_id == draft_id)).first()
+    return draft_id if row and row.status == "pending" and row.next_attempt_at > now else None
 
 
 def _alerts(session: SessionDep, now: datetime) -> dict[str, object]:
@@ -123,11 +147,15 @@ def item_page(
     now: NowDep,
     notice: str = "",
     error: str = "",
+    view: str = "",
+    undo: RowId | None = None,
 ) -> Response:
     """One draft with the mention, its thread, the customer's history, why the bot drafted it."""
     draft = session.get(Draft, draft_id)
     if draft is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such draft")
+    viewing.record(session, draft_id, who.user.username, now)
+    outbox = queries.outbox_for(session, draft_id)
     mention = session.get(Mention, draft.mention_id) if draft.mention_id else None
     conversation = session.get(Conversation, draft.conversation_id)
     customer = session.get(Customer, conversation.customer_id) if conversation else None
@@ -148,7 +176,13 @@ def item_page(
         "calendar": _calendars(services).get(draft.community_id),
         "thread": queries.thread(session, draft.conversation_id, exclude=draft.mention_id),
         "history": queries.history(session, customer, exclude=draft.conversation_id) if customer else [],
-        "outbox": queries.outbox_for(session, draft_id),
+        "outbox": outbox,
+        "view": next_item.clean_view(view),
+        "undo_id": _undoable(session, undo, who.actor, now),
+        "others": viewing.viewers(session, [draft_id], now=now, exclude=who.user.username).get(draft_id, []),
+        "waiting_for": waiting(outbox.platform, services.senders)
+        if outbox and draft.status == "approved"
+        else "",
         "sla_events": sla.events_for(session, draft_id),
         "users": list(users),
         "now": now,

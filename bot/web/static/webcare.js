@@ -45,7 +45,9 @@
     a: function () { var b = document.getElementById("approve"); if (b) b.click(); },
     // the reason's category first (arrow keys choose), then Tab to the words, Enter rejects
     r: function () { var c = document.querySelector(".reject input[name=category]:checked"); if (c) c.focus(); },
-    u: function () { window.location.href = "/queue"; },
+    u: function () { var b = document.getElementById("back"); window.location.href = b ? b.getAttribute("href") : "/queue"; },
+    // undo the approval just made: the banner's form, while the reply still waits
+    z: function () { var b = document.getElementById("undo"); if (b) b.click(); },
     "?": help
   };
 
@@ -57,6 +59,26 @@
       event.preventDefault();
       action();
     }
+  });
+
+  // a form goes once: a double click (or a key held down) must not approve or send twice
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.getAttribute("method") !== "post") return;
+    if (form.dataset.sent) { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+  });
+
+  // the list refreshes itself (htmx polling): keep the row the agent selected with j/k
+  var kept = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var row = document.querySelector("tr.row.selected");
+    kept = row ? row.getAttribute("data-draft-id") : null;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!kept) return;
+    var index = rows().findIndex(function (row) { return row.getAttribute("data-draft-id") === kept; });
+    if (index >= 0) select(index);
   });
 
   document.addEventListener("click", function (event) {
