@@ -73,8 +73,8 @@ def _decide_and_next(
         query = urlencode({"error": f"Not {verb}: {exc}.", **({"view": view} if view else {})})
         return RedirectResponse(f"/queue/{draft_id}?{query}", status_code=status.HTTP_303_SEE_OTHER)
     after = next_item.next_pending(session, candidates)
-    notice = done(draft) + ("" if after else " That was the last item in this view.")
-    extra = {"notice": notice, **({"undo": str(draft_id)} if undo else {})}
+    # none left in the view: its list, which says so ("Nothing to review with these filters")
+    extra = {"notice": done(draft), **({"undo": str(draft_id)} if undo else {})}
     if after is None:
         target = f"/queue?{view + '&' if view else ''}{urlencode(extra)}"
     else:
