@@ -142,6 +142,8 @@ def test_item_actions_alternatives_and_hostile_text_in_the_thread(
     page.get_by_label("Escalation note").fill("journalist")
     page.get_by_role("button", name="Escalate").click()
     expect(page.get_by_role("status")).to_have_text("Escalated: a senior has to approve this one.")
+    expect(page).to_have_url(re.compile(r"/queue/\d+\?"))  # the next item of the view (the thread's first)
+    page.locator("#back").click()
     expect(row(page, draft_id).locator(".tag.esc")).to_be_visible()
     row(page, draft_id).get_by_role("link").click()
     senior_only = "only a senior can approve, reject or mark this draft answered."
