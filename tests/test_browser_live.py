@@ -28,10 +28,14 @@ def _status(services: Services, draft_id: int) -> str:
 def test_a_approves_and_moves_on_z_undoes(
     page: Page, base_url: str, services: Services, console_sender: ConsoleSender
 ) -> None:
+    # a wide window: z must land inside it however slow a loaded CI machine drives the browser
+    services.settings.undo_seconds = 120
     first = post_mention(base_url, "m-1", text="Hoe lang duurt de bezorging van mijn bestelling?")
     second = post_mention(base_url, "m-2", text="Wat is de levertijd?", author_id="u-2")
     sign_in(page)
+    expect(page.locator("tr.row")).to_have_count(2)
     page.keyboard.press("j")
+    expect(page.locator("tr.row.selected")).to_have_count(1)
     opened = int(page.locator("tr.row.selected").get_attribute("data-draft-id") or 0)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/queue/{opened}$"))
@@ -66,10 +70,11 @@ def test_the_list_shows_new_items_and_who_is_viewing_without_a_reload(
     anna.evaluate("window.__same_page = true")
 
     arrived = post_mention(base_url, "m-2", text="Wat is de levertijd?", author_id="u-2")
-    expect(row(anna, arrived)).to_be_visible()  # polled in, no reload
+    # polled in (every 5 s), no reload
+    expect(row(anna, arrived)).to_be_visible(timeout=12_000)
 
     bram.goto(f"/queue/{first}")
-    expect(row(anna, first)).to_contain_text("agent2 is viewing")
+    expect(row(anna, first)).to_contain_text("agent2 is viewing", timeout=12_000)
     assert anna.evaluate("window.__same_page") is True
 
     anna.goto(f"/queue/{first}")
