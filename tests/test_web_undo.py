@@ -13,7 +13,8 @@ from bot import pipeline
 from bot.adapters.console import ConsoleSender
 from bot.clock import Clock, FixedClock, SystemClock
 from bot.insights import compute
-from bot.models import AuditEvent, Draft, ExampleSuggestion, Outbox
+from bot.models import AuditEvent, Draft, ExampleSuggestion, Mention, Outbox, Viewing
+from bot.pipeline import retention
 from bot.services import Services
 from tests.conftest import add_user
 from tests.test_web import post_mention, sign_in
@@ -219,3 +220,21 @@ def test_insights_count_a_reply_as_answered_once_it_is_sent(
     with Session(services.engine) as session:
         found = compute(session, community=community, now=clock.now(), days=7)
     assert (found.decided, found.within_target) == (1, 1)
+
+
+def test_erasing_a_customer_whose_item_someone_has_open_works(
+    client: TestClient, services: Services, clock: FixedClock
+) -> None:
+    add_user(services)
+    draft_id = post_mention(client)
+    sign_in(client)
+    client.get(f"/queue/{draft_id}")  # the item is open: a viewing row points at its draft
+    with Session(services.engine) as session:
+        draft = session.get(Draft, draft_id)
+        assert draft is not None and draft.mention_id is not None
+        mention = session.get(Mention, draft.mention_id)
+        assert mention is not None
+        assert retention.erase_customer(session, mention.customer_id, actor="user:admin", now=clock.now())
+        session.commit()
+        assert session.exec(select(Viewing)).all() == []
+        assert session.get(Draft, draft_id) is None

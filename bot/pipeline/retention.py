@@ -23,6 +23,7 @@ from bot.models import (
     SignInFailure,
     SlaEvent,
     UserSession,
+    Viewing,
 )
 from bot.registry import ContentRegistry
 
@@ -39,6 +40,8 @@ def _delete_drafts(session: Session, draft_ids: list[int]) -> None:
     # a suggestion points at the customer's words: it goes with them
     session.execute(delete(ExampleSuggestion).where(col(ExampleSuggestion.draft_id).in_(draft_ids)))
     session.execute(delete(Outbox).where(col(Outbox.draft_id).in_(draft_ids)))
+    # who had the item open: it points at the draft, and says nothing once the draft is gone
+    session.execute(delete(Viewing).where(col(Viewing.draft_id).in_(draft_ids)))
     session.execute(delete(Draft).where(col(Draft.id).in_(draft_ids)))
 
 
