@@ -96,3 +96,18 @@ def test_an_approved_reply_without_a_platform_connection_says_it_waits(page: Pag
     )
     page.get_by_label("Status").select_option("approved")
     expect(row(page, draft_id)).to_contain_text("waiting: no Telegram connection")
+
+
+@pytest.mark.browser
+def test_a_double_click_on_approve_approves_once(
+    page: Page, base_url: str, services: Services, console_sender: ConsoleSender
+) -> None:
+    draft_id = post_mention(base_url, "m-1")
+    sign_in(page)
+    page.goto(f"/queue/{draft_id}")
+    page.locator("#approve").dblclick()
+    expect(page.get_by_role("status")).to_have_text(APPROVED)
+    expect(page.get_by_role("alert")).to_have_count(0)  # no "already handled" from a second submit
+    deliver(services)
+    deliver(services)
+    assert len(console_sender.sent) == 1
