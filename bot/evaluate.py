@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from responders import sentiment_model
 from responders.analysis import analyze
 from responders.content import ContentInvalid, load_content, load_faq
 from responders.domain import FaqEntry, Response
@@ -164,13 +165,19 @@ class SentimentScores:
     negative_precision: float
     negative_recall: float
     language_accuracy: float | None
+    seen_in_training: int  # cases the shipped sentiment model was trained on
 
 
 def _f1(tp: int, fp: int, fn: int) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def score_sentiment(cases: list[dict[str, str]]) -> SentimentScores:
+def held_out(cases: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The cases the shipped sentiment model never saw in training."""
+    return [case for case in cases if not sentiment_model.seen_in_training(case["text"])]
+
+
+def score_sentiment(cases: list[dict[str, str]], *, learned: bool = False) -> SentimentScores:
     """Label every case and score accuracy, macro-F1, negative precision/recall and language."""
     for number, case in enumerate(cases, start=2):
         if case["label"] not in LABELS:
@@ -178,7 +185,8 @@ def score_sentiment(cases: list[dict[str, str]]) -> SentimentScores:
     pairs: list[tuple[str, str]] = []
     language_hits = language_cases = 0
     for case in cases:
-        analysis = analyze(case["text"], default_language=case.get("language") or "nl")
+        language = case.get("language") or "nl"
+        analysis = analyze(case["text"], default_language=language, learned_sentiment=learned)
         pairs.append((case["label"], analysis.sentiment_label))
         if case.get("language"):
             language_cases += 1
@@ -194,6 +202,7 @@ def score_sentiment(cases: list[dict[str, str]]) -> SentimentScores:
         negative_precision=_ratio(tp["negative"], tp["negative"] + fp["negative"]),
         negative_recall=_ratio(tp["negative"], tp["negative"] + fn["negative"]),
         language_accuracy=_ratio(language_hits, language_cases) if language_cases else None,
+        seen_in_training=sum(sentiment_model.seen_in_training(case["text"]) for case in cases),
     )
 
 
@@ -211,6 +220,8 @@ def sentiment_report(scores: SentimentScores) -> list[str]:
         f"negative_precision:  {scores.negative_precision:.1%}",
         f"negative_recall:     {scores.negative_recall:.1%}",
         f"language_accuracy:   {language}",
+        f"seen_in_training:    {scores.seen_in_training}"
+        + (" (not a held-out score: use --held-out)" if scores.seen_in_training else ""),
     ]
 
 

@@ -106,6 +106,7 @@ def test_analyze_eval_prints_the_metrics(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output)
     keys = ["cases", "accuracy", "macro_f1", "negative_precision", "negative_recall", "language_accuracy"]
+    keys.append("seen_in_training")
     assert list(scores) == keys
     assert scores["cases"] == 4 and scores["accuracy"] == 0.75
     assert scores["negative_precision"] == 1.0 and scores["negative_recall"] == 0.5

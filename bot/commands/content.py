@@ -107,12 +107,20 @@ def faq_eval(
 def analyze_eval(
     cases: Annotated[Path, typer.Option("--cases", help="CSV with the header text,label[,language].")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    held_out: Annotated[
+        bool, typer.Option("--held-out", help="Only cases the sentiment model was not trained on.")
+    ] = False,
+    learned: Annotated[
+        bool, typer.Option("--learned", help="Score the trained sentiment model instead of the lexicon.")
+    ] = False,
 ) -> None:
     """Score sentiment (and language, with a language column) on labelled messages."""
     from bot import evaluate
 
     try:
-        scores = evaluate.score_sentiment(evaluate.read_cases(cases, ["text", "label"]))
+        rows = evaluate.read_cases(cases, ["text", "label"])
+        chosen = evaluate.held_out(rows) if held_out else rows
+        scores = evaluate.score_sentiment(chosen, learned=learned)
     except evaluate.CasesInvalid as exc:
         err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc

@@ -1,0 +1,80 @@
+"""The shipped sentiment model: what escalation relies on, in Dutch and English, and its fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from responders import sentiment_model
+from responders.analysis import analyze
+
+
+def test_model_loads_from_the_installed_package() -> None:
+    model = sentiment_model.load()
+    assert model is not None
+    assert sentiment_model.MODEL.is_file()
+    assert model.weights.shape[1] == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Hoe laat zijn jullie morgen open?", "nl"),
+        ("What time do you open tomorrow?", "en"),
+    ],
+)
+def test_a_neutral_question_is_neutral(text: str, language: str) -> None:
+    for learned in (False, True):
+        result = analyze(text, default_language=language, learned_sentiment=learned)
+        assert result.sentiment_label == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Mijn bestelling is nog steeds niet binnen, dit is de derde keer dat ik het vraag", "nl"),
+        ("My order still hasn't arrived, third time I ask", "en"),
+    ],
+)
+def test_a_polite_but_persistent_complaint_is_negative(text: str, language: str) -> None:
+    for learned in (False, True):
+        result = analyze(text, default_language=language, learned_sentiment=learned)
+        assert result.sentiment_label == "negative"
+
+
+def test_a_missing_model_file_loads_nothing(tmp_path: Path) -> None:
+    assert sentiment_model.load.__wrapped__(tmp_path / "missing.npz") is None
+
+
+def test_without_the_model_the_lexicon_scores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sentiment_model, "load", lambda path=sentiment_model.MODEL: None)
+    assert sentiment_model.score("What time do you open?", "en") is None
+
+    def label(text: str) -> str:
+        return analyze(text, default_language="en", learned_sentiment=True).sentiment_label
+
+    assert label("Thanks, great service!") == "positive"
+    assert label("What time do you open tomorrow?") == "neutral"
+    assert label("My order still hasn't arrived, third time I ask") == "negative"
+
+
+def test_analyze_eval_says_which_cases_the_model_was_trained_on(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        "text,label\n"
+        '"Judging from previous posts this used to be a good place, but not any longer.",negative\n'
+        "Where is my parcel? Third time I ask.,negative\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    full = runner.invoke(app, ["analyze", "eval", "--cases", str(cases)])
+    assert full.exit_code == 0, full.output
+    assert "seen_in_training:    1 (not a held-out score: use --held-out)" in full.output
+    held = runner.invoke(app, ["analyze", "eval", "--cases", str(cases), "--held-out", "--learned"])
+    assert held.exit_code == 0, held.output
+    assert "cases:               1" in held.output and "seen_in_training:    0" in held.output
