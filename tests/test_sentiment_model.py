@@ -78,3 +78,22 @@ def test_analyze_eval_says_which_cases_the_model_was_trained_on(tmp_path: Path) 
     held = runner.invoke(app, ["analyze", "eval", "--cases", str(cases), "--held-out", "--learned"])
     assert held.exit_code == 0, held.output
     assert "cases:               1" in held.output and "seen_in_training:    0" in held.output
+
+
+def test_the_retrain_script_runs_small() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ON_CI
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root.parent / "shared" / "data" / "README.md").is_file():
+        if ON_CI:
+            pytest.fail("tools/train_sentiment.py needs ../shared/data on CI")
+        pytest.skip("the data sets are not at ../shared/data")
+    before = sentiment_model.MODEL.read_bytes()
+    script = str(root / "tools" / "train_sentiment.py")
+    run = subprocess.run([sys.executable, script, "--smoke"], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "trained on" in run.stdout and "held out" in run.stdout
+    assert sentiment_model.MODEL.read_bytes() == before  # --smoke writes nothing
