@@ -266,12 +266,17 @@ def has_api_tokens(session: Session) -> bool:
     return session.exec(select(ApiToken).where(col(ApiToken.revoked_at).is_(None))).first() is not None
 
 
+def is_configured_token(token: str, configured: str | None) -> bool:
+    """Whether the token presented is the one in the settings (compared in constant time)."""
+    return bool(configured) and hmac.compare_digest(token.encode(), (configured or "").encode())
+
+
 def api_token_name(
     session: Session, *, token: str, configured: str | None, now: datetime | None = None
 ) -> str | None:
     """The name of the live API token presented, or None when it is not valid; with `now`, notes
     that the token is in use (at most once every SEEN_EVERY)."""
-    if configured and hmac.compare_digest(token.encode(), configured.encode()):
+    if is_configured_token(token, configured):
         return "settings"
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
     if row is None or row.revoked_at is not None:

@@ -103,6 +103,7 @@ def create_app(
             for poller in pollers:
                 poller.stop()
             jobs.stop()
+            svc.intake.stop()
             if services is None:
                 close_senders(svc.senders)
 

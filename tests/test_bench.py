@@ -18,7 +18,7 @@ from tests.conftest import ON_CI, PG_URL
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 DATA = ROOT.parent / "shared" / "data"  # the public data sets, beside the checkout (its README)
-HELPERS = {"scratch_db.py"}  # imported by the scripts, never run on its own
+HELPERS = {"scratch_db.py", "twin_app.py"}  # imported by the scripts, never run on its own
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Smoke:
 SCRIPTS = {
     # on CI the API part runs on PostgreSQL too, in a schema of its own
     "ingest.py": Smoke(("--database-url", PG_URL) if PG_URL else (), prints="api [sqlite]: 20 POST"),
+    "intake_vs_twin.py": Smoke(("--database-url", PG_URL) if PG_URL else (), prints="intake vs twin:"),
     "queue_page.py": Smoke(prints="sqlite: worst p95 without search"),
     "screenshots.py": Smoke(prints="5 screenshots written"),
     "quality.py": Smoke(needs_data=True, prints='{"encoder": null, "set": "banking77-10"'),

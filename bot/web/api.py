@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from bot import pipeline, store
 from bot.models import Draft, Mention
+from bot.pipeline.group_commit import WriterBusy
 from bot.schemas import ApproveIn, Count, DraftOut, MentionAccepted, MentionIn, RejectIn, RowId
 from bot.web import openapi
 from bot.web.deps import ApiActorDep, NowDep, ServicesDep, SessionDep
@@ -24,18 +25,23 @@ DraftStatus = Literal["pending", "approved", "rejected", "sent", "failed", "igno
     "/mentions",
     response_model=MentionAccepted,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=openapi.refusals(401, 413, 422),
+    responses=openapi.refusals(401, 413, 422, 503),
 )
-def post_mention(
-    body: MentionIn, actor: ApiActorDep, services: ServicesDep, session: SessionDep, now: NowDep
+async def post_mention(
+    body: MentionIn, actor: ApiActorDep, services: ServicesDep, now: NowDep
 ) -> MentionAccepted:
-    """Take in one mention; posting the same one twice stores it once."""
+    """Take in one mention; posting the same one twice stores it once. Answered once it is stored,
+    in a transaction shared with the mentions posted at the same time (group commit)."""
     try:
-        result = pipeline.receive(session, body.to_mention(now), services.registry, now=now)
+        result = await services.intake.receive_async(body.to_mention(now), now=now)
     except pipeline.UnknownChannel as exc:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             [{"loc": ["body", "channel"], "msg": str(exc), "type": "unknown_channel"}],
+        ) from exc
+    except WriterBusy as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), headers={"Retry-After": "5"}
         ) from exc
     return MentionAccepted(**vars(result))
 

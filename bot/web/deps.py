@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Form, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
@@ -24,7 +25,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals["deadline"] = deadline
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """The process's services, attached to the app by create_app()."""
     services: Services = request.app.state.services
     return services
@@ -42,7 +43,7 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def request_time(services: ServicesDep) -> datetime:
+async def request_time(services: ServicesDep) -> datetime:
     """The time of this request, read once from the services' clock."""
     return services.clock.now()
 
@@ -118,19 +119,22 @@ AdminDep = Annotated[SignedIn, Depends(role_at_least("admin"))]
 _bearer = HTTPBearer(auto_error=False)
 
 
-def api_actor(
+async def api_actor(
     services: ServicesDep,
-    session: SessionDep,
     now: NowDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """The API caller's name for the audit log (its token's last use noted); 401 without a valid token."""
+    """The API caller's name for the audit log (its token's last use noted); 401 without a valid token.
+
+    Async, so that the settings' token is checked without a trip through the thread pool; a token
+    made with `webcare tokens` is looked up in the database in a worker thread.
+    """
     configured = services.settings.api_token.get_secret_value() if services.settings.api_token else None
-    name = (
-        accounts.api_token_name(session, token=credentials.credentials, configured=configured, now=now)
-        if credentials
-        else None
-    )
+    name: str | None = None
+    if credentials and accounts.is_configured_token(credentials.credentials, configured):
+        name = "settings"
+    elif credentials:
+        name = await run_in_threadpool(_stored_token_name, services, credentials.credentials, now)
     if name is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -138,6 +142,11 @@ def api_actor(
             headers={"WWW-Authenticate": "Bearer"},
         )
     return f"api:{name}"
+
+
+def _stored_token_name(services: Services, token: str, now: datetime) -> str | None:
+    with Session(services.engine, expire_on_commit=False) as session:
+        return accounts.api_token_name(session, token=token, configured=None, now=now)
 
 
 ApiActorDep = Annotated[str, Depends(api_actor)]

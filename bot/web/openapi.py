@@ -73,6 +73,7 @@ _REFUSALS = {
     413: "the request body is larger than this route takes",
     422: "invalid input: which field and why (U+0000, half a surrogate pair, a number beyond the "
     "database's range, JSON nested too deeply)",
+    503: "not stored in time (the database is busy or down); send it again, a repeat is stored once",
 }
 
 

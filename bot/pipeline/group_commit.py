@@ -1,0 +1,199 @@
+"""Group commit: mentions posted at the same time are stored in one transaction, by one writer.
+
+A commit (and on SQLite the one write lock) costs as much as drafting a reply, and sixteen
+request threads each taking the lock in turn spend more time handing it over than writing. So
+requests hand their mention to one writer thread and wait; the writer takes in everything that
+is waiting, up to MAX_BATCH, commits once, and only then answers each request. A request is
+answered after its mention is durable, never before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot import db
+from bot.pipeline.errors import CommunityUnavailable, UnknownChannel
+from bot.pipeline.intake import Received, after_commit, receive
+from bot.pipeline.set_aside import Unreadable, is_transient
+from bot.registry import ContentRegistry
+from responders import domain
+
+log = logging.getLogger(__name__)
+# Past a few dozen a bigger batch saves no commit time and only makes the first in it wait longer.
+MAX_BATCH = 64
+# How long a request waits for the writer before it gives up (the mention may still be stored:
+# posting it again is safe, as intake is idempotent on platform and external id).
+WAIT_SECONDS = 30.0
+BUSY = "the mention was not stored in time; post it again (a repeat is stored once)"
+# Refused before anything was written, so the rest of the batch stands.
+_REFUSED_CLEANLY = (UnknownChannel, Unreadable, CommunityUnavailable)
+
+
+class WriterBusy(Exception):
+    """The writer did not store the mention in time; the caller may post it again."""
+
+
+@dataclass
+class _Ticket:
+    """One request's mention, waiting for the writer's answer."""
+
+    mention: domain.Mention
+    now: datetime
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Received | None = None
+    error: Exception | None = None
+    # for a caller on an event loop: called (in the writer's thread) once answered
+    notify: Callable[[], None] | None = None
+
+    def answer(self, result: Received | None = None, error: Exception | None = None) -> None:
+        self.result, self.error = result, error
+        self.done.set()
+        if self.notify is not None:
+            self.notify()
+
+    def outcome(self) -> Received:
+        """The answer: what happened to the mention, or the error its intake raised."""
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
+class GroupCommit:
+    """One writer thread that takes in the mentions of concurrent requests, a batch per commit."""
+
+    def __init__(self, engine: Engine, registry: ContentRegistry, *, max_batch: int = MAX_BATCH) -> None:
+        self.engine, self.registry, self.max_batch = engine, registry, max_batch
+        self._waiting: queue.SimpleQueue[_Ticket | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def receive(self, mention: domain.Mention, *, now: datetime, wait: float = WAIT_SECONDS) -> Received:
+        """Store the mention (with its draft) and return what happened once it is committed.
+
+        Raises what pipeline.receive raises for this mention (UnknownChannel, Unreadable, ...),
+        or WriterBusy when it was not stored within `wait` seconds.
+        """
+        ticket = self._hand_in(_Ticket(mention, now))
+        if not ticket.done.wait(wait):
+            raise WriterBusy(BUSY)
+        return ticket.outcome()
+
+    async def receive_async(
+        self, mention: domain.Mention, *, now: datetime, wait: float = WAIT_SECONDS
+    ) -> Received:
+        """receive, for a caller on an event loop: waits without holding a thread."""
+        loop = asyncio.get_running_loop()
+        answered = loop.create_future()
+
+        def settle() -> None:
+            if not answered.done():  # a request whose client went away was cancelled meanwhile
+                answered.set_result(None)
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(settle)
+
+        ticket = self._hand_in(_Ticket(mention, now, notify=wake))
+        try:
+            await asyncio.wait_for(answered, wait)
+        except TimeoutError:
+            raise WriterBusy(BUSY) from None
+        return ticket.outcome()
+
+    def _hand_in(self, ticket: _Ticket) -> _Ticket:
+        self._ensure_started()
+        self._waiting.put(ticket)
+        return ticket
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the mentions handed in so far, then stop the writer."""
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._waiting.put(None)
+            thread.join(timeout)
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None:
+            return
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._waiting.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    more = self._waiting.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._write(batch)
+            if stop:
+                return
+
+    def _write(self, batch: list[_Ticket]) -> None:
+        """Take in a batch in one transaction; if that fails, each on its own. Answers every ticket."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                answers = _together(session, self.registry, batch)
+            except Exception:
+                session.rollback()
+                log.warning("a batch of mentions failed together; storing each on its own", exc_info=True)
+                # each in a transaction of its own, follow-ups told by pipeline.receive itself
+                answers = [_alone(session, self.registry, ticket) for ticket in batch]
+            else:
+                for ticket, (result, _) in zip(batch, answers, strict=True):
+                    if result is not None:
+                        after_commit(session, self.registry, result, now=ticket.now)
+        for ticket, (result, error) in zip(batch, answers, strict=True):
+            ticket.answer(result, error)
+
+
+def _together(
+    session: Session, registry: ContentRegistry, batch: list[_Ticket]
+) -> list[tuple[Received | None, Exception | None]]:
+    """Every mention of the batch in one transaction, committed once; raises when any write
+    failed (a clash with another writer, a value the database refuses), rolling all back."""
+    answers: list[tuple[Received | None, Exception | None]] = []
+    with db.write_turn(session):
+        for ticket in batch:
+            try:
+                answers.append(
+                    (receive(session, ticket.mention, registry, now=ticket.now, commit=False), None)
+                )
+            except _REFUSED_CLEANLY as exc:
+                answers.append((None, exc))
+        session.commit()
+    return answers
+
+
+def _alone(
+    session: Session, registry: ContentRegistry, ticket: _Ticket
+) -> tuple[Received | None, Exception | None]:
+    """One mention in a transaction of its own (pipeline.receive retries clashes itself)."""
+    try:
+        return receive(session, ticket.mention, registry, now=ticket.now), None
+    except Exception as exc:
+        session.rollback()
+        if not isinstance(exc, _REFUSED_CLEANLY) and not is_transient(exc):
+            log.exception("mention not stored", extra={"external_id": ticket.mention.external_id})
+        return None, exc
