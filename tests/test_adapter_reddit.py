@@ -16,9 +16,10 @@ from sqlmodel import Session, select
 
 from bot import pipeline
 from bot.adapters.base import AdapterError, OutgoingMessage
-from bot.adapters.reddit import RedditAdapter, poll_round
+from bot.adapters.reddit import RedditAdapter, RedditPoller
 from bot.clock import SystemClock
 from bot.models import Conversation, Customer, Draft, Mention, Outbox
+from bot.pipeline.batch_intake import poll_round
 from bot.registry import ContentRegistry
 from bot.settings import Settings
 from responders.content import ContentInvalid
@@ -64,7 +65,7 @@ def reddit(fake: tuple[FakeReddit, str]) -> RedditAdapter:
 
 
 def poll(reddit: RedditAdapter, session: Session, registry: ContentRegistry) -> int:
-    return poll_round(reddit, registry)(session, CLOCK.now())
+    return poll_round(RedditPoller(reddit, registry), registry)(session, CLOCK.now())
 
 
 def stored(session: Session) -> dict[str, Mention]:

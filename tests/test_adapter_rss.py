@@ -19,6 +19,7 @@ from bot.adapters.wiring import build_senders
 from bot.clock import FixedClock
 from bot.main import create_app
 from bot.models import Draft, Mention, Outbox, SourceCursor
+from bot.pipeline.batch_intake import poll_round
 from bot.registry import ContentRegistry
 from bot.services import Services
 from bot.settings import Settings
@@ -56,7 +57,7 @@ POLLED_AT = datetime(2026, 11, 20, 12, 5, tzinfo=UTC)
 
 
 def run(reader: rss.FeedReader, session: Session, registry: ContentRegistry) -> int:
-    return rss.poll_round(reader, registry)(session, POLLED_AT)
+    return poll_round(rss.FeedPoller(reader, registry), registry)(session, POLLED_AT)
 
 
 def texts(session: Session) -> dict[str, str]:
@@ -174,7 +175,7 @@ def test_placeholder_feeds_on_reserved_domains_are_never_fetched(
     registry = adapter_registry(tmp_path / "placeholders", placeholders)
     reader = rss.FeedReader(timeout=5, transport=httpx.MockTransport(answer))
     try:
-        assert rss.poll_round(reader, registry)(session, POLLED_AT) == 0
+        assert poll_round(rss.FeedPoller(reader, registry), registry)(session, POLLED_AT) == 0
     finally:
         reader.close()
     assert asked == []

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from bot.adapters import rss
 from bot.models import Mention, SourceCursor
+from bot.pipeline.batch_intake import poll_round
 from bot.registry import ContentRegistry
 from tests.fakes.content import adapter_registry
 from tests.fakes.feed_server import FeedServer
@@ -53,7 +54,7 @@ def poll(
     registry: ContentRegistry = adapter_registry(tmp_path / "c", [f"{server_url}/feeds/{n}" for n in names])
     reader = rss.FeedReader(timeout=5, **limits)  # type: ignore[arg-type]
     try:
-        taken = rss.poll_round(reader, registry)(session, POLLED_AT)
+        taken = poll_round(rss.FeedPoller(reader, registry), registry)(session, POLLED_AT)
     finally:
         reader.close()
     session.expire_all()

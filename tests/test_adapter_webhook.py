@@ -215,7 +215,7 @@ def test_an_event_for_a_community_that_cannot_take_it_in_is_kept_for_an_admin(
     def unavailable(*_args: Any, **_kwargs: Any) -> None:
         raise pipeline.CommunityUnavailable("community 'testshop' cannot take in messages: bad time zone")
 
-    monkeypatch.setattr("bot.adapters.intake.pipeline.receive", unavailable)
+    monkeypatch.setattr("bot.pipeline.intake.receive", unavailable)
     first = post(hooks, "shop-reviews", review())
     again = post(hooks, "shop-reviews", review())  # the source retries: still one row
     assert first.status_code == again.status_code == 202, first.text

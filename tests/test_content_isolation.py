@@ -15,11 +15,13 @@ from sqlmodel import Session, select
 
 import bot.registry
 from bot import pipeline
-from bot.adapters.intake import take_in, take_in_or_set_aside
+from bot.adapters.base import Batch
 from bot.ingest import ingest_lines
 from bot.models import Draft, SetAside
 from bot.models import Mention as MentionRow
 from bot.pipeline import sla
+from bot.pipeline.batch_intake import take_in_batch
+from bot.pipeline.intake import take_in
 from bot.registry import ContentRegistry
 from bot.services import Services
 from responders.content import Content, load_content
@@ -145,10 +147,10 @@ def test_ingest_and_platform_intake_take_in_the_others(services: Services) -> No
         with pytest.raises(pipeline.CommunityUnavailable):
             take_in(session, services.registry, other, now=now)
         session.rollback()
-        # what pollers call: the message is kept for an admin, never dropped
-        assert take_in_or_set_aside(session, services.registry, other, source="test", now=now) is None
+        # what pollers hand in: the message is kept for an admin, never dropped
+        assert take_in_batch(session, services.registry, Batch("telegram", (other,)), now=now) == 0
         stored = session.exec(select(MentionRow.external_id)).all()
-        [kept] = session.exec(select(SetAside).where(SetAside.source == "test")).all()
+        [kept] = session.exec(select(SetAside).where(SetAside.source == "@othershop t-2")).all()
     assert sorted(stored) == ["a-1", "a-2", "t-1"]
     assert "community 'other' cannot take in messages" in kept.reason and '"t-2"' in kept.payload
 

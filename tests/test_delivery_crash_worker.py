@@ -20,9 +20,10 @@ import pytest
 from sqlmodel import Session, select
 
 from bot import pipeline
-from bot.adapters.telegram import TelegramAdapter, poll_round
+from bot.adapters.telegram import TelegramAdapter, TelegramPoller
 from bot.clock import SystemClock
 from bot.models import Draft, Outbox
+from bot.pipeline.batch_intake import poll_round
 from bot.pipeline.delivery import INTERRUPTED
 from bot.registry import ContentRegistry
 from tests.conftest import UNDER_FAKETIME
@@ -100,7 +101,7 @@ def approve_replies(session: Session, registry: ContentRegistry, url: str) -> No
     """Six customers' direct messages taken in and their drafts approved, waiting in the outbox."""
     adapter = TelegramAdapter(TOKEN, api_url=url, timeout=5, poll_timeout=0)
     try:
-        poll_round(adapter, registry)(session, CLOCK.now())
+        poll_round(TelegramPoller(adapter, registry), registry)(session, CLOCK.now())
     finally:
         adapter.close()
     for draft in session.exec(select(Draft)).all():

@@ -71,6 +71,36 @@ def test_each_third_party_library_lives_in_one_module() -> None:
 
 
 # One clock (DESIGN.md section 2): time comes from bot/clock.py, so a test can set the date.
+# Adapters only translate: no module of theirs reaches the database or the pipeline. wiring.py is
+# the adapters' composition root (it hands the pollers to the pipeline), not an adapter.
+DATABASE_OR_PIPELINE = ("bot.db", "bot.store", "bot.queries", "bot.pipeline", "sqlalchemy")
+
+
+def _full_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    froms = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module and n.level == 0}
+    sessions = {
+        f"{n.module}.Session"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and any(a.name == "Session" for a in n.names)
+    }
+    return names | froms | sessions
+
+
+def test_adapters_neither_open_database_sessions_nor_call_the_pipeline() -> None:
+    adapters = [p for p in _modules("bot/adapters") if p.name != "wiring.py"]
+    offenders = {
+        str(p.relative_to(ROOT)): {
+            name
+            for name in _full_imports(p)
+            if name.startswith(DATABASE_OR_PIPELINE) or name.endswith(".Session")
+        }
+        for p in adapters
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
 CLOCK_HOME = "bot/clock.py"
 WALL_CLOCK = {
     "datetime.now", "datetime.utcnow", "datetime.today", "date.today", "time.time", "time.time_ns",

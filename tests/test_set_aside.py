@@ -13,12 +13,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from bot.adapters.telegram import TelegramAdapter, poll_round
+from bot.adapters.telegram import TelegramAdapter, TelegramPoller
 from bot.cli import app as cli
 from bot.clock import SystemClock
 from bot.db import make_engine
 from bot.ingest import ingest_lines
 from bot.models import Mention, SetAside, SourceCursor
+from bot.pipeline.batch_intake import poll_round
 from bot.pipeline.set_aside import set_aside
 from bot.registry import ContentRegistry
 from bot.services import Services
@@ -68,8 +69,8 @@ def test_telegram_updates_that_always_fail_are_set_aside_and_the_ones_after_them
     last = server.message(private_chat(1004), user(1004), QUESTION)
     bot = adapter(url)
     try:
-        assert poll_round(bot, registry)(session, CLOCK.now()) == 4
-        assert poll_round(bot, registry)(session, CLOCK.now()) == 0
+        assert poll_round(TelegramPoller(bot, registry), registry)(session, CLOCK.now()) == 2
+        assert poll_round(TelegramPoller(bot, registry), registry)(session, CLOCK.now()) == 0
     finally:
         bot.close()
     # the stray NUL and bell cost the customer nothing; the later message came in as well
@@ -87,7 +88,7 @@ def test_telegram_updates_that_always_fail_are_set_aside_and_the_ones_after_them
     server.updates.append(unreadable)
     restarted = adapter(url)
     try:
-        assert poll_round(restarted, registry)(session, CLOCK.now()) == 0
+        assert poll_round(TelegramPoller(restarted, registry), registry)(session, CLOCK.now()) == 0
     finally:
         restarted.close()
     assert len(kept(session)) == 2 and len(texts(session)) == 2
@@ -285,8 +286,7 @@ def runner_ok(args: list[str]) -> bool:
 def test_a_reddit_item_that_cannot_be_taken_in_is_set_aside_and_the_ones_after_it_flow(
     session: Session, tmp_path: Path
 ) -> None:
-    from bot.adapters.reddit import RedditAdapter
-    from bot.adapters.reddit import poll_round as reddit_round
+    from bot.adapters.reddit import RedditAdapter, RedditPoller
     from bot.settings import Settings
     from tests.fakes import reddit_api
 
@@ -305,9 +305,10 @@ def test_a_reddit_item_that_cannot_be_taken_in_is_set_aside_and_the_ones_after_i
             reddit_url=url,
             http_timeout_seconds=3,
         )
-        assert reddit_round(RedditAdapter.from_settings(settings), registry)(session, CLOCK.now()) == 1
-        assert reddit_round(RedditAdapter.from_settings(settings), registry)(session, CLOCK.now()) == 0
+        poller = RedditPoller(RedditAdapter.from_settings(settings), registry)
+        assert poll_round(poller, registry)(session, CLOCK.now()) == 1
+        assert poll_round(poller, registry)(session, CLOCK.now()) == 0
     assert texts(session) == ["Vraag over De Kelder\n\nHoe lang duurt de bezorging?"]
     [row] = kept(session)
-    assert (row.platform, row.source) == ("reddit", f"r/{sub}/new {bad['name']}")
+    assert (row.platform, row.source) == ("reddit", f"r/{sub} {bad['name']}")
     assert row.reason == "its author id holds U+0000 or half a surrogate pair"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
-from responders.domain import Mention
+from responders.domain import Author, Mention
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,68 @@ def never_sent(exc: BaseException) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Cursor:
+    """Where a poll of one source stopped: a platform position, and for feeds their HTTP validators."""
+
+    position: str = ""
+    etag: str = ""
+    last_modified: str = ""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A customer changed a message: a stored mention takes the new words. One never stored is
+    taken in as `mention` when that is given (the edit made it count), and otherwise dropped."""
+
+    external_id: str
+    text: str
+    mention: Mention | None = None
+
+
+@dataclass(frozen=True)
+class OptOut:
+    """A customer asked for no messages they did not ask for (opted_out) or took that back."""
+
+    author: Author
+    opted_out: bool
+
+
+@dataclass(frozen=True)
+class Unread:
+    """Platform data the adapter could not translate: kept, with the reason, for an admin."""
+
+    source: str
+    payload: str
+    error: Exception
+
+
+# what one poll found, in the platform's order: an edit may follow the message it edits
+Item = Mention | Edit | OptOut | Unread
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one poll of one source found, and where the next poll starts.
+
+    The pipeline stores the items and the cursors in one transaction, then runs `after` (calls
+    to the platform that must follow the stored items, such as confirming an opt-out).
+    """
+
+    platform: str
+    items: tuple[Item, ...] = ()
+    cursors: Mapping[str, Cursor] = field(default_factory=dict)
+    after: tuple[Callable[[], None], ...] = ()
+
+
 class Poller(Protocol):
-    """Fetches new mentions from a platform that does not push them."""
+    """Fetches what a platform that does not push has new; translates only, stores nothing."""
 
     platform: str
 
-    def poll(self) -> list[Mention]:
-        """Return mentions seen since the last poll."""
+    def poll(self, cursors: Mapping[str, Cursor], *, now: datetime) -> Iterator[Batch]:
+        """Batches found since the stored cursors (by source); each is stored before the next.
+        `now` dates what the platform does not date itself."""
         ...
 
 

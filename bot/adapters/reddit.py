@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,10 +21,20 @@ from prawcore.exceptions import (
     ServerError,
     TooManyRequests,
 )
-from sqlmodel import Session
 
-from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt, interrupted, never_sent
-from bot.adapters.intake import load_cursor, matches_keywords, save_cursor, source_of, take_in_or_set_aside
+from bot.adapters.base import (
+    AdapterError,
+    Batch,
+    Capabilities,
+    Cursor,
+    Item,
+    OutgoingMessage,
+    Receipt,
+    Unread,
+    interrupted,
+    never_sent,
+)
+from bot.adapters.sources import matches_keywords, source_of
 from bot.registry import ContentRegistry
 from bot.settings import Settings
 from responders.domain import Author, Mention
@@ -217,22 +228,49 @@ def _new_items(adapter: RedditAdapter, source: str, since: float) -> list[Any]:
     return items[::-1]
 
 
-def poll_round(adapter: RedditAdapter, registry: ContentRegistry) -> Callable[[Session, datetime], int]:
-    """A round over every subreddit the guidelines list, and the inbox mentions; each on its own."""
+class RedditPoller:
+    """Every subreddit the guidelines list (new posts and new comments) and the inbox mentions:
+    a batch per source, each read on its own."""
 
-    def run(session: Session, now: datetime) -> int:
-        subs = _subreddits(registry).items()
+    platform = "reddit"
+
+    def __init__(self, adapter: RedditAdapter, registry: ContentRegistry) -> None:
+        self.adapter, self.registry = adapter, registry
+
+    def poll(self, cursors: Mapping[str, Cursor], *, now: datetime) -> Iterator[Batch]:
+        """A batch per source with the items since its cursor (a creation time)."""
+        subs = _subreddits(self.registry).items()
         sources = [(f"{sub}/{kind}", kw) for sub, kw in subs for kind in ("new", "comments")]
-        taken = 0
         for source, keywords in [*sources, (INBOX, None)]:
+            since = float(cursors.get(source, Cursor()).position or 0)
             try:
-                taken += _poll(adapter, session, registry, source, keywords, now)
+                batch = self._batch(source, keywords, since)
             except Exception:  # one source's trouble must not keep the others from being read
-                session.rollback()
                 log.warning("reddit source not read this round", exc_info=True, extra={"source": source})
-        return taken
+                continue
+            if batch is not None:
+                yield batch
 
-    return run
+    def _batch(self, source: str, keywords: tuple[str, ...] | None, since: float) -> Batch | None:
+        items = _listed(self.adapter, source, since)
+        if not items:
+            return None
+        wanted: list[Item] = []
+        for item in items:
+            if is_gone(item):
+                log.info(
+                    "deleted or removed reddit item skipped", extra={"source": source, "item": item.fullname}
+                )
+            elif not _is_own(self.adapter, item):
+                try:
+                    mention = to_mention(item, _channel_of(self.registry, item, source))
+                except Exception as exc:  # kept for an admin; the items after it flow
+                    wanted.append(Unread(f"{source} {item.fullname}", _raw(item), exc))
+                    continue
+                if not keywords or matches_keywords(mention.text, keywords):
+                    wanted.append(mention)
+        # past every item read: taken in, filtered out or set aside, all in the batch's transaction
+        return Batch("reddit", tuple(wanted), {source: Cursor(str(items[-1].created_utc))})
 
 
 def _subreddits(registry: ContentRegistry) -> dict[str, tuple[str, ...]]:
@@ -264,27 +302,10 @@ def _listed(adapter: RedditAdapter, source: str, since: float) -> list[Any]:
     return []
 
 
-def _poll(
-    adapter: RedditAdapter,
-    session: Session,
-    registry: ContentRegistry,
-    source: str,
-    keywords: tuple[str, ...] | None,
-    now: datetime,
-) -> int:
-    cursor = load_cursor(session, platform="reddit", source=source)
-    taken = 0
-    for item in _listed(adapter, source, float(cursor.cursor or 0)):
-        if is_gone(item):
-            log.info(
-                "deleted or removed reddit item skipped", extra={"source": source, "item": item.fullname}
-            )
-        elif not _is_own(adapter, item):
-            taken += _take(session, registry, item, source, keywords, now)
-        # the cursor moves only past items that were taken in, filtered out or set aside
-        cursor.cursor = str(item.created_utc)
-        save_cursor(session, cursor, now=now)
-    return taken
+def _raw(item: Any) -> str:
+    """The fields praw fetched for an item, as JSON, for an admin to read."""
+    fields = {k: v for k, v in vars(item).items() if not k.startswith("_")}
+    return json.dumps(fields, default=str, ensure_ascii=False)
 
 
 def _is_own(adapter: RedditAdapter, item: Any) -> bool:
@@ -297,19 +318,3 @@ def _channel_of(registry: ContentRegistry, item: Any, source: str) -> str:
     # an inbox mention: routed by its subreddit when a guideline lists it
     sub = f"r/{item.subreddit.display_name.lower()}"
     return sub if source_of(registry, "reddit", sub) else INBOX
-
-
-def _take(
-    session: Session,
-    registry: ContentRegistry,
-    item: Any,
-    source: str,
-    keywords: tuple[str, ...] | None,
-    now: datetime,
-) -> int:
-    """Take in one item with the keywords (inbox mentions need none); one that fails is set aside."""
-    mention = to_mention(item, _channel_of(registry, item, source))
-    if keywords and not matches_keywords(mention.text, keywords):
-        return 0
-    result = take_in_or_set_aside(session, registry, mention, source=f"{source} {item.fullname}", now=now)
-    return int(result is not None and not result.duplicate)

@@ -6,7 +6,7 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 
 import feedparser
 import httpx
-from sqlmodel import Session
 
+from bot.adapters.base import Batch, Cursor
 from bot.adapters.feed_fetch import FeedReader as FeedReader  # the pollers' reader, built with them
 from bot.adapters.feed_fetch import Fetched, FetchFailed
-from bot.adapters.intake import load_cursor, matches_keywords, save_cursor, take_in_or_set_aside
+from bot.adapters.sources import matches_keywords
 from bot.models import Mention as MentionRow
 from bot.models import column_length
 from bot.registry import ContentRegistry
@@ -218,64 +218,45 @@ def _fetch(reader: FeedReader, url: str, etag: str, last_modified: str) -> Fetch
         return None
 
 
-def _store_feed(
-    session: Session,
-    registry: ContentRegistry,
-    url: str,
-    keywords: tuple[str, ...],
-    fetched: Fetched,
-    now: datetime,
-) -> int:
-    """Take in a fetched feed's entries with keywords; an entry that cannot be stored is set aside."""
+def feed_batch(url: str, keywords: tuple[str, ...], fetched: Fetched, *, now: datetime) -> Batch:
+    """A fetched feed's entries that name a keyword, and its new ETag and Last-Modified."""
     assert fetched.content is not None
     mentions = parse_feed(
         url, fetched.content, now=now, content_type=fetched.content_type, location=fetched.location
     )
-    taken = 0
-    for mention in mentions:
-        if keywords and not matches_keywords(mention.text, keywords):
-            continue
-        # one that fails for what it holds is set aside; a passing failure is raised, so the
-        # feed's cursor stays and the feed is read again next round
-        result = take_in_or_set_aside(
-            session, registry, mention, source=f"{url} {mention.external_id}", now=now
-        )
-        taken += result is not None and not result.duplicate
-    return taken
+    wanted = tuple(m for m in mentions if not keywords or matches_keywords(m.text, keywords))
+    cursor = Cursor(etag=fetched.etag[:500], last_modified=fetched.last_modified[:200])
+    return Batch("rss", wanted, {url: cursor})
 
 
-def poll_round(
-    reader: FeedReader, registry: ContentRegistry, *, parallel: int = 4
-) -> Callable[[Session, datetime], int]:
-    """A round over every feed the guidelines list: new entries that match the keywords go in.
+class FeedPoller:
+    """Every feed the guidelines list, a batch per feed as it arrives.
 
     Feeds download side by side (each bounded in size and time), so one slow server holds up
-    no other; each is stored as it arrives, and fails on its own with a warning.
+    no other; each fails on its own with a warning, keeping its cursor, so it is read again.
     """
 
-    def run(session: Session, now: datetime) -> int:
-        feeds = _feeds(registry)
-        cursors = {url: load_cursor(session, platform="rss", source=url) for url in feeds}
-        taken = 0
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="feed") as pool:
+    platform = "rss"
+
+    def __init__(self, reader: FeedReader, registry: ContentRegistry, *, parallel: int = 4) -> None:
+        self.reader, self.registry, self.parallel = reader, registry, parallel
+
+    def poll(self, cursors: Mapping[str, Cursor], *, now: datetime) -> Iterator[Batch]:
+        """A batch per feed that changed since its stored ETag or Last-Modified."""
+        feeds = _feeds(self.registry)
+        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="feed") as pool:
             downloads = {
-                pool.submit(_fetch, reader, url, cursor.etag, cursor.last_modified): url
-                for url, cursor in cursors.items()
+                pool.submit(_fetch, self.reader, url, c.etag, c.last_modified): url
+                for url in feeds
+                for c in [cursors.get(url, Cursor())]
             }
             for done in as_completed(downloads):
                 url, fetched = downloads[done], done.result()
                 if fetched is None or fetched.content is None:
                     continue
                 try:
-                    taken += _store_feed(session, registry, url, feeds[url], fetched, now)
+                    batch = feed_batch(url, feeds[url], fetched, now=now)
                 except Exception:
-                    session.rollback()
-                    log.warning("feed not stored, read again next round", exc_info=True, extra={"feed": url})
+                    log.warning("feed not read, read again next round", exc_info=True, extra={"feed": url})
                     continue
-                cursor = cursors[url]
-                # stored only after the entries went in, so a crash means fetching the feed again, not a gap
-                cursor.etag, cursor.last_modified = fetched.etag[:500], fetched.last_modified[:200]
-                save_cursor(session, cursor, now=now)
-        return taken
-
-    return run
+                yield batch

@@ -7,28 +7,31 @@ import json
 import logging
 import threading
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlmodel import Session
 from telegram import Bot, Message, MessageEntity, ReplyParameters, Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.adapters.base import AdapterError, Capabilities, OutgoingMessage, Receipt, interrupted, never_sent
-from bot.adapters.intake import (
-    load_cursor,
-    matches_keywords,
-    record_edit,
-    save_cursor,
-    set_aside_or_raise,
-    set_opt_out,
-    source_of,
-    take_in,
+from bot.adapters.base import (
+    AdapterError,
+    Batch,
+    Capabilities,
+    Cursor,
+    Edit,
+    Item,
+    OptOut,
+    OutgoingMessage,
+    Receipt,
+    Unread,
+    interrupted,
+    never_sent,
 )
 from bot.adapters.pacing import Pace, split_text
+from bot.adapters.sources import matches_keywords, source_of
 from bot.registry import ContentRegistry
 from responders.domain import Author, Mention, ReplyTo
 
@@ -170,7 +173,7 @@ class TelegramAdapter:
         """Updates from offset on as JSON (long polling); earlier ones are confirmed to Telegram.
 
         Left unparsed: get_updates parses the whole batch at once, so one update the library
-        cannot read would fail every round; each is parsed on its own by take_update instead.
+        cannot read would fail every round; each is parsed on its own by UpdateReader.read instead.
         """
         wait = self.poll_timeout if timeout is None else timeout
         # the library asks to use get_updates for this endpoint; the line above says why not
@@ -330,52 +333,123 @@ def command_of(msg: Message, bot_username: str) -> str | None:
     return name.lower() if name.lower() in ("start", "help", "stop") else None
 
 
-def _answer_command(
-    adapter: TelegramAdapter, session: Session, msg: Message, name: str, now: datetime
-) -> None:
-    user = msg.from_user
-    assert user is not None
-    author = Author(id=str(user.id), handle=user.username or "", name=user.full_name)
-    if name in ("start", "stop"):
-        set_opt_out(session, platform=adapter.platform, author=author, opted_out=name == "stop", now=now)
-    texts = TEXTS["nl" if (user.language_code or "").startswith("nl") else "en"]
-    try:
-        adapter.say(msg.chat.id, texts["stop" if name == "stop" else "start"], reply_to=msg.message_id)
-    except AdapterError as exc:
-        # the opt-out itself is recorded; only the confirmation did not get through
-        log.warning("answer to /%s not sent: %s", name, exc)
+class UpdateReader:
+    """Translates Telegram updates (polled or pushed) into one batch: mentions, edits, opt-outs.
 
+    `known` holds the adapter's stored cursors: the groups that became supergroups ("chat NEW"
+    -> old id) among them, so messages from a new id count for the old one.
+    """
 
-def process_update(
-    adapter: TelegramAdapter, session: Session, registry: ContentRegistry, update: Update, *, now: datetime
-) -> None:
-    """Act on one update: a command, an edit of a stored message, or a new message that counts."""
-    msg = update.edited_message or update.message
-    if msg is None or not _from_a_person(msg):
-        return
-    if msg.migrate_to_chat_id or msg.migrate_from_chat_id:
-        _remember_migration(session, registry, msg, now)
-        return
-    channel = _listed_channel(session, registry, msg)
-    external_id = f"{msg.chat.id}:{msg.message_id}"
-    if update.edited_message is not None and record_edit(
-        session, platform=adapter.platform, external_id=external_id, text=text_of(msg), now=now
-    ):
-        return
-    bot_id, bot_username = adapter.me()
-    # commands are a person's own: an anonymous admin or a channel cannot opt out for someone
-    command = command_of(msg, bot_username) if msg.sender_chat is None else None
-    if command is not None:
-        _answer_command(adapter, session, msg, command, now)
-        return
-    source = source_of(registry, adapter.platform, channel)
-    if source is None:
-        log.info("telegram message from a chat no guideline lists", extra={"channel": channel})
-        return
-    to_bot = addresses_bot(msg, bot_id, bot_username)
-    counts = channel == DIRECT or to_bot or matches_keywords(msg.text or msg.caption or "", source.keywords)
-    if counts and text_of(msg).strip():
-        take_in(session, registry, adapter.to_mention(msg, channel, to_bot=to_bot), now=now)
+    def __init__(
+        self, adapter: TelegramAdapter, registry: ContentRegistry, known: Mapping[str, Cursor]
+    ) -> None:
+        self.adapter, self.registry = adapter, registry
+        self.known = dict(known)
+        self.items: list[Item] = []
+        self.after: list[Callable[[], None]] = []
+        self.cursors: dict[str, Cursor] = {}
+
+    def read(self, data: dict[str, Any]) -> None:
+        """Translate one update; one that cannot be read is kept aside with its reason.
+
+        A failure to reach Telegram (asking who the bot is) is raised: the update is read again.
+        """
+        try:
+            self._read(self.adapter.parse(data))
+        except AdapterError:
+            raise
+        except Exception as exc:
+            self.items.append(
+                Unread(f"update {data.get('update_id')}", json.dumps(data, ensure_ascii=False), exc)
+            )
+
+    def batch(self, cursors: Mapping[str, Cursor] | None = None) -> Batch:
+        """What was read, with the cursors given added to the ones reading moved."""
+        return Batch(
+            self.adapter.platform, tuple(self.items), {**self.cursors, **(cursors or {})}, tuple(self.after)
+        )
+
+    def _read(self, update: Update) -> None:
+        msg = update.edited_message or update.message
+        if msg is None or not _from_a_person(msg):
+            return
+        if msg.migrate_to_chat_id or msg.migrate_from_chat_id:
+            self._migrated(msg)
+            return
+        channel = self._listed_channel(msg)
+        if update.edited_message is not None:
+            # the stored message takes the new words; one never stored counts if the edit made it
+            self.items.append(
+                Edit(f"{msg.chat.id}:{msg.message_id}", text_of(msg), self._counting(msg, channel))
+            )
+            return
+        _, bot_username = self.adapter.me()
+        # commands are a person's own: an anonymous admin or a channel cannot opt out for someone
+        command = command_of(msg, bot_username) if msg.sender_chat is None else None
+        if command is not None:
+            self._command(msg, command)
+            return
+        mention = self._counting(msg, channel)
+        if mention is not None:
+            self.items.append(mention)
+
+    def _counting(self, msg: Message, channel: str) -> Mention | None:
+        """The message as a mention when it counts: in a DM, to the bot, or with a keyword."""
+        source = source_of(self.registry, self.adapter.platform, channel)
+        if source is None:
+            log.info("telegram message from a chat no guideline lists", extra={"channel": channel})
+            return None
+        bot_id, bot_username = self.adapter.me()
+        to_bot = addresses_bot(msg, bot_id, bot_username)
+        counts = (
+            channel == DIRECT or to_bot or matches_keywords(msg.text or msg.caption or "", source.keywords)
+        )
+        if not counts or not text_of(msg).strip():
+            return None
+        return self.adapter.to_mention(msg, channel, to_bot=to_bot)
+
+    def _command(self, msg: Message, name: str) -> None:
+        user = msg.from_user
+        assert user is not None
+        if name in ("start", "stop"):
+            author = Author(id=str(user.id), handle=user.username or "", name=user.full_name)
+            self.items.append(OptOut(author, opted_out=name == "stop"))
+        texts = TEXTS["nl" if (user.language_code or "").startswith("nl") else "en"]
+        answer = texts["stop" if name == "stop" else "start"]
+
+        def confirm() -> None:
+            self.adapter.say(msg.chat.id, answer, reply_to=msg.message_id)
+
+        # said once the opt-out is stored: a confirmation never promises what was not recorded
+        self.after.append(confirm)
+
+    def _migrated(self, msg: Message) -> None:
+        old, new = (
+            (msg.chat.id, msg.migrate_to_chat_id)
+            if msg.migrate_to_chat_id
+            else (msg.migrate_from_chat_id, msg.chat.id)
+        )
+        self.known[_migration_key(int(new or 0))] = self.cursors[_migration_key(int(new or 0))] = Cursor(
+            str(old)
+        )
+        if source_of(self.registry, "telegram", str(old)) is not None:
+            log.warning(
+                "Telegram group %s became supergroup %s: its messages still count for the guideline's "
+                "channel %s; write %s in the guideline instead",
+                old,
+                new,
+                old,
+                new,
+                extra={"old_chat": old, "new_chat": new},
+            )
+
+    def _listed_channel(self, msg: Message) -> str:
+        """The chat's channel as a guideline lists it: its old id if the group became a supergroup."""
+        channel = channel_of(msg)
+        if channel == DIRECT or source_of(self.registry, "telegram", channel) is not None:
+            return channel
+        old = self.known.get(_migration_key(msg.chat.id), Cursor()).position
+        return old if old and source_of(self.registry, "telegram", old) is not None else channel
 
 
 def _from_a_person(msg: Message) -> bool:
@@ -394,68 +468,29 @@ def _migration_key(chat_id: int) -> str:
     return f"chat {chat_id}"
 
 
-def _remember_migration(session: Session, registry: ContentRegistry, msg: Message, now: datetime) -> None:
-    old, new = (
-        (msg.chat.id, msg.migrate_to_chat_id)
-        if msg.migrate_to_chat_id
-        else (msg.migrate_from_chat_id, msg.chat.id)
-    )
-    cursor = load_cursor(session, platform="telegram", source=_migration_key(int(new or 0)))
-    cursor.cursor = str(old)
-    save_cursor(session, cursor, now=now)
-    if source_of(registry, "telegram", str(old)) is not None:
-        log.warning(
-            "Telegram group %s became supergroup %s: its messages still count for the guideline's "
-            "channel %s; write %s in the guideline instead",
-            old,
-            new,
-            old,
-            new,
-            extra={"old_chat": old, "new_chat": new},
-        )
+OFFSET = "getUpdates"  # the cursor of polling: the next update id to ask for
 
 
-def _listed_channel(session: Session, registry: ContentRegistry, msg: Message) -> str:
-    """The chat's channel as a guideline lists it: its old id if the group became a supergroup."""
-    channel = channel_of(msg)
-    if channel == DIRECT or source_of(registry, "telegram", channel) is not None:
-        return channel
-    old = load_cursor(session, platform="telegram", source=_migration_key(msg.chat.id)).cursor
-    return old if old and source_of(registry, "telegram", old) is not None else channel
+class TelegramPoller:
+    """Long-polls getUpdates; a round's updates are one batch, the next offset its cursor."""
 
+    platform = "telegram"
 
-def take_update(
-    adapter: TelegramAdapter,
-    session: Session,
-    registry: ContentRegistry,
-    data: dict[str, Any],
-    *,
-    now: datetime,
-) -> None:
-    """Read and act on one update; one that fails for what it holds is set aside, so later ones flow.
+    def __init__(self, adapter: TelegramAdapter, registry: ContentRegistry) -> None:
+        self.adapter, self.registry = adapter, registry
 
-    A passing failure (database down or locked, Telegram unreachable) is raised: the update is
-    tried again. Any other error the same update would raise every time (docs/operations.md).
-    """
-    try:
-        process_update(adapter, session, registry, adapter.parse(data), now=now)
-    except Exception as exc:
-        payload = json.dumps(data, ensure_ascii=False)
-        source = f"update {data.get('update_id')}"
-        set_aside_or_raise(session, exc, platform=adapter.platform, source=source, payload=payload, now=now)
-
-
-def poll_round(adapter: TelegramAdapter, registry: ContentRegistry) -> Callable[[Session, datetime], int]:
-    """A polling round: fetch updates after the stored offset, act on each, then move the offset on."""
-
-    def run(session: Session, now: datetime) -> int:
-        cursor = load_cursor(session, platform=adapter.platform, source="getUpdates")
-        updates = adapter.fetch_updates(int(cursor.cursor or 0))
+    def poll(self, cursors: Mapping[str, Cursor], *, now: datetime) -> Iterator[Batch]:
+        """The updates after the stored offset, as one batch that moves the offset past them."""
+        updates = self.adapter.fetch_updates(int(cursors.get(OFFSET, Cursor()).position or 0))
+        if not updates:
+            return
+        reader = UpdateReader(self.adapter, self.registry, cursors)
         for data in updates:
-            take_update(adapter, session, registry, data, now=now)
-            # saved after each update: a crash repeats at most one, and receive() is idempotent
-            cursor.cursor = str(int(data["update_id"]) + 1)
-            save_cursor(session, cursor, now=now)
-        return len(updates)
+            reader.read(data)
+        yield reader.batch({OFFSET: Cursor(str(_next_offset(updates)))})
 
-    return run
+
+def _next_offset(updates: list[dict[str, Any]]) -> int:
+    """The update id after the newest one; updates without a readable id do not count."""
+    ids = [u["update_id"] for u in updates if isinstance(u.get("update_id"), int)]
+    return max(ids) + 1 if ids else 0

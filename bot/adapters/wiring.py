@@ -6,8 +6,8 @@ import logging
 from collections.abc import Mapping
 
 from bot.adapters.base import Sender
-from bot.adapters.intake import PollLoop
 from bot.adapters.webhook import ManualReplies
+from bot.pipeline.batch_intake import PollLoop, poll_round
 from bot.services import Services
 from bot.settings import Settings
 
@@ -55,7 +55,9 @@ def build_poll_loops(services: Services) -> list[PollLoop]:
     loops = [
         PollLoop(
             "rss",
-            rss.poll_round(rss.FeedReader(timeout=settings.http_timeout_seconds), registry),
+            poll_round(
+                rss.FeedPoller(rss.FeedReader(timeout=settings.http_timeout_seconds), registry), registry
+            ),
             services.engine,
             every.get("rss", 300.0),
             services.clock,
@@ -67,7 +69,7 @@ def build_poll_loops(services: Services) -> list[PollLoop]:
             loops.append(
                 PollLoop(
                     "telegram",
-                    telegram.poll_round(bot, registry),
+                    poll_round(telegram.TelegramPoller(bot, registry), registry),
                     services.engine,
                     every.get("telegram", 1.0),
                     services.clock,
@@ -80,7 +82,7 @@ def build_poll_loops(services: Services) -> list[PollLoop]:
         loops.append(
             PollLoop(
                 "reddit",
-                reddit.poll_round(client, registry),
+                poll_round(reddit.RedditPoller(client, registry), registry),
                 services.engine,
                 every.get("reddit", 60.0),
                 services.clock,

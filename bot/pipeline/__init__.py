@@ -9,7 +9,7 @@ from bot.pipeline.errors import (
     PipelineError,
     UnknownChannel,
 )
-from bot.pipeline.intake import Received, after_commit, receive, sync_communities
+from bot.pipeline.intake import Received, after_commit, receive, set_aside_or_raise, sync_communities, take_in
 from bot.pipeline.review import SENIOR_ROLES, approve, reject
 
 __all__ = [
@@ -30,5 +30,7 @@ __all__ = [
     "deliver_due",
     "receive",
     "reject",
+    "set_aside_or_raise",
     "sync_communities",
+    "take_in",
 ]

@@ -17,7 +17,7 @@ from bot.models import Draft
 from bot.pipeline import aftercare
 from bot.pipeline.errors import CommunityUnavailable, UnknownChannel
 from bot.pipeline.review import approve_by_policy
-from bot.pipeline.set_aside import Unreadable
+from bot.pipeline.set_aside import Unreadable, is_transient, reason_for, set_aside
 from bot.registry import ContentRegistry
 from responders import domain, nudges
 from responders.engine import Community, respond
@@ -275,3 +275,32 @@ def sync_communities(session: Session, registry: ContentRegistry, *, now: dateti
             now=now,
         )
     session.commit()
+
+
+def take_in(
+    session: Session, registry: ContentRegistry, mention: domain.Mention, *, now: datetime
+) -> Received | None:
+    """Receive one mention; None (and a log line) when no community listens to its channel.
+
+    A community that listens but cannot take messages in right now (CommunityUnavailable) is
+    raised, not skipped: the caller sets the message aside, so no customer's words are lost.
+    """
+    try:
+        return receive(session, mention, registry, now=now)
+    except CommunityUnavailable:
+        raise
+    except UnknownChannel as exc:
+        log.warning("mention skipped: %s", exc, extra={"external_id": mention.external_id})
+        return None
+
+
+def set_aside_or_raise(
+    session: Session, exc: Exception, *, platform: str, source: str, payload: str, now: datetime
+) -> None:
+    """After a message failed: raise a passing failure so it is tried again; set anything else
+    aside (it would fail every time), so the messages after it flow. See docs/operations.md."""
+    session.rollback()
+    if is_transient(exc):
+        raise exc
+    log.warning("message set aside", exc_info=exc, extra={"platform": platform, "source": source})
+    set_aside(session, platform=platform, source=source, payload=payload, reason=reason_for(exc), now=now)

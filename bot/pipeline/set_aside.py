@@ -62,11 +62,19 @@ def storable(text: str) -> str:
 
 
 def set_aside(
-    session: Session, *, platform: str, source: str, payload: str, reason: str, now: datetime
+    session: Session,
+    *,
+    platform: str,
+    source: str,
+    payload: str,
+    reason: str,
+    now: datetime,
+    commit: bool = True,
 ) -> bool:
     """Keep a message that cannot be taken in (once per source and content); False if kept before.
 
     Commits: the caller rolls its failed transaction back first and moves on past the message.
+    With commit=False it joins the caller's open transaction (a batch), which commits it.
     """
     digest = hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
     source = storable(source)[: column_length(SetAside, "source")]
@@ -81,6 +89,9 @@ def set_aside(
         platform=platform, source=source, payload=kept, digest=digest, reason=storable(reason)[:limit], at=now
     )
     session.add(row)
+    if not commit:
+        session.flush()  # a second copy in the same batch finds this one
+        return True
     try:
         session.commit()
     except IntegrityError:  # another process kept the same message a moment ago

@@ -14,8 +14,9 @@ from sqlmodel import Session
 
 from bot import pipeline
 from bot.adapters import webhook
-from bot.adapters.intake import set_aside_or_raise, source_of, take_in
-from bot.adapters.telegram import TelegramAdapter, take_update
+from bot.adapters.sources import source_of
+from bot.adapters.telegram import TelegramAdapter, UpdateReader
+from bot.pipeline.batch_intake import load_cursors, take_in_batch
 from bot.services import Services
 from bot.web import openapi
 from bot.web.deps import NowDep, ServicesDep
@@ -83,7 +84,10 @@ def _process_telegram(
     if type(data.get("update_id")) is not int:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "not a Telegram update: no update_id")
     with Session(services.engine, expire_on_commit=False) as session:
-        take_update(adapter, session, services.registry, data, now=now)
+        reader = UpdateReader(adapter, services.registry, load_cursors(session, platform=adapter.platform))
+        session.rollback()  # no read transaction held open while Telegram is asked who the bot is
+        reader.read(data)
+        take_in_batch(session, services.registry, reader.batch(), now=now)
 
 
 @router.post(
@@ -126,11 +130,13 @@ def _receive(services: Services, mention: Any, body: bytes, now: datetime) -> An
     """Take the mention in; None when its community cannot take messages in and it was set aside."""
     with Session(services.engine, expire_on_commit=False) as session:
         try:
-            result = take_in(session, services.registry, mention, now=now)
+            result = pipeline.take_in(session, services.registry, mention, now=now)
         except pipeline.CommunityUnavailable as exc:
             payload = body.decode("utf-8", "replace")
             source = f"webhook {mention.channel}"
-            set_aside_or_raise(session, exc, platform="webhook", source=source, payload=payload, now=now)
+            pipeline.set_aside_or_raise(
+                session, exc, platform="webhook", source=source, payload=payload, now=now
+            )
             return None
     if result is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no community listens to this source")
