@@ -68,13 +68,22 @@ class _Ticket:
         return self.result
 
 
-class GroupCommit:
-    """One writer thread that takes in the mentions of concurrent requests, a batch per commit."""
+def writers_for(engine: Engine) -> int:
+    """How many writer threads pay off: SQLite lets one writer in at a time; PostgreSQL takes
+    several transactions at once, and each writer mostly waits for the server's answers."""
+    return 1 if engine.dialect.name == "sqlite" else 2
 
-    def __init__(self, engine: Engine, registry: ContentRegistry, *, max_batch: int = MAX_BATCH) -> None:
+
+class GroupCommit:
+    """Writer threads that take in the mentions of concurrent requests, a batch per commit."""
+
+    def __init__(
+        self, engine: Engine, registry: ContentRegistry, *, max_batch: int = MAX_BATCH, writers: int = 0
+    ) -> None:
         self.engine, self.registry, self.max_batch = engine, registry, max_batch
+        self.writers = writers or writers_for(engine)
         self._waiting: queue.SimpleQueue[_Ticket | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
 
     def receive(self, mention: domain.Mention, *, now: datetime, wait: float = WAIT_SECONDS) -> Received:
@@ -115,20 +124,25 @@ class GroupCommit:
         return ticket
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Finish the mentions handed in so far, then stop the writer."""
+        """Finish the mentions handed in so far, then stop the writers."""
         with self._start_lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._waiting.put(None)
+            threads, self._threads = self._threads, []
+        for _ in threads:
+            self._waiting.put(None)  # one stop sign each, after every mention handed in before
+        for thread in threads:
             thread.join(timeout)
 
     def _ensure_started(self) -> None:
-        if self._thread is not None:
+        if self._threads:
             return
         with self._start_lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
-                self._thread.start()
+            if not self._threads:
+                self._threads = [
+                    threading.Thread(target=self._run, name=f"group-commit-{n}", daemon=True)
+                    for n in range(self.writers)
+                ]
+                for thread in self._threads:
+                    thread.start()
 
     def _run(self) -> None:
         while True:
