@@ -432,17 +432,19 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def app_server(url: str, log: Path) -> Iterator[tuple[str, int]]:
+def app_server(url: str, log: Path, command: Sequence[str] = ()) -> Iterator[tuple[str, int]]:
     """Start the app in a subprocess on 127.0.0.1 and a free port; yield its URL and pid.
 
-    The app's stderr (its log) goes to the file log.
+    The app's stderr (its log) goes to the file log. `command` starts another app instead (the
+    number of the listening socket is added to it); by default this script's `_serve url`.
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(256)
     port = sock.getsockname()[1]
-    cmd = [sys.executable, str(Path(__file__).resolve()), "_serve", url, str(sock.fileno())]
+    start = list(command) or [sys.executable, str(Path(__file__).resolve()), "_serve", url]
+    cmd = [*start, str(sock.fileno())]
     with log.open("wb") as log_file:
         proc = subprocess.Popen(
             cmd, pass_fds=[sock.fileno()], cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT

@@ -18,13 +18,12 @@ import asyncio
 import json
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,9 +34,9 @@ for folder in (ROOT, BENCH):  # `python bench/x.py` puts bench/ on the path, not
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-import httpx  # noqa: E402
 from ingest import (  # noqa: E402
     TOKEN,
+    app_server,
     build_mentions,
     cpu_seconds,
     fresh_database,
@@ -104,46 +103,9 @@ def serve(kind: str, url: str, fd: int) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
-@contextmanager
-def server(kind: str, url: str, log: Path) -> Iterator[tuple[int, int]]:
-    """Start one app in a subprocess on 127.0.0.1; yield its port and pid."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(256)
-    port = sock.getsockname()[1]
-    cmd = [sys.executable, str(Path(__file__).resolve()), "_serve", kind, url, str(sock.fileno())]
-    with log.open("wb") as log_file:
-        proc = subprocess.Popen(
-            cmd, pass_fds=[sock.fileno()], cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT
-        )
-    sock.close()
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"{kind} exited before it was ready:\n" + log.read_text(errors="replace")[-4000:]
-                )
-            try:
-                if (
-                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2, trust_env=False).status_code
-                    == 200
-                ):
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{kind} did not answer /healthz within 120 s")
-            time.sleep(0.1)
-        yield port, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def server(kind: str, url: str, log: Path) -> AbstractContextManager[tuple[str, int]]:
+    """Start one app in a subprocess on 127.0.0.1; its base URL and pid while in use."""
+    return app_server(url, log, [sys.executable, str(Path(__file__).resolve()), "_serve", kind, url])
 
 
 # --- the client -------------------------------------------------------------------------------
@@ -241,7 +203,8 @@ def measure(kind: str, url: str, *, count: int, warmup: int, concurrency: int, s
     requests = [request_bytes(to_json(m)) for m in mentions]
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "server.log"
-        with server(kind, url, log) as (port, pid):
+        with server(kind, url, log) as (base, pid):
+            port = int(base.rsplit(":", 1)[1])
             post_all(port, requests[:warmup], min(concurrency, 4))
             cpu_began = cpu_seconds(pid)
             latencies, statuses, bodies, elapsed = post_all(port, requests[warmup:], concurrency)
