@@ -32,6 +32,7 @@ from bot.encoder_cache import load_encoder  # noqa: E402
 from bot.encoder_tuning import TunedMiniLM  # noqa: E402
 from responders.embeddings import MiniLM  # noqa: E402
 from responders.faq import Encoder  # noqa: E402
+from responders.multilingual import UniversalSentenceEncoder  # noqa: E402
 
 Rows = list[tuple[str, str]]
 
@@ -158,7 +159,7 @@ def run_faq(
         _write_cases(cases_file, cases)
         start, cpu = time.perf_counter(), time.process_time()
         stock = encoder.stock if isinstance(encoder, TunedMiniLM) else encoder
-        if isinstance(stock, MiniLM):
+        if isinstance(stock, MiniLM | UniversalSentenceEncoder):
             stock.forget()  # each set from scratch: no vectors cached by an earlier set
         index, entries = evaluate.load_faq_index(folder, encoder)
         load_s, load_cpu_s = time.perf_counter() - start, time.process_time() - cpu

@@ -1,6 +1,6 @@
 """Choose the FAQ matcher's encoder blend weights on rows that bench/quality.py never scores.
 
-    .venv/bin/python bench/tune_blend.py [--data ../shared/data] [--encoder minilm|minilm-tuned]
+    .venv/bin/python bench/tune_blend.py [--data ../shared/data] [--encoder minilm|minilm-tuned|use]
     .venv/bin/python bench/tune_blend.py --smoke   # sets cut to 5 intents, one setting: seconds (tests)
 
 Tuning sets (English, like the encoder):
@@ -77,6 +77,12 @@ class Counting:
         self.encoder = encoder
         self.tally = tally or self
         self.calls = 0
+        self.setting = faq.blend_of(encoder)  # the one being tried, set on the tally
+
+    @property
+    def blend(self) -> faq.Blend:
+        """The setting being tried (the matcher reads it from the scope's encoder)."""
+        return self.tally.setting
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Encode with the wrapped encoder, counting single-message calls."""
@@ -140,10 +146,10 @@ def main() -> None:
     print(json.dumps({"setting": "no encoder"} | baseline), flush=True)
     messages = sum(len(cases) for _, cases in sets.values())
 
-    faq._SURE = 2.0  # stage 1: the encoder reads every message
     best: dict[str, object] | None = None
     for weight, cosine, c in itertools.product(args.weights, args.cosines, args.cs):
-        faq._MEANING_WEIGHT, faq._COSINE_WEIGHT, faq._MEANING_C = weight, cosine, c
+        # stage 1: the encoder reads every message
+        encoder.setting = faq.Blend(meaning_weight=weight, cosine_weight=cosine, c=c, sure=2.0)
         result = {"setting": {"meaning_weight": weight, "cosine_weight": cosine, "C": c}} | score(
             sets, encoder
         )
@@ -154,11 +160,12 @@ def main() -> None:
     if best is None:
         return
     chosen = best["setting"]
-    faq._MEANING_WEIGHT, faq._COSINE_WEIGHT, faq._MEANING_C = chosen.values()
+    weight, cosine, c = chosen.values()
 
     gate: dict[str, object] = best | {"setting": chosen | {"sure": None}}  # None: never skip
     for sure in sorted(args.gates, reverse=True):  # stage 2: skip the encoder where TF-IDF is sure
-        faq._SURE, encoder.calls = sure, 0
+        encoder.setting = faq.Blend(meaning_weight=weight, cosine_weight=cosine, c=c, sure=sure)
+        encoder.calls = 0
         result = {"setting": chosen | {"sure": sure}} | score(sets, encoder)
         result["encoded_share"] = round(encoder.calls / messages, 3)
         print(json.dumps(result), flush=True)

@@ -107,7 +107,7 @@ def worker() -> None:
 
     settings = get_settings()
     _ready_to_serve(settings)
-    services = build_services(settings, SystemClock())
+    services = build_services(settings, SystemClock(), warm_in_background=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

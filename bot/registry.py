@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from responders.content import ContentError, ContentInvalid, load_content, runtime_problem
-from responders.domain import Guideline
+from responders.domain import FaqEntry, Guideline
 from responders.engine import Community
 from responders.faq import Encoder, FaqIndex
 
@@ -43,10 +45,21 @@ def _fingerprint(paths: list[Path]) -> str:
 class ContentRegistry:
     """Holds the last good content and swaps in a new version only when it is valid."""
 
-    def __init__(self, guidelines_dir: Path, faq_dir: Path, encoder: Encoder | None = None) -> None:
+    def __init__(
+        self,
+        guidelines_dir: Path,
+        faq_dir: Path,
+        encoder: Encoder | None = None,
+        *,
+        warm_in_background: bool = False,
+    ) -> None:
+        """warm_in_background: the encoder reads the FAQ in a thread of its own on load and reload,
+        and messages are matched by words alone until it is done (the service); otherwise the first
+        message of each scope waits for it (commands and tests, which want the same answer every run)."""
         self.guidelines_dir = guidelines_dir
         self.faq_dir = faq_dir
         self.encoder = encoder
+        self.warm_in_background = warm_in_background and encoder is not None
         self.errors: list[ContentError] = []
         self.broken: list[ContentError] = []  # communities in the files the service cannot run with
         self._rejected = ""  # fingerprint of the files that last failed to load: reported once
@@ -59,7 +72,7 @@ class ContentRegistry:
         content = load_content(self.guidelines_dir, self.faq_dir)
         guidelines, self.broken = self._usable(content.guidelines, content.files)
         content = replace(content, guidelines=guidelines)
-        index = FaqIndex(content.faq, self.encoder)
+        index = self._index(content.faq, guidelines.values())
         communities = {gid: Community(g, index) for gid, g in content.guidelines.items()}
         channels: dict[tuple[str, str], str] = {
             (source.platform, channel.lower()): gid
@@ -132,6 +145,29 @@ class ContentRegistry:
         """Rebuild the FAQ matchers of the content in force (a tuned encoder became ready)."""
         with self._lock:
             snapshot = self._snapshot
-            index = FaqIndex(snapshot.faq.entries.values(), self.encoder)
+            guidelines = [c.guideline for c in snapshot.communities.values()]
+            index = self._index(snapshot.faq.entries.values(), guidelines)
             communities = {gid: Community(c.guideline, index) for gid, c in snapshot.communities.items()}
             self._snapshot = replace(snapshot, communities=communities)
+
+    def _index(self, entries: Iterable[FaqEntry], guidelines: Iterable[Guideline]) -> FaqIndex:
+        """A FAQ index for the content being loaded; warmed in a thread of its own when asked."""
+        index = FaqIndex(entries, self.encoder, meaning_warmed=self.warm_in_background)
+        if self.warm_in_background:
+            scopes = sorted({(language, tuple(g.faq.tags)) for g in guidelines for language in g.languages})
+            threading.Thread(target=_warm, args=(index, scopes), name="faq-warm", daemon=True).start()
+        return index
+
+
+def _warm(index: FaqIndex, scopes: list[tuple[str, tuple[str, ...]]]) -> None:
+    """Build every scope's matcher with the encoder; the index answers by words alone meanwhile."""
+    began = time.perf_counter()
+    try:
+        for language, tags in scopes:
+            index.warm(language, tags)
+    except Exception:  # the words-only matcher keeps answering; a restart tries again
+        log.exception("FAQ matchers not built with the encoder; matching by words alone")
+        return
+    log.info(
+        "FAQ matchers ready", extra={"scopes": len(scopes), "seconds": round(time.perf_counter() - began, 2)}
+    )

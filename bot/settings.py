@@ -24,9 +24,9 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = None
     guidelines_dir: Path = Path("guidelines")
     faq_dir: Path = Path("faq")
-    # sentence embeddings in FAQ matching (needs the `embeddings` extra): "" off, "minilm" for English,
-    # "minilm-tuned" to fine-tune it on each FAQ scope in the background
-    faq_encoder: Literal["", "minilm", "minilm-tuned"] = ""
+    # sentence embeddings in FAQ matching: "use" (multilingual, in the default install), "" off;
+    # "minilm" (English, the `embeddings` extra), "minilm-tuned" to fine-tune it per FAQ scope
+    faq_encoder: Literal["", "use", "minilm", "minilm-tuned"] = "use"
     # where the encoder's model, converted to int8 ONNX on first use, is kept
     model_cache_dir: Path = Path("var/models")
     log_format: Literal["text", "json"] = "text"

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-NAMES = ("minilm", "minilm-tuned")
+NAMES = ("use", "minilm", "minilm-tuned")
 # Customer messages are short (BANKING77: 15 tokens on average); a long post is judged by its start,
 # which keeps the cost of one message bounded (the model's own limit is 256 tokens).
 _MAX_TOKENS = 64

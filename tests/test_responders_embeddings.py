@@ -1,4 +1,5 @@
-"""Sentence embeddings in FAQ matching (WEBCARE_FAQ_ENCODER=minilm): paraphrases found, off by default."""
+"""Sentence embeddings in FAQ matching (WEBCARE_FAQ_ENCODER=minilm): paraphrases found in English;
+the default encoder is multilingual USE (tests/test_faq_multilingual.py)."""
 
 from __future__ import annotations
 
@@ -112,9 +113,9 @@ def test_the_setting_gives_the_serving_process_the_encoder(
         "guidelines_dir": ROOT / "guidelines",
         "faq_dir": ROOT / "faq",
     }
-    assert Settings(**base).faq_encoder == ""  # off unless asked for
+    assert Settings(**base).faq_encoder == "use"  # multilingual meaning unless switched off
     clock = FixedClock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
-    assert build_services(Settings(**base), clock, senders={}).registry.encoder is None
+    assert build_services(Settings(**base, faq_encoder=""), clock, senders={}).registry.encoder is None
 
     services = build_services(Settings(**base, faq_encoder="minilm"), clock, senders={})
     assert services.registry.encoder is minilm
@@ -147,9 +148,10 @@ def _simulate(*options: str) -> list[tuple[str, float]]:
 def test_simulate_uses_the_encoder_from_the_flag_or_the_setting(
     minilm: MiniLM, demo_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plain, flagged = _simulate(), _simulate("--encoder", "minilm")
+    plain, flagged = _simulate("--encoder", ""), _simulate("--encoder", "minilm")
     assert flagged[0][0] == "shipping-abroad-en"
     assert plain != flagged
+    assert _simulate()[0][0] == "shipping-abroad-en"  # the default, multilingual USE, finds it too
 
     monkeypatch.setenv("WEBCARE_FAQ_ENCODER", "minilm")
     get_settings.cache_clear()
@@ -165,11 +167,13 @@ def test_faq_eval_scores_with_the_encoder(minilm: MiniLM, demo_env: None, tmp_pa
         encoding="utf-8",
     )
     args = ["faq", "eval", "--faq", str(ROOT / "faq" / "en"), "--cases", str(cases), "--json"]
-    plain = runner.invoke(app, args)
+    plain = runner.invoke(app, [*args, "--encoder", ""])
     result = runner.invoke(app, [*args, "--encoder", "minilm"])
-    assert plain.exit_code == result.exit_code == 0, plain.output + result.output
+    default = runner.invoke(app, args)
+    assert plain.exit_code == result.exit_code == default.exit_code == 0, plain.output + result.output
     assert json.loads(plain.output)["accuracy"] < 1.0
     assert json.loads(result.output)["accuracy"] == 1.0
+    assert json.loads(default.output)["accuracy"] == 1.0  # multilingual USE, the default
 
 
 def test_an_unknown_or_missing_encoder_is_a_clear_error(

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.settings import get_settings
 from responders.content import load_faq
 from responders.faq import FaqIndex
 
@@ -97,7 +98,17 @@ def test_faq_eval_counts_accuracy_coverage_precision_and_oos_rejection(tmp_path:
     result = runner.invoke(app, ["faq", "eval", "--faq", FAQ_DIR, "--cases", str(cases), "--json"])
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output)
-    assert list(scores) == ["cases", "accuracy", "coverage", "precision", "oos_rejection", "p50_ms", "p95_ms"]
+    assert list(scores) == [
+        "encoder",
+        "cases",
+        "accuracy",
+        "coverage",
+        "precision",
+        "oos_rejection",
+        "p50_ms",
+        "p95_ms",
+    ]
+    assert scores["encoder"] == get_settings().faq_encoder  # the one it used, named
     assert scores["cases"] == 4
     assert scores["accuracy"] == pytest.approx(2 / 3, abs=1e-3)
     assert scores["coverage"] == 1.0

@@ -22,10 +22,16 @@ EncoderOption = Annotated[
     str | None,
     typer.Option(
         "--encoder",
-        help='Sentence embeddings in FAQ matching: "minilm", "minilm-tuned" (tuned on the FAQ first: '
-        'minutes), or "" for none. [default: WEBCARE_FAQ_ENCODER]',
+        help='Sentence embeddings in FAQ matching: "use" (multilingual, the default), "minilm" (English, '
+        'the embeddings extra), "minilm-tuned" (tuned on the FAQ first: minutes), or "" for none. '
+        "[default: WEBCARE_FAQ_ENCODER]",
     ),
 ]
+
+
+def _encoder_name(name: str | None) -> str:
+    """The FAQ encoder a command uses: the flag's, or else the setting's."""
+    return get_settings().faq_encoder if name is None else name
 
 
 def _encoder(name: str | None) -> Encoder | None:
@@ -34,10 +40,8 @@ def _encoder(name: str | None) -> Encoder | None:
     from responders.embeddings import EncoderUnavailable
 
     try:
-        settings = get_settings()
         # a command scores once: a tuned encoder is tuned before it is used, not in the background
-        chosen = settings.faq_encoder if name is None else name
-        return load_encoder(chosen, settings.model_cache_dir, wait_for_tuning=True)
+        return load_encoder(_encoder_name(name), get_settings().model_cache_dir, wait_for_tuning=True)
     except EncoderUnavailable as exc:
         err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc
@@ -100,7 +104,11 @@ def faq_eval(
         err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     scores = evaluate.score_faq(index, rows, threshold)
-    typer.echo(json.dumps(evaluate.as_dict(scores)) if as_json else "\n".join(evaluate.faq_report(scores)))
+    used = _encoder_name(encoder)
+    if as_json:
+        typer.echo(json.dumps({"encoder": used or None} | evaluate.as_dict(scores)))
+    else:
+        typer.echo("\n".join([f"encoder: {used or 'none (words only)'}", *evaluate.faq_report(scores)]))
 
 
 @analyze_app.command("eval")
