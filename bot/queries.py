@@ -15,6 +15,7 @@ from bot.models import AuditEvent, Customer, Draft, Mention, Outbox
 STATUSES = ("pending", "snoozed", "escalated", "approved", "sent", "failed", "rejected", "answered")
 SENTIMENTS = ("negative", "neutral", "positive")
 PRIORITIES = ("urgent", "high", "normal", "low")
+KINDS = ("reply", "acknowledgement", "reminder", "follow_up")
 # Counting a million rows on every page view is slow; past this the page says "200+". A filter
 # that matches one row in five reads five times this many rows to count, so keep it small.
 COUNT_CAP = 200
@@ -30,6 +31,7 @@ class QueueFilter:
     language: str = ""
     sentiment: str = ""
     priority: str = ""
+    kind: str = ""
     assigned: str = ""
     q: str = ""
 
@@ -57,6 +59,7 @@ def _filtered(session: Session, stmt: Any, f: QueueFilter, now: datetime) -> Any
         (Draft.community_id, f.community),
         (Draft.language, f.language),
         (Draft.priority, f.priority),
+        (Draft.kind, f.kind),
         (Draft.assigned_to, f.assigned),
         (Mention.platform, f.platform),
         (Mention.sentiment_label, f.sentiment),

@@ -193,7 +193,7 @@ def test_the_queue_shows_the_nearest_deadline_first(page: Page, base_url: str, c
     sign_in(page)
 
     rows = page.locator("tr.row")
-    expect(rows.locator("td.text")).to_have_text(
+    expect(rows.locator(".mention-line")).to_have_text(
         ["Ik schakel mijn advocaat in", "Wat is de levertijd?", "Wanneer wordt mijn bestelling bezorgd?"]
     )
     expect(rows.locator(".prio")).to_have_text(["urgent", "normal", "normal"])
@@ -228,7 +228,7 @@ def test_hostile_mention_text_is_shown_as_text_and_never_runs(page: Page, base_u
     page.on("console", on_console)
     sign_in(page)
 
-    expect(row(page, draft_id).locator("td.text")).to_have_text(text)
+    expect(row(page, draft_id).locator(".mention-line")).to_have_text(text)
     expect(page.get_by_text("<script>window.__pwned=1</script>")).to_be_visible()
     assert page.evaluate("typeof window.__pwned") == "undefined"
     expect(page.locator("main img")).to_have_count(0)

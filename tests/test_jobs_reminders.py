@@ -53,6 +53,9 @@ def test_a_quiet_customer_gets_one_friendly_nudge_for_approval_after_the_delay(
     report = run_jobs(session, registry, sender, T0 + timedelta(days=2, minutes=1))
     assert report.counts == {"done": 1}
     [nudge] = reminders(session)
+    # no customer waits for it: due within the low-priority target, not "breached" on arrival
+    low = registry.snapshot.communities["testshop"].guideline.target_for("low")
+    assert nudge.due_at == T0 + timedelta(days=2, minutes=1) + low
     # laid out like a reply: greeting, body, sign-off and signature, and how to stop these messages
     assert (nudge.status, nudge.text) == (
         "pending",

@@ -148,7 +148,9 @@ def draft_message(
         original_text=message.text,
         language=message.language,
         opening=message.opening,
-        due_at=now,
+        # a nudge is no customer waiting for an answer: it is due within the low-priority target,
+        # and sorts and shows as such, not as a deadline breached the moment it is drafted
+        due_at=now + guideline.target_for("low"),
         reasons=[f"{kind.replace('_', '-')} planned by the guideline (job {job.id})", *reasons],
         approval_level="auto" if _auto(guideline, kind) else "agent",
         job_id=job.id,

@@ -18,11 +18,14 @@ from sqlmodel import Session
 from bot import accounts
 from bot.models import User, UserSession
 from bot.services import Services
-from bot.web.format import deadline
+from bot.web.format import PLATFORM_LABELS, deadline, gist, local
 
 SESSION_COOKIE = "webcare_session"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals["deadline"] = deadline
+templates.env.globals["local"] = local
+templates.env.globals["platform_labels"] = PLATFORM_LABELS
+templates.env.filters["gist"] = gist
 
 
 async def get_services(request: Request) -> Services:

@@ -50,6 +50,7 @@ def _choices(session: SessionDep, services: ServicesDep) -> dict[str, object]:
         "statuses": queries.STATUSES,
         "sentiments": queries.SENTIMENTS,
         "priorities": queries.PRIORITIES,
+        "kinds": queries.KINDS,
     }
 
 
@@ -68,6 +69,7 @@ def queue_page(
     language: str = "",
     sentiment: str = "",
     priority: str = "",
+    kind: str = "",
     mine: str = "",
     q: str = "",
     error: str = "",
@@ -82,6 +84,7 @@ def queue_page(
         language=language.strip().lower(),
         sentiment=sentiment,
         priority=priority,
+        kind=kind if kind in queries.KINDS else "",
         assigned=who.user.username if mine else "",
         q=q.strip()[:200],
     )
