@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot import store
 from bot.models import (
@@ -67,6 +67,40 @@ def _delete_conversations(session: Session, conversation_ids: list[int]) -> None
     session.execute(delete(Mention).where(col(Mention.conversation_id).in_(conversation_ids)))
     _delete_jobs(session, col(Job.conversation_id).in_(conversation_ids))
     session.execute(delete(Conversation).where(col(Conversation.id).in_(conversation_ids)))
+
+
+def find_customers(session: Session, platform: str, handle: str) -> list[Customer]:
+    """The customers on a platform known by a handle, as staff see it (a leading @ and case ignored)."""
+    wanted = handle.strip().removeprefix("@").lower()
+    query = select(Customer).where(Customer.platform == platform.strip().lower())
+    return [c for c in session.exec(query).all() if c.handle.removeprefix("@").lower() == wanted]
+
+
+def erasure_counts(session: Session, customer_id: int) -> dict[str, int]:
+    """What erasing a customer removes: their mentions, drafts, conversations and orders."""
+    conversations = select(Conversation.id).where(Conversation.customer_id == customer_id)
+    conversation_ids = [i for i in session.exec(conversations).all() if i is not None]
+    in_conversations = col(Mention.conversation_id).in_(conversation_ids)
+    mentions = session.exec(select(func.count()).select_from(Mention).where(in_conversations)).one()
+    drafts = session.exec(
+        select(func.count()).select_from(Draft).where(col(Draft.conversation_id).in_(conversation_ids))
+    ).one()
+    orders = session.exec(
+        select(func.count()).select_from(CustomerOrder).where(col(CustomerOrder.customer_id) == customer_id)
+    ).one()
+    return {
+        "mentions": int(mentions),
+        "drafts": int(drafts),
+        "conversations": len(conversation_ids),
+        "orders": int(orders),
+    }
+
+
+def describe_customer(customer: Customer) -> str:
+    """A customer as staff know them: name, platform and handle."""
+    handle = f"@{customer.handle.removeprefix('@')}" if customer.handle else customer.platform_user_id
+    name = customer.name or handle
+    return f"{name} ({customer.platform} {handle})"
 
 
 def erase_customer(session: Session, customer_id: int, *, actor: str, now: datetime) -> bool:
