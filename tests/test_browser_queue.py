@@ -146,11 +146,16 @@ def test_item_actions_alternatives_and_hostile_text_in_the_thread(
     page.locator("#back").click()
     expect(row(page, draft_id).locator(".tag.esc")).to_be_visible()
     row(page, draft_id).get_by_role("link").click()
-    senior_only = "only a senior can approve, reject or mark this draft answered."
-    page.get_by_role("button", name="Approve and send").click()
-    expect(page.get_by_role("alert")).to_have_text(f"Not approved: {senior_only}")
-    page.get_by_role("button", name="Mark answered").click()
-    expect(page.get_by_role("alert")).to_have_text(f"Not marked: {senior_only}")
+    # what an agent may not do is there, disabled, with the reason beside it (and read out with it)
+    approve = page.get_by_role("button", name="Approve and send")
+    expect(approve).to_be_disabled()
+    expect(approve).to_have_accessible_description(re.compile("^Only a senior can approve this draft"))
+    expect(page.get_by_role("button", name="Reject", exact=True)).to_be_disabled()
+    expect(page.get_by_role("button", name="Mark answered")).to_be_disabled()
+    expect(page.locator("#approve-why")).to_be_visible()
+    page.keyboard.press("a")  # the shortcut does not get round it
+    expect(page).to_have_url(re.compile(rf"/queue/{draft_id}(\?|$)"))
+    expect(approve).to_be_disabled()
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert problems == []
 
