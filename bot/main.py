@@ -38,6 +38,7 @@ from bot.web import (
     api,
     audit,
     auth,
+    erase,
     guard,
     guidelines,
     health,
@@ -132,6 +133,7 @@ def create_app(
     for router in (actions.router, audit.router, guidelines.router, insights.router, users.router):
         app.include_router(router)
     app.include_router(set_aside.router)
+    app.include_router(erase.router)
     app.include_router(account.router)
     app.include_router(viewing.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
