@@ -283,6 +283,14 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = _ts(nullable=True)
 
 
+class UserTeam(SQLModel, table=True):
+    """One team a person belongs to; agents see their teams' items first."""
+
+    __tablename__ = "user_team"
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    team: str = Field(primary_key=True, max_length=64)
+
+
 class UserSession(SQLModel, table=True):
     """A server-side sign-in session; revoking the row signs the browser out."""
 

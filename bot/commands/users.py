@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from sqlmodel import Session, select
 
-from bot import accounts
+from bot import accounts, teams
 from bot.clock import SystemClock
-from bot.commands import console, err
+from bot.commands import console, content_loads, err
 from bot.models import User
 from bot.settings import get_settings
 
@@ -33,6 +33,10 @@ def users_add(
     password: Annotated[
         str | None, typer.Option(envvar="WEBCARE_NEW_PASSWORD", help="Read from the prompt when left out.")
     ] = None,
+    team: Annotated[
+        list[str] | None,
+        typer.Option("--team", help="A team they belong to (repeat for more), e.g. kwaliteit."),
+    ] = None,
 ) -> None:
     """Add a person who can sign in."""
     from bot.db import make_engine
@@ -40,17 +44,50 @@ def users_add(
     clock = SystemClock()
     with Session(make_engine(get_settings().database_url)) as session:
         try:
-            accounts.add_user(
+            # teams first: an unknown team must not leave a person added without them
+            chosen = teams.check_teams(team or [], _known_teams())
+            user = accounts.add_user(
                 session,
                 username=name,
                 password=password or _password("Password: "),
                 role=role,
                 now=clock.now(),
             )
+            assert user.id is not None
+            teams.set_teams(session, user.id, chosen)
         except accounts.AccountError as exc:
             err.print(f"error: {exc}")
             raise typer.Exit(2) from exc
-    console.print(f"User {name!r} added with role {role}.")
+    in_teams = f", teams {', '.join(chosen)}" if chosen else ""
+    console.print(f"User {name!r} added with role {role}{in_teams}.")
+
+
+def _known_teams() -> list[str]:
+    """The teams the guidelines name (read without the FAQ encoder: only the rules matter)."""
+    from responders.content import load_content
+
+    with content_loads():
+        settings = get_settings()
+        return teams.known_teams(load_content(settings.guidelines_dir, settings.faq_dir).guidelines.values())
+
+
+@users_app.command("teams")
+def users_teams(
+    name: str,
+    team: Annotated[
+        list[str] | None, typer.Option("--team", help="A team (repeat for more); none: no team.")
+    ] = None,
+) -> None:
+    """Set the teams a person belongs to (replaces their teams)."""
+    chosen: list[str] = []
+
+    def change(session: Session, user: User) -> None:
+        chosen.extend(teams.check_teams(team or [], _known_teams()))
+        assert user.id is not None
+        teams.set_teams(session, user.id, chosen)
+
+    _set_user(name, change)
+    console.print(f"User {name!r} is in {', '.join(chosen) if chosen else 'no team'}.")
 
 
 def _set_user(name: str, change: Callable[[Session, User], None]) -> None:
@@ -108,6 +145,9 @@ def users_list() -> None:
     from bot.db import make_engine
 
     with Session(make_engine(get_settings().database_url)) as session:
-        for user in session.exec(select(User).order_by(User.username)):
+        users = session.exec(select(User).order_by(User.username)).all()
+        by_user = teams.all_teams_by_user(session)
+        for user in users:
             state = "disabled" if user.disabled else "active"
-            typer.echo(f"{user.username}\t{user.role}\t{state}")
+            in_teams = ",".join(by_user.get(user.id or 0, []))
+            typer.echo(f"{user.username}\t{user.role}\t{state}" + (f"\t{in_teams}" if in_teams else ""))
