@@ -33,6 +33,8 @@ class QueueFilter:
     priority: str = ""
     kind: str = ""
     assigned: str = ""
+    # teams, comma-separated ("legal,webcare"); empty or "all": every team
+    team: str = ""
     q: str = ""
 
     @property
@@ -66,6 +68,9 @@ def _filtered(session: Session, stmt: Any, f: QueueFilter, now: datetime) -> Any
     ):
         if value:
             stmt = stmt.where(column == value)
+    teams = [t for t in f.team.split(",") if t and t != "all"]
+    if teams:
+        stmt = stmt.where(col(Draft.team).in_(teams))
     if f.searching:
         stmt = stmt.where(search.search_clause(session, f.q))
     return stmt

@@ -280,13 +280,25 @@ def snooze(
 
 
 def escalate(
-    session: Session, draft_id: int, *, actor: str, note: str, now: datetime, version: int | None = None
+    session: Session,
+    draft_id: int,
+    *,
+    actor: str,
+    note: str,
+    now: datetime,
+    version: int | None = None,
+    team: str = "",
 ) -> Draft:
-    """Hand a draft to the seniors: it now needs a senior's approval and rises in priority."""
+    """Hand a draft to the seniors, or to a team ('' keeps its team): it rises in priority.
+
+    To the seniors it needs a senior's approval; to a team it moves to that team's queue and its
+    approval level stays (a team's agents may answer what their rules let them).
+    """
     draft = _pending(session, draft_id)
     priority = draft.priority if draft.priority in ("urgent", "high") else "high"
+    moves = {"team": team} if team else {"approval_level": "senior"}
     return _update_pending(
         session, draft_id, actor=actor, action="draft.escalate", now=now, version=version,
-        values={"approval_level": "senior", "priority": priority, "escalated_at": now,
+        values={**moves, "priority": priority, "escalated_at": now,
                 "escalation_note": note, "snoozed_until": None},
     )  # fmt: skip

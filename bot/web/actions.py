@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, status
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
+from bot import teams
 from bot.models import REJECT_CATEGORIES, Draft, Outbox, User
 from bot.pipeline import review
 from bot.pipeline.errors import Conflict, Forbidden, NotFound
@@ -181,19 +182,27 @@ def escalate_form(
     who: CsrfUserDep,
     session: SessionDep,
     now: NowDep,
+    services: ServicesDep,
     note: NoteField = "",
     version: VersionField = None,
     view: ViewField = "",
+    to: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Hand the item to a senior: it now needs senior approval."""
+    """Hand the item to a senior (it now needs senior approval) or to a team (it moves to their queue)."""
+    team = "" if to in ("", "senior") else to
+    if team and team not in teams.known_teams(
+        c.guideline for c in services.registry.snapshot.communities.values()
+    ):
+        return _back(draft_id, error=f"Not escalated: there is no team {team!r}.")
 
     def run() -> Draft:
         return review.escalate(
-            session, draft_id, actor=who.actor, note=note.strip(), now=now, version=version
+            session, draft_id, actor=who.actor, note=note.strip(), now=now, version=version, team=team
         )
 
+    done = f"Escalated to team {team}." if team else "Escalated: a senior has to approve this one."
     return _decide_and_next(
-        session, draft_id, "escalated", lambda _: "Escalated: a senior has to approve this one.", run,
+        session, draft_id, "escalated", lambda _: done, run,
         view=view, username=who.user.username, now=now,
     )  # fmt: skip
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
-from bot import queries
+from bot import queries, teams
 from bot.models import REJECT_CATEGORIES, Community, Conversation, Customer, Draft, Mention, Outbox, User
 from bot.pipeline import review, sla
 from bot.schemas import Count, RowId
@@ -42,6 +42,24 @@ def _calendars(services: ServicesDep) -> dict[str, Guideline]:
     return {cid: c.guideline for cid, c in communities.items() if runtime_problem(c.guideline) is None}
 
 
+def _known_teams(services: ServicesDep) -> list[str]:
+    """The teams the guidelines route to (and webcare)."""
+    return teams.known_teams(c.guideline for c in services.registry.snapshot.communities.values())
+
+
+def _team_view(asked: str, mine: list[str], role: str, known: list[str]) -> tuple[str, str]:
+    """The team filter and the select's choice: agents see their teams unless they ask for all."""
+    if asked == "all" or (not asked and (role != "agent" or not mine)):
+        return "all", ""
+    if asked in ("", "mine") and mine:
+        return "mine", ",".join(mine)
+    chosen = [t for t in asked.split(",") if t in known]
+    if not chosen:
+        return "all", ""
+    # a link that kept "my teams" as their names still shows as my teams
+    return ("mine" if chosen == mine else ",".join(chosen)), ",".join(chosen)
+
+
 def _choices(session: SessionDep, services: ServicesDep) -> dict[str, object]:
     communities = session.exec(select(Community.id).order_by(Community.id)).all()
     return {
@@ -51,6 +69,7 @@ def _choices(session: SessionDep, services: ServicesDep) -> dict[str, object]:
         "sentiments": queries.SENTIMENTS,
         "priorities": queries.PRIORITIES,
         "kinds": queries.KINDS,
+        "teams": _known_teams(services),
     }
 
 
@@ -71,12 +90,18 @@ def queue_page(
     priority: str = "",
     kind: str = "",
     mine: str = "",
+    team: Annotated[str, Query(max_length=700)] = "",
     q: str = "",
     error: str = "",
     undo: RowId | None = None,
 ) -> Response:
     """Drafts matching the filters, the nearest response deadline first, 50 a page."""
     page = min(max(page, 1), MAX_PAGE)
+    assert who.user.id is not None
+    my_teams = teams.teams_of(session, who.user.id)
+    team_choice, team_filter = _team_view(
+        team.strip().lower(), my_teams, who.user.role, _known_teams(services)
+    )
     f = queries.QueueFilter(
         status=status_ if status_ in queries.STATUSES else "",
         community=community,
@@ -86,12 +111,15 @@ def queue_page(
         priority=priority,
         kind=kind if kind in queries.KINDS else "",
         assigned=who.user.username if mine else "",
+        team=team_filter,
         q=q.strip()[:200],
     )
     offset = (page - 1) * PAGE_SIZE
     found = queries.queue_page(session, f, now=now, offset=offset, size=PAGE_SIZE)
     params = {**f.params(), **({"mine": "1"} if mine else {})}
     params.pop("assigned", None)
+    if team_choice == "all" and my_teams and who.user.role == "agent":
+        params["team"] = "all"  # an agent who asked for every team keeps that over the pages
     partial = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "results"
     context = {
         "partial": partial,
@@ -104,6 +132,8 @@ def queue_page(
         "has_next": found.has_next,
         "f": f,
         "mine": bool(mine),
+        "team_choice": team_choice,
+        "my_teams": my_teams,
         "query": urlencode(params),
         "notice": notice,
         "error": error,
@@ -188,6 +218,7 @@ def item_page(
         else "",
         "sla_events": sla.events_for(session, draft_id),
         "users": list(users),
+        "teams": _known_teams(services),
         "now": now,
         "notice": notice,
         "error": error,
