@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 from bot import teams
 from bot.models import Draft, User
 from bot.services import Services
-from tests.test_browser import base_url, new_page, page, post_mention, row, sign_in
+from tests.conftest import add_user
+from tests.test_browser import PASSWORD, base_url, new_page, page, post_mention, row, sign_in
 
 __all__ = ["base_url", "new_page", "page"]  # fixtures shared with test_browser
 
@@ -66,3 +67,27 @@ def test_an_agent_in_no_team_sees_every_team_by_default(page: Page, base_url: st
     expect(page.get_by_label("Team")).to_have_value("all")
     expect(page.locator("tr.row")).to_have_count(1)
     expect(page).not_to_have_url(re.compile("team="))
+
+
+@pytest.mark.browser
+def test_an_admin_adds_a_person_in_a_team_and_changes_their_teams(
+    page: Page, base_url: str, services: Services
+) -> None:
+    add_user(services, "root", role="admin", password=PASSWORD)
+    sign_in(page, "root")
+    page.goto("/users")
+    expect(page.locator("#self-why")).to_have_text(re.compile("^You cannot disable yourself"))
+    new = page.locator("form", has=page.get_by_role("button", name="Add"))
+    new.get_by_label("Username").fill("kim")
+    new.get_by_label("Password").fill(PASSWORD)
+    new.get_by_role("checkbox", name="legal").check()
+    new.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("status")).to_have_text("User kim added as agent in legal.")
+    expect(page.get_by_role("checkbox", name="kim in team legal")).to_be_checked()
+
+    page.get_by_role("checkbox", name="kim in team webcare").check()
+    page.get_by_role("button", name="Save teams of kim").click()
+    expect(page.get_by_role("status")).to_have_text("kim is in legal, webcare.")
+    with Session(services.engine) as session:
+        kim = session.exec(select(User).where(User.username == "kim")).one()
+        assert kim.id is not None and teams.teams_of(session, kim.id) == ["legal", "webcare"]

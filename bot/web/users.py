@@ -10,13 +10,27 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
-from bot import accounts, store
+from bot import accounts, store, teams
 from bot.models import User
 from bot.schemas import RowId
 from bot.web import openapi
-from bot.web.deps import AdminDep, CsrfUserDep, NowDep, SessionDep, SignedIn, require_role, templates
+from bot.web.deps import (
+    AdminDep,
+    CsrfUserDep,
+    NowDep,
+    ServicesDep,
+    SessionDep,
+    SignedIn,
+    require_role,
+    templates,
+)
 
 router = APIRouter(responses=openapi.PAGE)
+TeamsField = Annotated[list[str] | None, Form(max_length=64)]
+
+
+def _known_teams(services: ServicesDep) -> list[str]:
+    return teams.known_teams(c.guideline for c in services.registry.snapshot.communities.values())
 
 
 def _back(**query: str) -> Response:
@@ -43,14 +57,20 @@ def audit_user(
 
 @router.get("/users", response_class=HTMLResponse, responses=openapi.refusals(403, page=True))
 def users_page(
-    request: Request, who: AdminDep, session: SessionDep, now: NowDep, notice: str = "", error: str = ""
+    request: Request,
+    who: AdminDep,
+    session: SessionDep,
+    services: ServicesDep,
+    now: NowDep,
+    notice: str = "",
+    error: str = "",
 ) -> Response:
     """Everyone who can sign in."""
     users = session.exec(select(User).order_by(User.username)).all()
     sessions = accounts.open_session_counts(session, now=now)
     context = {
         "who": who, "users": users, "sessions": sessions, "roles": accounts.ROLES, "notice": notice,
-        "error": error,
+        "error": error, "teams": _known_teams(services), "teams_of": teams.all_teams_by_user(session),
     }  # fmt: skip
     return templates.TemplateResponse(request, "users.html", context)
 
@@ -59,24 +79,53 @@ def users_page(
 def add_user(
     who: CsrfUserDep,
     session: SessionDep,
+    services: ServicesDep,
     password: Annotated[str, Form(max_length=1000)],
     role: Annotated[str, Form()],
     now: NowDep,
     # empty is allowed here so that accounts.check_username, the one rule for names, refuses it
     username: Annotated[str, Form(max_length=1000)] = "",
+    team: TeamsField = None,
 ) -> Response:
     """Create a user (the same rules as `webcare users add`)."""
     require_role(who, "admin")
     try:
+        chosen = teams.check_teams(team or [], _known_teams(services))
         user = accounts.add_user(session, username=username, password=password, role=role, now=now)
     except accounts.AccountError as exc:
         return _back(error=f"Not added: {exc}.")
+    assert user.id is not None
+    teams.set_teams(session, user.id, chosen)
     store.audit(
         session, actor=who.actor, action="user.add", object_type="user", object_id=str(user.id), now=now,
-        after={"username": username, "role": role},
+        after={"username": username, "role": role, "teams": chosen},
     )  # fmt: skip
     session.commit()
-    return _back(notice=f"User {username} added as {role}.")
+    in_teams = f" in {', '.join(chosen)}" if chosen else ""
+    return _back(notice=f"User {username} added as {role}{in_teams}.")
+
+
+@router.post("/users/{user_id}/teams", responses=openapi.FORM)
+def change_teams(
+    user_id: RowId,
+    who: CsrfUserDep,
+    session: SessionDep,
+    services: ServicesDep,
+    now: NowDep,
+    team: TeamsField = None,
+) -> Response:
+    """Set the teams a person belongs to (their queue shows these teams first)."""
+    require_role(who, "admin")
+    user = _user(session, user_id)
+    assert user.id is not None
+    try:
+        chosen = teams.check_teams(team or [], _known_teams(services))
+    except accounts.AccountError as exc:
+        return _back(error=f"Teams not changed: {exc}.")
+    before = teams.teams_of(session, user.id)
+    teams.set_teams(session, user.id, chosen)
+    audit_user(session, who, "user.teams", user, now=now, before={"teams": before}, after={"teams": chosen})
+    return _back(notice=f"{user.username} is in {', '.join(chosen) if chosen else 'no team'}.")
 
 
 @router.post("/users/{user_id}/disable", responses=openapi.FORM)
