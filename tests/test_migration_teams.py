@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlmodel import Session
 
+from alembic import command
 from bot import accounts, migrations, teams
 from bot.clock import Clock
 from bot.db import make_engine
