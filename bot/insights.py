@@ -46,12 +46,18 @@ class Insights:
     within_target: int
     approved: int
     unedited: int
-    escalations: int
+    rule_escalations: int  # drafts an escalation rule of the guideline sent to a team or a senior
+    manual_escalations: int  # drafts a person escalated
     competitor: int
     leads: int
     top_faq: list[tuple[str, int]]
     by_faq: list[Reviews]
     by_act: list[Reviews]
+
+    @property
+    def escalations(self) -> int:
+        """Escalated drafts by a rule or by a person (a draft both ways counts in each)."""
+        return self.rule_escalations + self.manual_escalations
 
     @property
     def within_target_share(self) -> float | None:
@@ -116,7 +122,10 @@ def compute(session: Session, *, community: str, now: datetime, days: int) -> In
         within_target=_count(session, *decided, col(Draft.decided_at) <= col(Draft.due_at)),
         approved=_count(session, *approved),
         unedited=_count(session, *approved, col(Draft.text) == col(Draft.original_text)),
-        escalations=_count(session, *mine, col(Draft.escalated_at).is_not(None)),
+        # the rules engine writes "escalation '<rule>': ..." among a draft's reasons; a person's
+        # escalation (the draft.escalate action) is the only one that stamps escalated_at
+        rule_escalations=_count(session, *mine, cast(Draft.reasons, String).like("%escalation '%")),
+        manual_escalations=_count(session, *mine, col(Draft.escalated_at).is_not(None)),
         competitor=_signal(session, community, since, "competitor"),
         leads=_signal(session, community, since, "buying_intent"),
         top_faq=[(str(faq), int(n)) for faq, n in top],

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
-from bot.models import Community, GuidelineRevision
+from bot.models import Community, Draft, GuidelineRevision
 from bot.services import Services
 from bot.settings import get_settings
 from tests.conftest import add_user
@@ -193,3 +193,38 @@ def test_a_save_over_someone_elses_newer_save_is_refused_and_keeps_the_text(
     assert "someone changed this file since you opened it" in response.text
     assert "name: My name" in response.text
     assert path.read_text() == theirs
+
+
+def test_insights_split_rule_and_manual_escalations_and_name_faq_answers_by_question(
+    client: TestClient, services: Services
+) -> None:
+    add_user(services)
+    ids = [post_mention(client, f"m-{i}", author_id=f"u-{i}") for i in range(3)]
+    with Session(services.engine) as session:
+        # as the rules engine records a fired escalation rule among the draft's reasons
+        draft = session.get(Draft, ids[0])
+        assert draft is not None
+        draft.reasons = [*draft.reasons, "escalation 'legal': urgent, team legal, senior approval"]
+        session.add(draft)
+        session.commit()
+    csrf = sign_in(client)
+    client.post(f"/queue/{ids[1]}/escalate", data={"csrf_token": csrf})
+    client.post(f"/queue/{ids[2]}/approve", data={"csrf_token": csrf})
+    page = client.get("/insights", params={"community": "testshop", "days": 7}).text
+    assert '<span class="num" id="escalations">2</span>' in page
+    assert '<span id="rule-escalations">1</span> by a guideline rule' in page
+    assert '<span id="manual-escalations">1</span> by a person' in page
+    top = page.split("Top FAQ answers")[1].split("</ol>")[0]
+    assert "Hoe lang duurt de bezorging?" in top
+
+
+def test_the_chart_axis_is_labelled_up_to_its_last_day() -> None:
+    from datetime import date, timedelta
+
+    from bot.web import charts
+
+    for n in (1, 7, 30, 90):
+        days = [date(2026, 11, 6) + timedelta(days=i) for i in range(n)]
+        labels = [text for _, text in charts.bars(days, [1] * n).labels]
+        assert labels[0] == days[0].strftime("%d %b") and labels[-1] == days[-1].strftime("%d %b")
+        assert len(labels) == len(set(labels)) <= 8

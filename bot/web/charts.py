@@ -37,8 +37,13 @@ def _x(i: int, n: int) -> float:
 
 
 def _labels(days: list[date]) -> list[tuple[float, str]]:
-    step = max(1, len(days) // 6)
-    return [(_x(i, len(days)), d.strftime("%d %b")) for i, d in enumerate(days) if i % step == 0]
+    # every step-th day from the first, and always the last: before, a 30-day axis stopped its labels
+    # five days short of the last day with data, which read as if the chart ended there
+    step = max(1, -(-len(days) // 6))
+    shown = [i for i in range(len(days)) if i % step == 0 and len(days) - 1 - i >= step / 2]
+    if days:
+        shown.append(len(days) - 1)
+    return [(_x(i, len(days)), days[i].strftime("%d %b")) for i in shown]
 
 
 def bars(days: list[date], values: list[int]) -> Chart:

@@ -40,6 +40,6 @@ def insights_page(
         "data": data,
         "volume": charts.bars(data.days, data.volume) if data else None,
         "mood": charts.line(data.days, data.sentiment) if data else None,
-        "faq": services.registry.snapshot.faq.entries,
+        "faq_map": services.registry.snapshot.faq.entries,
     }
     return templates.TemplateResponse(request, "insights.html", context)
