@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
-from bot.models import Community, Draft, GuidelineRevision
+from bot.models import AuditEvent, Community, Draft, GuidelineRevision
 from bot.services import Services
 from bot.settings import get_settings
 from tests.conftest import add_user
@@ -88,7 +88,7 @@ def test_saving_keeps_revisions_and_rolls_back(client: TestClient, services: Ser
     assert path.read_text() == original
     assert services.registry.snapshot.communities["testshop"].guideline.name == "Testshop community"
     audit = client.get("/audit", params={"action": "guideline."}).text
-    assert audit.count("guideline.edit") == 2 and "user:cm" in audit
+    assert audit.count(">changed a guideline</td>") == 2 and 'title="user:cm">cm</a>' in audit
 
 
 def test_the_preview_answers_a_message_with_the_unsaved_text(
@@ -130,11 +130,11 @@ def test_the_audit_log_shows_sign_ins_and_decisions(client: TestClient, services
     csrf = sign_in(client)
     client.post(f"/queue/{draft_id}/approve", data={"text": "Hoi! Morgen.", "csrf_token": csrf})
     page = client.get("/audit").text
-    rows = re.findall(r'<td class="action">([^<]+)</td>', page)
-    assert rows == ["draft.approve_edited", "user.sign_in"]
+    rows = re.findall(r'<td class="action" title="[^"]+">([^<]+)</td>', page)
+    assert rows == ["approved the draft after editing", "signed in"]
     assert "Hoi! Morgen." in page
     only = client.get("/audit", params={"action": "user."}).text
-    assert re.findall(r'<td class="action">([^<]+)</td>', only) == ["user.sign_in"]
+    assert re.findall(r'<td class="action" title="[^"]+">([^<]+)</td>', only) == ["signed in"]
 
 
 def test_insights_count_what_happened(client: TestClient, services: Services) -> None:
@@ -228,3 +228,56 @@ def test_the_chart_axis_is_labelled_up_to_its_last_day() -> None:
         labels = [text for _, text in charts.bars(days, [1] * n).labels]
         assert labels[0] == days[0].strftime("%d %b") and labels[-1] == days[-1].strftime("%d %b")
         assert len(labels) == len(set(labels)) <= 8
+
+
+def test_every_audit_action_the_code_writes_has_words() -> None:
+    from pathlib import Path
+
+    from bot.web.audit import ACTION_WORDS
+
+    source = "\n".join(p.read_text() for p in Path("bot").rglob("*.py"))
+    written = set(
+        re.findall(r'"((?:draft|user|guideline|api_token|customer|retention|order)\.[a-z_]+)"', source)
+    )
+    written -= {"draft.id", "customer.id"}
+    written |= {"faq.example_accept", "faq.example_dismiss"}  # written through an f-string
+    assert written and written <= set(ACTION_WORDS), sorted(written - set(ACTION_WORDS))
+
+
+def test_the_audit_log_filters_by_person_and_action_and_downloads_as_safe_csv(
+    client: TestClient, services: Services
+) -> None:
+    import csv
+    import io
+
+    add_user(services)
+    draft_id = post_mention(client)
+    csrf = sign_in(client)
+    client.post(f"/queue/{draft_id}/approve", data={"text": "Hoi! Morgen.", "csrf_token": csrf})
+    with Session(services.engine) as session:
+        # what a hostile value looks like once a spreadsheet opens the file
+        hostile = AuditEvent(
+            at=services.clock.now(),
+            actor="=HYPERLINK(1)",
+            action="user.sign_in",
+            object_type="user",
+            object_id="@x",
+            after={"note": "-2+3"},
+        )
+        session.add(hostile)
+        session.commit()
+    page = client.get("/audit", params={"actor": "user:agent1"}).text
+    assert re.findall(r'<td class="action" title="[^"]+">([^<]+)</td>', page) == [
+        "approved the draft after editing",
+        "signed in",
+    ]
+    assert 'href="/audit.csv?actor=user%3Aagent1"' in page
+    only = client.get("/audit", params={"action": "draft.approve"}).text
+    assert "approved the draft after editing" not in only.split("<tbody>")[1]
+    response = client.get("/audit.csv", params={"action": "user.sign_in"})
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0][:3] == ["when", "who", "what"]
+    assert sorted(r[1] for r in rows[1:]) == ["'=HYPERLINK(1)", "agent1"]
+    assert all(r[2] == "signed in" for r in rows[1:])
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
