@@ -281,3 +281,16 @@ def test_the_audit_log_filters_by_person_and_action_and_downloads_as_safe_csv(
     assert sorted(r[1] for r in rows[1:]) == ["'=HYPERLINK(1)", "agent1"]
     assert all(r[2] == "signed in" for r in rows[1:])
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_the_volume_chart_ends_on_today_with_todays_mentions(client: TestClient, services: Services) -> None:
+    add_user(services)
+    post_mention(client, "m-1")
+    sign_in(client)
+    page = client.get("/insights", params={"community": "testshop", "days": 30}).text
+    titles = re.findall(r"<rect class=\"bar\"[^>]*><title>([^<]+)</title>", page)
+    today = services.clock.now().date()
+    # the mention was written five minutes ago: its day is the last bar (just after midnight UTC, yesterday's)
+    assert len(titles) == 30
+    assert titles[-1] == f"{today}: 1" or titles[-2].endswith(": 1")
+    assert today.strftime("%d %b") in page.split("Mentions per day")[1].split("</svg>")[0]
