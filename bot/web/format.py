@@ -71,7 +71,13 @@ def deadline(due_at: datetime, now: datetime, calendar: Guideline | None = None)
 
 
 # platforms by a short label in the dense queue list; the channel shows on hover
-PLATFORM_LABELS = {"telegram": "Telegram", "reddit": "Reddit", "rss": "RSS", "webhook": "Webhook", "console": "Console"}
+PLATFORM_LABELS = {
+    "telegram": "Telegram",
+    "reddit": "Reddit",
+    "rss": "RSS",
+    "webhook": "Webhook",
+    "console": "Console",
+}
 
 
 def gist(text: str) -> str:
