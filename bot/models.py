@@ -281,6 +281,8 @@ class User(SQLModel, table=True):
     disabled: bool = False
     created_at: datetime = _ts()
     last_login_at: datetime | None = _ts(nullable=True)
+    # where no community applies (audit, users, sessions) times show in this zone; "" is the default
+    timezone: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
 
 
 class UserTeam(SQLModel, table=True):

@@ -337,3 +337,19 @@ def test_disabling_in_the_web_signs_the_user_out_and_enabling_lets_them_back(
 )
 def test_browsers_are_named_the_way_people_know_them(user_agent: str | None, shown: str) -> None:
     assert describe_agent(user_agent) == shown
+
+
+def test_a_person_sets_their_time_zone_and_sees_their_sessions_in_it(
+    client: TestClient, services: Services
+) -> None:
+    add_user(services)
+    token = sign_in(client)
+    assert re.search(r"<td>\S+ \d+ \w+ \d\d:\d\d CET</td>", client.get("/account/sessions").text)
+    page = client.post("/account/timezone", data={"timezone": "America/New_York", "csrf_token": token}).text
+    assert "Times now show in America/New_York." in page
+    assert re.search(r"<td>\S+ \d+ \w+ \d\d:\d\d EST</td>", page) and " CET</td>" not in page
+    refused = client.post("/account/timezone", data={"timezone": "Mars/Olympus", "csrf_token": token}).text
+    assert "not a time zone we know" in refused and " EST</td>" in refused
+    with Session(services.engine) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "user.timezone")).all()
+        assert [e.after for e in events] == [{"timezone": "America/New_York"}]

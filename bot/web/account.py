@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bot import accounts
 from bot.web import openapi
 from bot.web.deps import CsrfUserDep, NowDep, SessionDep, UserDep, templates
+from bot.web.format import DEFAULT_ZONE, known_zone
 from bot.web.users import audit_user
 
 router = APIRouter(responses=openapi.PAGE)
@@ -80,3 +81,26 @@ def revoke_other_sessions(who: CsrfUserDep, session: SessionDep, now: NowDep) ->
     ended = accounts.revoke_sessions(session, user=who.user, now=now, keep=who.session.id)
     audit_user(session, who, "user.sign_out_elsewhere", who.user, now=now, after={"sessions_ended": ended})
     return _back(notice=f"Signed out everywhere else ({ended} session{'' if ended == 1 else 's'}).")
+
+
+@router.post("/account/timezone", responses=openapi.FORM)
+def set_timezone(
+    who: CsrfUserDep, session: SessionDep, timezone: Annotated[str, Form(max_length=64)], now: NowDep
+) -> Response:
+    """Set the zone this person reads times in where no community applies; empty is the default."""
+    chosen = timezone.strip()
+    if chosen and not known_zone(chosen):
+        return _back(error=f"{chosen!r} is not a time zone we know; try a name like Europe/Amsterdam.")
+    before = who.user.timezone
+    who.user.timezone = chosen
+    session.add(who.user)
+    audit_user(
+        session,
+        who,
+        "user.timezone",
+        who.user,
+        now=now,
+        before={"timezone": before},
+        after={"timezone": chosen},
+    )
+    return _back(notice=f"Times now show in {chosen or DEFAULT_ZONE}.")

@@ -43,6 +43,7 @@ ACTION_WORDS: dict[str, tuple[str, str]] = {
     "user.sign_in": ("signed in", "logde in"),
     "user.sign_out": ("signed out", "logde uit"),
     "user.session_revoke": ("ended a sign-in session", "beëindigde een sessie"),
+    "user.timezone": ("changed their time zone", "wijzigde de eigen tijdzone"),
     "user.sign_out_elsewhere": ("signed out on other devices", "logde uit op andere apparaten"),
     "user.sign_out_everywhere": ("signed someone out everywhere", "logde iemand overal uit"),
     "api_token.create": ("created an API token", "maakte een API-token aan"),

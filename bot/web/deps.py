@@ -13,6 +13,8 @@ from fastapi import Depends, Form, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from sqlmodel import Session
 
 from bot import accounts
@@ -23,7 +25,16 @@ from bot.web.format import PLATFORM_LABELS, deadline, gist, local
 SESSION_COOKIE = "webcare_session"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals["deadline"] = deadline
-templates.env.globals["local"] = local
+
+
+@pass_context
+def _local(context: Context, at: datetime | None, zone: str = "", now: datetime | None = None) -> str:
+    """`local` for templates: where no community's zone is given, the signed-in person's own."""
+    who = context.get("who")
+    return local(at, zone or (who.user.timezone if who is not None else ""), now)
+
+
+templates.env.globals["local"] = _local
 templates.env.globals["platform_labels"] = PLATFORM_LABELS
 templates.env.filters["gist"] = gist
 

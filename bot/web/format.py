@@ -32,6 +32,15 @@ def _zone(name: str) -> tzinfo:
         return ZoneInfo(DEFAULT_ZONE)
 
 
+def known_zone(name: str) -> bool:
+    """Whether the machine's time zone data has this zone ('Europe/Amsterdam')."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def local(at: datetime | None, zone: str = "", now: datetime | None = None) -> str:
     """A time as people where it happens read it, with the zone: 'Sat 5 Dec 16:00 CET'; with
     `now`, days near it by name: 'today 16:00 CET', 'tomorrow 09:00 CET'."""
