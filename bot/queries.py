@@ -10,7 +10,7 @@ from sqlalchemy import or_, text
 from sqlmodel import Session, col, select
 
 from bot import search
-from bot.models import AuditEvent, Customer, Draft, Mention, Outbox
+from bot.models import Customer, Draft, Mention, Outbox
 
 STATUSES = ("pending", "snoozed", "escalated", "approved", "sent", "failed", "rejected", "answered")
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -153,15 +153,3 @@ def history(session: Session, customer: Customer, *, exclude: int) -> list[tuple
 def outbox_for(session: Session, draft_id: int) -> Outbox | None:
     """The delivery row of a draft, to show why it failed."""
     return session.exec(select(Outbox).where(Outbox.draft_id == draft_id)).first()
-
-
-def audit_page(
-    session: Session, *, actor: str = "", action: str = "", limit: int = 100, offset: int = 0
-) -> list[AuditEvent]:
-    """Audit events, newest first, optionally for one actor or action prefix."""
-    stmt = select(AuditEvent).order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
-    if actor:
-        stmt = stmt.where(AuditEvent.actor == actor)
-    if action:
-        stmt = stmt.where(col(AuditEvent.action).startswith(action))
-    return list(session.exec(stmt.offset(offset).limit(limit)).all())
