@@ -30,6 +30,36 @@ class EncoderUnavailable(Exception):
     """An encoder was asked for but its libraries are not installed, or the name is unknown."""
 
 
+class VectorCache:
+    """The vectors of the texts an encoder read last (thread-safe): FAQ phrasings survive reloads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def known(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The cached vectors of these texts, each marked as just used."""
+        with self._lock:
+            found = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in found:
+                self._vectors.move_to_end(text)
+        return found
+
+    def keep(self, text: str, vector: np.ndarray) -> np.ndarray:
+        """Cache a text's vector, dropping the least recently used past the size; the vector."""
+        with self._lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return vector
+
+    def clear(self) -> None:
+        """Forget every vector."""
+        with self._lock:
+            self._vectors.clear()
+
+
 class MiniLM:
     """all-MiniLM-L6-v2: English texts as unit-length vectors of 384 numbers."""
 
@@ -39,23 +69,15 @@ class MiniLM:
         self._session = session
         self._tokenizer = tokenizer
         self._inputs = {i.name for i in session.get_inputs()}
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache = VectorCache(_CACHE)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length row per text; texts seen before come from a cache."""
-        with self._lock:
-            found = {t: self._cache[t] for t in texts if t in self._cache}
-            for text in found:
-                self._cache.move_to_end(text)
+        found = self._cache.known(texts)
         for text in dict.fromkeys(t for t in texts if t not in found):
             # one text per run: int8 scales depend on the whole batch, so batching would make a
             # phrasing's vector depend on its neighbours (and it saves only a fifth of the time)
-            found[text] = vector = self._forward(text)
-            with self._lock:
-                self._cache[text] = vector
-                while len(self._cache) > _CACHE:
-                    self._cache.popitem(last=False)
+            found[text] = self._cache.keep(text, self._forward(text))
         return np.vstack([found[t] for t in texts]) if texts else np.zeros((0, _DIMENSIONS), np.float32)
 
     def for_scope(self, phrasings: Sequence[tuple[str, str]]) -> MiniLM:
@@ -64,8 +86,7 @@ class MiniLM:
 
     def forget(self) -> None:
         """Drop the cached vectors (benchmarks measure each data set from scratch)."""
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
     def _forward(self, text: str) -> np.ndarray:
         ids = np.array([self._tokenizer.encode(text).ids], dtype=np.int64)

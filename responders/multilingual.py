@@ -9,14 +9,13 @@ phrasings are encoded once per process, not on every reload.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from responders.embeddings import VectorCache
 from responders.faq import Blend
 
 # USE multilingual v3's languages (zh stands for both Chinese scripts)
@@ -39,25 +38,18 @@ class UniversalSentenceEncoder:
 
     def __init__(self, model: Any) -> None:
         self._model = model
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache = VectorCache(_CACHE)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length row per text; texts seen before come from the cache."""
-        with self._lock:
-            found = {t: self._cache[t] for t in texts if t in self._cache}
-            for text in found:
-                self._cache.move_to_end(text)
+        found = self._cache.known(texts)
         new = list(dict.fromkeys(t for t in texts if t not in found))
         for start in range(0, len(new), _BATCH):
             chunk = new[start : start + _BATCH]
             vectors = np.asarray(self._model.encode(chunk), dtype=np.float32)
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-            with self._lock:
-                for text, vector in zip(chunk, vectors, strict=True):
-                    found[text] = self._cache[text] = vector
-                while len(self._cache) > _CACHE:
-                    self._cache.popitem(last=False)
+            for text, vector in zip(chunk, vectors, strict=True):
+                found[text] = self._cache.keep(text, vector)
         return np.vstack([found[t] for t in texts]) if texts else np.zeros((0, DIMENSIONS), np.float32)
 
     def for_scope(self, phrasings: Sequence[tuple[str, str]]) -> UniversalSentenceEncoder:
@@ -66,8 +58,7 @@ class UniversalSentenceEncoder:
 
     def forget(self) -> None:
         """Drop the cached vectors (benchmarks measure each data set from scratch)."""
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
 
 @lru_cache(maxsize=1)
