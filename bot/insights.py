@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, case, cast, func
 from sqlmodel import Session, col, select
@@ -70,20 +71,37 @@ class Insights:
         return self.unedited / self.approved if self.approved else None
 
 
-def _day(value: Any) -> date:
-    # SQLite gives 'YYYY-MM-DD' strings, PostgreSQL gives dates
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+def _utc_hour(session: Session) -> Any:
+    # the UTC hour a mention was written in, which the caller files under a local day: grouping by
+    # hour keeps the rows few (at most 24 a day) and works for every zone with whole-hour offsets
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date_trunc("hour", func.timezone("UTC", Mention.created_at))
+    return func.strftime("%Y-%m-%d %H:00:00", Mention.created_at)
 
 
-def _per_day(session: Session, community: str, since: datetime) -> dict[date, tuple[int, float]]:
-    # by when the customer wrote, not when webcare fetched it (a backfill arrives all at once)
-    day = func.date(Mention.created_at)
+def _hour(value: Any) -> datetime:
+    # SQLite gives 'YYYY-MM-DD HH:00:00' strings, PostgreSQL naive UTC datetimes
+    hour = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return hour.replace(tzinfo=UTC)
+
+
+def _per_day(
+    session: Session, community: str, since: datetime, zone: tzinfo
+) -> dict[date, tuple[int, float]]:
+    """Mentions and their average sentiment per day of the community's calendar, by when the
+    customer wrote (not when webcare fetched it: a backfill arrives all at once)."""
+    hour = _utc_hour(session)
     stmt = (
-        select(day, func.count(), func.avg(Mention.sentiment))
+        select(hour, func.count(), func.sum(Mention.sentiment))
         .where(Mention.community_id == community, col(Mention.created_at) >= since)
-        .group_by(day)
+        .group_by(hour)
     )
-    return {_day(d): (int(n), float(avg or 0.0)) for d, n, avg in session.exec(stmt).all()}
+    totals: dict[date, tuple[int, float]] = {}
+    for at, n, summed in session.exec(stmt).all():
+        day = _hour(at).astimezone(zone).date()
+        count, total = totals.get(day, (0, 0.0))
+        totals[day] = (count + int(n), total + float(summed or 0.0))
+    return {day: (n, total / n) for day, (n, total) in totals.items()}
 
 
 def _count(session: Session, *conditions: Any) -> int:
@@ -99,11 +117,13 @@ def _signal(session: Session, community: str, since: datetime, signal: str) -> i
     return int(session.exec(stmt).one())
 
 
-def compute(session: Session, *, community: str, now: datetime, days: int) -> Insights:
-    """Insights for one community over the last `days` days (UTC)."""
-    since = datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time(), tzinfo=now.tzinfo)
-    daily = _per_day(session, community, since)
-    axis = [since.date() + timedelta(days=i) for i in range(days)]
+def compute(session: Session, *, community: str, now: datetime, days: int, zone: str = "UTC") -> Insights:
+    """Insights for one community over the last `days` days of its calendar (zone 'Europe/Amsterdam')."""
+    tz = ZoneInfo(zone)
+    first = now.astimezone(tz).date() - timedelta(days=days - 1)
+    since = datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC)
+    daily = _per_day(session, community, since, tz)
+    axis = [first + timedelta(days=i) for i in range(days)]
     mine = (Draft.community_id == community, col(Draft.created_at) >= since)
     decided = (*mine, col(Draft.status).in_(DECIDED), col(Draft.decided_at).is_not(None))
     approved = (*mine, col(Draft.status).in_(("approved", "sent", "failed")))

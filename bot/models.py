@@ -283,6 +283,8 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = _ts(nullable=True)
     # where no community applies (audit, users, sessions) times show in this zone; "" is the default
     timezone: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    # the language dates and deadlines read in ("nl": "over 2u (vandaag 16:00 CET)"); "" is English
+    language: str = Field(default="", max_length=8, sa_column_kwargs={"server_default": ""})
 
 
 class UserTeam(SQLModel, table=True):

@@ -40,9 +40,10 @@ APPROVED = re.compile(r"^Approved: the reply goes out in \d+ seconds unless you 
 
 @pytest.fixture
 def base_url(services: Services) -> Iterator[str]:
-    """The app on a fresh database, served on 127.0.0.1, with agents agent1 and agent2."""
+    """The app on a fresh database, served on 127.0.0.1, with agents agent1 and agent2 and a senior."""
     add_user(services, "agent1", password=PASSWORD)
     add_user(services, "agent2", password=PASSWORD)
+    add_user(services, "lead", role="senior", password=PASSWORD)
     with serve(create_app(services, run_jobs=False)) as url:
         yield url
 

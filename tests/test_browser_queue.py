@@ -207,7 +207,7 @@ def test_a_breach_shows_in_the_alerts_panel_and_the_nav_badge(
     expect(page).to_have_url(re.compile(rf"/queue/{late}$"))
     expect(page.locator(".sla-note")).to_contain_text("Response target missed")
     # on other pages htmx fetches the badge after loading (no inline script: the CSP allows it)
-    page.goto("/audit")
+    page.goto("/insights")
     expect(page.locator("#alert-count")).to_have_text("1")
     page.goto(f"/queue/{late}")
     page.locator("#approve").click()

@@ -67,7 +67,7 @@ def test_a_breach_shows_on_the_queue_until_the_draft_is_approved(
     assert f'href="/queue/{calm}"' not in panel
     assert _badge(page) == "1"
     # other pages load the badge once they are shown
-    assert 'hx-get="/alerts/count"' in client.get("/audit").text
+    assert 'hx-get="/alerts/count"' in client.get("/insights").text
     assert _badge(client.get("/alerts/count").text) == "1"
     assert "Response target missed" in client.get(f"/queue/{late}").text
     assert "Response target" not in client.get(f"/queue/{calm}").text

@@ -57,3 +57,24 @@ def test_the_gist_of_a_draft_is_the_line_after_the_greeting() -> None:
         "Bestel je vóór 16:00, dan bezorgen we morgen."
     )
     assert gist("Thanks!") == "Thanks!" and gist("") == ""
+
+
+def test_a_dutch_reader_sees_dates_and_deadlines_in_dutch() -> None:
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # a Friday, 13:00 in Amsterdam
+    assert deadline(now + timedelta(hours=3), now, language="nl") == (
+        "on-track",
+        "over 3u 0min",
+        "vandaag 16:00 CET",
+    )
+    assert deadline(now - timedelta(minutes=5), now, language="nl") == (
+        "breached",
+        "5min te laat",
+        "vandaag 12:55 CET",
+    )
+    assert deadline(now + timedelta(days=1, hours=2), now, language="nl")[1:] == (
+        "over 1d 2u",
+        "morgen 15:00 CET",
+    )
+    assert local(now - timedelta(days=1), now=now, language="nl") == "gisteren 13:00 CET"
+    assert local(datetime(2026, 3, 1, 9, 0, tzinfo=UTC), language="nl") == "zo 1 mrt 10:00 CET"
+    assert local(now, language="fr") == local(now), "a language without words falls back to English"

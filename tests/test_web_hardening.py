@@ -119,7 +119,7 @@ def test_a_senior_rejects_what_needs_a_senior(client: TestClient, services: Serv
 
 
 def test_the_audit_log_isolates_each_value_it_shows(client: TestClient, services: Services) -> None:
-    add_user(services)
+    add_user(services, role="senior")
     csrf = sign_in(client)
     bearer = {"Authorization": f"Bearer {API_TOKEN}"}
     draft_id = client.post("/api/v1/mentions", json=mention_json(), headers=bearer).json()["draft_id"]

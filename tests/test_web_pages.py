@@ -125,7 +125,7 @@ def test_files_outside_the_content_folders_cannot_be_opened(
 
 
 def test_the_audit_log_shows_sign_ins_and_decisions(client: TestClient, services: Services) -> None:
-    add_user(services)
+    add_user(services, role="senior")
     draft_id = post_mention(client)
     csrf = sign_in(client)
     client.post(f"/queue/{draft_id}/approve", data={"text": "Hoi! Morgen.", "csrf_token": csrf})
@@ -250,7 +250,7 @@ def test_the_audit_log_filters_by_person_and_action_and_downloads_as_safe_csv(
     import csv
     import io
 
-    add_user(services)
+    add_user(services, role="senior")
     draft_id = post_mention(client)
     csrf = sign_in(client)
     client.post(f"/queue/{draft_id}/approve", data={"text": "Hoi! Morgen.", "csrf_token": csrf})
@@ -294,3 +294,26 @@ def test_the_volume_chart_ends_on_today_with_todays_mentions(client: TestClient,
     assert len(titles) == 30
     assert titles[-1] == f"{today}: 1" or titles[-2].endswith(": 1")
     assert today.strftime("%d %b") in page.split("Mentions per day")[1].split("</svg>")[0]
+
+
+def test_the_audit_log_is_for_seniors_and_up_and_reads_in_the_readers_zone(
+    client: TestClient, services: Services
+) -> None:
+    add_user(services)
+    add_user(services, "lead", role="senior")
+    sign_in(client)
+    queue = client.get("/queue").text
+    assert 'href="/audit"' not in queue
+    for path in ("/audit", "/audit.csv"):
+        refused = client.get(path)
+        assert refused.status_code == 403 and refused.headers["content-type"].startswith("text/html")
+        assert "senior role or higher" in refused.text
+    token = sign_in(client, "lead")
+    assert 'href="/audit"' in client.get("/queue").text
+    client.post("/account/timezone", data={"timezone": "America/New_York", "csrf_token": token})
+    client.post("/account/language", data={"language": "nl", "csrf_token": token})
+    page = client.get("/audit").text
+    assert re.search(r"<td>\w+ \d+ \w+ \d\d:\d\d EST</td>", page)
+    assert ">logde in</td>" in page and ">wijzigde de eigen tijdzone</td>" in page
+    rows = client.get("/audit.csv").text.splitlines()
+    assert rows[1].split(",")[0].endswith(" EST") and "wijzigde de taal van de eigen datums" in rows[1]

@@ -15,7 +15,8 @@ from bot.models import AuditEvent, User, UserSession
 from bot.services import Services
 from bot.settings import get_settings
 from bot.web.account import describe_agent
-from tests.conftest import add_user
+from tests.conftest import API_TOKEN, add_user
+from tests.factories import mention_json
 from tests.test_web import sign_in
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -353,3 +354,26 @@ def test_a_person_sets_their_time_zone_and_sees_their_sessions_in_it(
     with Session(services.engine) as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "user.timezone")).all()
         assert [e.after for e in events] == [{"timezone": "America/New_York"}]
+
+
+def test_a_person_reads_dates_and_deadlines_in_dutch_and_admins_see_each_persons_choice(
+    client: TestClient, services: Services
+) -> None:
+    add_user(services)
+    add_user(services, "boss", role="admin")
+    token = sign_in(client)
+    post = mention_json("m-nl", created_at=services.clock.now())
+    client.post("/api/v1/mentions", json=post, headers={"Authorization": f"Bearer {API_TOKEN}"})
+    assert "due in " in client.get("/queue").text
+    page = client.post("/account/language", data={"language": "nl", "csrf_token": token}).text
+    assert "Dates and deadlines now read in Nederlands." in page
+    queue = client.get("/queue").text
+    assert re.search(r'<span class="badge [a-z-]+">over \d+u \d+min</span>', queue), queue
+    assert re.search(r'<span class="moment">(vandaag|morgen) \d\d:\d\d CET</span>', queue)
+    refused = client.post("/account/language", data={"language": "fr", "csrf_token": token}).text
+    assert "Choose one of en, nl" in refused
+    client.post("/account/timezone", data={"timezone": "Europe/London", "csrf_token": token})
+    sign_in(client, "boss")
+    users = client.get("/users").text
+    zones = re.findall(r'<td class="user-zone">([^<]+)</td>', users)
+    assert zones == ["Europe/London · Nederlands", "Europe/Amsterdam (default) · English"]  # agent1, boss

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bot import accounts
 from bot.web import openapi
 from bot.web.deps import CsrfUserDep, NowDep, SessionDep, UserDep, templates
-from bot.web.format import DEFAULT_ZONE, known_zone
+from bot.web.format import DEFAULT_ZONE, LANGUAGE_NAMES, TIME_LANGUAGES, known_zone
 from bot.web.users import audit_user
 
 router = APIRouter(responses=openapi.PAGE)
@@ -104,3 +104,25 @@ def set_timezone(
         after={"timezone": chosen},
     )
     return _back(notice=f"Times now show in {chosen or DEFAULT_ZONE}.")
+
+
+@router.post("/account/language", responses=openapi.FORM)
+def set_language(
+    who: CsrfUserDep, session: SessionDep, language: Annotated[str, Form(max_length=8)], now: NowDep
+) -> Response:
+    """Set the language this person reads dates and deadlines in ("en" or "nl")."""
+    if language not in TIME_LANGUAGES:
+        return _back(error=f"Choose one of {', '.join(TIME_LANGUAGES)} for dates and deadlines.")
+    before = who.user.language
+    who.user.language = "" if language == "en" else language
+    session.add(who.user)
+    audit_user(
+        session,
+        who,
+        "user.language",
+        who.user,
+        now=now,
+        before={"language": before or "en"},
+        after={"language": language},
+    )
+    return _back(notice=f"Dates and deadlines now read in {LANGUAGE_NAMES[language]}.")

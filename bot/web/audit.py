@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import partial
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -13,7 +14,7 @@ from sqlmodel import Session, col, select
 from bot.models import AuditEvent
 from bot.schemas import Count
 from bot.web import openapi
-from bot.web.deps import SessionDep, UserDep, templates
+from bot.web.deps import SeniorDep, SessionDep, templates
 from bot.web.format import local
 
 router = APIRouter(responses=openapi.PAGE)
@@ -44,6 +45,7 @@ ACTION_WORDS: dict[str, tuple[str, str]] = {
     "user.sign_out": ("signed out", "logde uit"),
     "user.session_revoke": ("ended a sign-in session", "beëindigde een sessie"),
     "user.timezone": ("changed their time zone", "wijzigde de eigen tijdzone"),
+    "user.language": ("changed the language of their dates", "wijzigde de taal van de eigen datums"),
     "user.sign_out_elsewhere": ("signed out on other devices", "logde uit op andere apparaten"),
     "user.sign_out_everywhere": ("signed someone out everywhere", "logde iemand overal uit"),
     "api_token.create": ("created an API token", "maakte een API-token aan"),
@@ -76,9 +78,9 @@ def _actors(session: Session) -> list[str]:
     return sorted(session.exec(select(AuditEvent.actor).distinct()).all())
 
 
-def _actions(session: Session) -> list[str]:
+def _actions(session: Session, language: str) -> list[str]:
     written = set(session.exec(select(AuditEvent.action).distinct()).all())
-    return sorted(written | set(ACTION_WORDS), key=action_words)
+    return sorted(written | set(ACTION_WORDS), key=lambda code: action_words(code, language))
 
 
 def _events(session: Session, actor: str, action: str, limit: int, offset: int) -> list[AuditEvent]:
@@ -100,7 +102,7 @@ def _filters(actor: str, action: str) -> str:
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
-    who: UserDep,
+    who: SeniorDep,
     session: SessionDep,
     actor: str = "",
     action: str = "",
@@ -120,9 +122,9 @@ def audit_page(
             "actor": actor,
             "action": action,
             "actors": _actors(session),
-            "actions": _actions(session),
+            "actions": _actions(session, who.user.language),
             "query": _filters(actor, action),
-            "action_words": action_words,
+            "action_words": partial(action_words, language=who.user.language),
             "actor_words": actor_words,
         },
     )
@@ -133,16 +135,17 @@ def safe_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def audit_csv_text(events: list[AuditEvent]) -> str:
-    """The events as CSV: when (local), who, what in words, the code, the object, before and after."""
+def audit_csv_text(events: list[AuditEvent], *, zone: str = "", language: str = "en") -> str:
+    """The events as CSV: when (in the reader's zone), who, what in words, the code, the object,
+    before and after."""
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(["when", "who", "what", "action", "object", "before", "after"])
     for e in events:
         row = [
-            local(e.at),
+            local(e.at, zone, language=language),
             actor_words(e.actor),
-            action_words(e.action),
+            action_words(e.action, language),
             e.action,
             f"{e.object_type} {e.object_id}",
             _plain(e.before),
@@ -157,11 +160,11 @@ def _plain(values: dict[str, object]) -> str:
 
 
 @router.get("/audit.csv", response_class=Response)
-def audit_csv(who: UserDep, session: SessionDep, actor: str = "", action: str = "") -> Response:
+def audit_csv(who: SeniorDep, session: SessionDep, actor: str = "", action: str = "") -> Response:
     """The audit log with the page's filters, as a CSV file to open in a spreadsheet."""
     events = _events(session, actor.strip(), action, CSV_ROWS, 0)
     return Response(
-        audit_csv_text(events),
+        audit_csv_text(events, zone=who.user.timezone, language=who.user.language),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )

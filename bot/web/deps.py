@@ -20,22 +20,37 @@ from sqlmodel import Session
 from bot import accounts
 from bot.models import User, UserSession
 from bot.services import Services
-from bot.web.format import PLATFORM_LABELS, deadline, gist, local
+from bot.web.format import DEFAULT_ZONE, LANGUAGE_NAMES, PLATFORM_LABELS, deadline, gist, local
+from responders.domain import Guideline
 
 SESSION_COOKIE = "webcare_session"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.globals["deadline"] = deadline
 
 
 @pass_context
 def _local(context: Context, at: datetime | None, zone: str = "", now: datetime | None = None) -> str:
-    """`local` for templates: where no community's zone is given, the signed-in person's own."""
+    """`local` for templates: where no community's zone is given, the signed-in person's own; in
+    the language they read dates in."""
     who = context.get("who")
-    return local(at, zone or (who.user.timezone if who is not None else ""), now)
+    if who is None:
+        return local(at, zone, now)
+    return local(at, zone or who.user.timezone, now, who.user.language)
+
+
+@pass_context
+def _deadline(
+    context: Context, due_at: datetime, now: datetime, calendar: Guideline | None = None
+) -> tuple[str, str, str]:
+    """`deadline` for templates, in the language the signed-in person reads dates in."""
+    who = context.get("who")
+    return deadline(due_at, now, calendar, who.user.language if who is not None else "")
 
 
 templates.env.globals["local"] = _local
+templates.env.globals["deadline"] = _deadline
 templates.env.globals["platform_labels"] = PLATFORM_LABELS
+templates.env.globals["default_zone"] = DEFAULT_ZONE
+templates.env.globals["language_names"] = LANGUAGE_NAMES
 templates.env.filters["gist"] = gist
 
 
@@ -128,6 +143,7 @@ def role_at_least(minimum: str) -> Callable[[SignedIn], SignedIn]:
     return check
 
 
+SeniorDep = Annotated[SignedIn, Depends(role_at_least("senior"))]
 AdminDep = Annotated[SignedIn, Depends(role_at_least("admin"))]
 
 _bearer = HTTPBearer(auto_error=False)

@@ -11,9 +11,17 @@ from bot import insights
 from bot.models import Community
 from bot.web import charts, openapi
 from bot.web.deps import NowDep, ServicesDep, SessionDep, UserDep, templates
+from bot.web.format import DEFAULT_ZONE, known_zone
 
 router = APIRouter(responses=openapi.PAGE)
 PERIODS = (7, 30, 90)
+
+
+def _zone(services: ServicesDep, community: Community) -> str:
+    """The zone whose days the charts count: the community's, or the default where it has none."""
+    loaded = services.registry.snapshot.communities.get(community.id)
+    zone = loaded.guideline.timezone if loaded else ""
+    return zone if known_zone(zone) else DEFAULT_ZONE
 
 
 @router.get("/insights", response_class=HTMLResponse)
@@ -30,7 +38,11 @@ def insights_page(
     communities = list(session.exec(select(Community).order_by(Community.id)).all())
     chosen = next((c for c in communities if c.id == community), communities[0] if communities else None)
     days = days if days in PERIODS else 30
-    data = insights.compute(session, community=chosen.id, now=now, days=days) if chosen else None
+    data = (
+        insights.compute(session, community=chosen.id, now=now, days=days, zone=_zone(services, chosen))
+        if chosen
+        else None
+    )
     context = {
         "who": who,
         "communities": communities,
