@@ -38,8 +38,7 @@ import quality
 
 from bot.encoder_cache import load_encoder
 from bot.encoder_tuning import TunedMiniLM
-from responders import faq
-from responders.faq import Encoder
+from responders.meaning import Blend, Encoder, blend_of
 
 Rows = quality.Rows
 
@@ -77,10 +76,10 @@ class Counting:
         self.encoder = encoder
         self.tally = tally or self
         self.calls = 0
-        self.setting = faq.blend_of(encoder)  # the one being tried, set on the tally
+        self.setting = blend_of(encoder)  # the one being tried, set on the tally
 
     @property
-    def blend(self) -> faq.Blend:
+    def blend(self) -> Blend:
         """The setting being tried (the matcher reads it from the scope's encoder)."""
         return self.tally.setting
 
@@ -149,7 +148,7 @@ def main() -> None:
     best: dict[str, object] | None = None
     for weight, cosine, c in itertools.product(args.weights, args.cosines, args.cs):
         # stage 1: the encoder reads every message
-        encoder.setting = faq.Blend(meaning_weight=weight, cosine_weight=cosine, c=c, sure=2.0)
+        encoder.setting = Blend(meaning_weight=weight, cosine_weight=cosine, c=c, sure=2.0)
         result = {"setting": {"meaning_weight": weight, "cosine_weight": cosine, "C": c}} | score(
             sets, encoder
         )
@@ -164,7 +163,7 @@ def main() -> None:
 
     gate: dict[str, object] = best | {"setting": chosen | {"sure": None}}  # None: never skip
     for sure in sorted(args.gates, reverse=True):  # stage 2: skip the encoder where TF-IDF is sure
-        encoder.setting = faq.Blend(meaning_weight=weight, cosine_weight=cosine, c=c, sure=sure)
+        encoder.setting = Blend(meaning_weight=weight, cosine_weight=cosine, c=c, sure=sure)
         encoder.calls = 0
         result = {"setting": chosen | {"sure": sure}} | score(sets, encoder)
         result["encoded_share"] = round(encoder.calls / messages, 3)

@@ -29,7 +29,7 @@ import numpy as np
 
 from responders import multilingual
 from responders.embeddings import NAMES, EncoderUnavailable, MiniLM, check_runtime, missing_extra, open_minilm
-from responders.faq import Encoder
+from responders.meaning import Encoder
 
 DEFAULT_CACHE_DIR = Path("var") / "models"
 # Bump when convert changes: cached models made by another recipe are rebuilt.

@@ -18,7 +18,8 @@ from responders.content import ContentInvalid, load_content, load_faq
 from responders.domain import FaqEntry, Response
 from responders.engine import Community
 from responders.examples import ExampleResult, run_examples
-from responders.faq import Encoder, FaqIndex
+from responders.faq import FaqIndex
+from responders.meaning import Encoder, MeaningStore
 from responders.sentiment import explain as explain_sentiment
 
 LABELS = ("negative", "neutral", "positive")
@@ -89,12 +90,14 @@ def _ratio(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def load_faq_index(path: Path, encoder: Encoder | None = None) -> tuple[FaqIndex, list[FaqEntry]]:
+def load_faq_index(
+    path: Path, encoder: Encoder | None = None, meaning_store: MeaningStore | None = None
+) -> tuple[FaqIndex, list[FaqEntry]]:
     """Load an FAQ file or folder into a ready index; raise ContentInvalid on errors."""
     entries, errors = load_faq(path)
     if errors:
         raise ContentInvalid(errors)
-    index = FaqIndex(entries, encoder)
+    index = FaqIndex(entries, encoder, meaning_store=meaning_store)
     for language in {e.language for e in entries}:
         index.warm(language)
     return index, entries

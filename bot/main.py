@@ -28,6 +28,7 @@ from bot.clock import Clock, SystemClock
 from bot.db import make_engine
 from bot.encoder_cache import load_encoder
 from bot.jobs import Jobs
+from bot.meaning_files import MeaningFiles
 from bot.registry import ContentRegistry
 from bot.services import Services
 from bot.settings import Settings, get_settings
@@ -71,8 +72,14 @@ def build_services(
     """
     engine = make_engine(settings.database_url)
     encoder = load_encoder(settings.faq_encoder, settings.model_cache_dir)
+    # a long-running process keeps the encoder's FAQ models on disk: its next start reads them
+    store = MeaningFiles(settings.model_cache_dir / "faq") if warm_in_background else None
     registry = ContentRegistry(
-        settings.guidelines_dir, settings.faq_dir, encoder, warm_in_background=warm_in_background
+        settings.guidelines_dir,
+        settings.faq_dir,
+        encoder,
+        warm_in_background=warm_in_background,
+        meaning_store=store,
     )
     with Session(engine) as session:
         pipeline.sync_communities(session, registry, now=clock.now())

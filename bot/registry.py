@@ -13,7 +13,8 @@ from pathlib import Path
 from responders.content import ContentError, ContentInvalid, load_content, runtime_problem
 from responders.domain import FaqEntry, Guideline
 from responders.engine import Community
-from responders.faq import Encoder, FaqIndex
+from responders.faq import FaqIndex
+from responders.meaning import Encoder, MeaningStore
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,17 @@ class ContentRegistry:
         encoder: Encoder | None = None,
         *,
         warm_in_background: bool = False,
+        meaning_store: MeaningStore | None = None,
     ) -> None:
         """warm_in_background: the encoder reads the FAQ in a thread of its own on load and reload,
         and messages are matched by words alone until it is done (the service); otherwise the first
-        message of each scope waits for it (commands and tests, which want the same answer every run)."""
+        message of each scope waits for it (commands and tests, which want the same answer every run).
+        meaning_store: where the encoder's models of the FAQ are kept between processes."""
         self.guidelines_dir = guidelines_dir
         self.faq_dir = faq_dir
         self.encoder = encoder
         self.warm_in_background = warm_in_background and encoder is not None
+        self.meaning_store = meaning_store
         self.errors: list[ContentError] = []
         self.broken: list[ContentError] = []  # communities in the files the service cannot run with
         self._rejected = ""  # fingerprint of the files that last failed to load: reported once
@@ -152,7 +156,9 @@ class ContentRegistry:
 
     def _index(self, entries: Iterable[FaqEntry], guidelines: Iterable[Guideline]) -> FaqIndex:
         """A FAQ index for the content being loaded; warmed in a thread of its own when asked."""
-        index = FaqIndex(entries, self.encoder, meaning_warmed=self.warm_in_background)
+        index = FaqIndex(
+            entries, self.encoder, meaning_warmed=self.warm_in_background, meaning_store=self.meaning_store
+        )
         if self.warm_in_background:
             scopes = sorted({(language, tuple(g.faq.tags)) for g in guidelines for language in g.languages})
             threading.Thread(target=_warm, args=(index, scopes), name="faq-warm", daemon=True).start()

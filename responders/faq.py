@@ -7,7 +7,7 @@ likely entry, so a message must also read like one of the examples. The classifi
 over-confident on off-topic posts that share one telling word; fuzzy matching alone lets any
 post containing all words of a short example through.
 
-With an encoder (sentence embeddings, `responders/embeddings.py`) a third view joins: a logistic
+With an encoder (`responders/meaning.py`; sentence embeddings) a third view joins: a logistic
 regression over the phrasings' vectors, and the cosine to the nearest phrasing. It finds paraphrases
 that share no word with any example; the encoder only serves the languages it knows.
 """
@@ -18,18 +18,17 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 from rapidfuzz import fuzz, utils
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from responders.analysis import normalize
 from responders.domain import Candidate, FaqEntry
+from responders.meaning import MINILM_BLEND, Encoder, Meaning, MeaningStore, blend_of
 
 # softmax temperature for the classifier's margins: chosen on CLINC150 val and BANKING77 train
 _SHARPNESS = 5.0
@@ -37,42 +36,6 @@ _CLASSIFIER_WEIGHT = 0.6
 _SHORTLIST = 4
 _LARGE = 3000  # example phrasings in one scope
 _FUZZY_PHRASES = 12  # per entry: long example lists are pre-filtered by TF-IDF cosine
-
-
-@dataclass(frozen=True)
-class Blend:
-    """How an encoder's view joins the TF-IDF one: the share of the sentence-vector model in the
-    entry probabilities, of the cosine to the nearest phrasing in the similarity, the regression's
-    C, and how sure the TF-IDF model must be to skip the encoder (where TF-IDF is this sure, the
-    encoder more often overrules a right answer than a wrong one; skipping also saves its time)."""
-
-    meaning_weight: float
-    cosine_weight: float
-    c: float
-    sure: float
-
-
-# MiniLM's, chosen by bench/tune_blend.py on rows no benchmark scores; an encoder may bring its own
-MINILM_BLEND = Blend(meaning_weight=0.85, cosine_weight=0.5, c=10.0, sure=0.8)
-
-
-def blend_of(encoder: Encoder) -> Blend:
-    """The encoder's blend, MiniLM's when it names none."""
-    return getattr(encoder, "blend", MINILM_BLEND)
-
-
-class Encoder(Protocol):
-    """Turns texts into unit-length sentence vectors; `languages` are the ones it understands."""
-
-    languages: frozenset[str]
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """One unit-length row per text."""
-        ...
-
-    def for_scope(self, phrasings: Sequence[tuple[str, str]]) -> Encoder:
-        """The encoder for a scope of (entry id, phrasing) pairs: itself, or one tuned on them."""
-        ...
 
 
 def _prepare(text: str) -> str:
@@ -146,44 +109,6 @@ class _Features:
 
 
 @dataclass(frozen=True)
-class _Meaning:
-    """The phrasings as sentence vectors, and a logistic regression that tells entries apart by them."""
-
-    encoder: Encoder
-    vectors: np.ndarray  # one unit-length row per phrasing, entry after entry
-    weights: np.ndarray | None  # one row per entry, bias in the last column
-
-    @classmethod
-    def build(cls, encoder: Encoder, texts: list[str], labels: list[int], entries: int) -> _Meaning:
-        vectors = encoder.encode(texts)
-        if entries < 2:
-            return cls(encoder, vectors, None)
-        model = LogisticRegression(C=blend_of(encoder).c, max_iter=300)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(vectors, labels)
-        coef, bias = np.asarray(model.coef_), np.asarray(model.intercept_)
-        if entries == 2:
-            # a two-class model has one log-odds: half of it for each side gives the same softmax
-            coef, bias = np.vstack([-coef, coef]) / 2, np.concatenate([-bias, bias]) / 2
-        return cls(encoder, vectors, np.hstack([coef, bias[:, None]]))
-
-    def probabilities(self, vector: np.ndarray) -> np.ndarray:
-        """How likely each entry is for a message's vector."""
-        if self.weights is None:
-            return np.array([max(0.0, float((self.vectors @ vector).max(initial=0.0)))])
-        logits = self.weights[:, :-1] @ vector + self.weights[:, -1]
-        scaled = np.exp(logits - logits.max())
-        return np.asarray(scaled / scaled.sum())
-
-    def nearest(self, vector: np.ndarray, start: int, end: int) -> tuple[float, int]:
-        """The cosine (at least 0) of the phrasing start:end nearest to the vector, and its position."""
-        cosines = self.vectors[start:end] @ vector
-        best = int(np.argmax(cosines))
-        return max(0.0, float(cosines[best])), best
-
-
-@dataclass(frozen=True)
 class _Scope:
     """The phrasings of the entries one community may answer with, in one language, and a model."""
 
@@ -191,10 +116,12 @@ class _Scope:
     phrases: tuple[tuple[str, ...], ...]
     features: _Features | None
     weights: np.ndarray | None  # classifier coefficients, one row per entry, bias in the last column
-    meaning: _Meaning | None = None
+    meaning: Meaning | None = None
 
     @classmethod
-    def build(cls, entries: Sequence[FaqEntry], encoder: Encoder | None = None) -> _Scope:
+    def build(
+        cls, entries: Sequence[FaqEntry], encoder: Encoder | None = None, store: MeaningStore | None = None
+    ) -> _Scope:
         ids = tuple(e.id for e in entries)
         phrases = tuple(tuple(_prepare(p) for p in (e.question, *e.examples)) for e in entries)
         texts = [p for group in phrases for p in group]
@@ -206,7 +133,7 @@ class _Scope:
         if encoder is not None:
             # the model reads the phrasings as written: case and punctuation carry meaning for it
             pairs = [(e.id, p) for e in entries for p in (e.question, *e.examples)]
-            meaning = _Meaning.build(encoder.for_scope(pairs), [p for _, p in pairs], labels, len(ids))
+            meaning = Meaning.build(encoder.for_scope(pairs), [p for _, p in pairs], labels, len(ids), store)
         if len(ids) < 2:
             return cls(ids, phrases, features, None, meaning)
         big = len(texts) > _LARGE
@@ -259,14 +186,21 @@ class FaqIndex:
     """Every way customers ask each FAQ entry, ready to match against a new message."""
 
     def __init__(
-        self, entries: Iterable[FaqEntry], encoder: Encoder | None = None, *, meaning_warmed: bool = False
+        self,
+        entries: Iterable[FaqEntry],
+        encoder: Encoder | None = None,
+        *,
+        meaning_warmed: bool = False,
+        meaning_store: MeaningStore | None = None,
     ) -> None:
         """meaning_warmed: someone calls warm() for each scope (the service does, in the background);
         until a scope is warm its messages are matched by words alone instead of waiting for the
-        encoder to read every phrasing."""
+        encoder to read every phrasing. meaning_store: where scopes' sentence-vector models are
+        kept, so that a restart with the same FAQ reads them instead of encoding every phrasing."""
         self.entries = {entry.id: entry for entry in entries}
         self.encoder = encoder
         self.meaning_warmed = meaning_warmed
+        self.meaning_store = meaning_store
         self._scopes: dict[tuple[str, tuple[str, ...]], _Scope] = {}
         self._by_words: dict[tuple[str, tuple[str, ...]], _Scope] = {}
 
@@ -274,7 +208,9 @@ class FaqIndex:
         """Build the model for one language and tag scope now rather than at the first message."""
         key = _key(language, tags)
         if key not in self._scopes:
-            self._scopes[key] = _Scope.build(self._chosen(key), self._encoder_for(language))
+            self._scopes[key] = _Scope.build(
+                self._chosen(key), self._encoder_for(language), self.meaning_store
+            )
 
     def is_warm(self, language: str, tags: Sequence[str] = ()) -> bool:
         """Whether the scope's model, with the encoder's where it reads the language, is built."""

