@@ -68,9 +68,10 @@ class Run:
     latency: dict[str, float]
     server_cpu_ms: float
     statuses: dict[str, int]
-    mention_ids: int = 0  # distinct mention ids in the 202 answers
+    mention_ids: int = 0  # distinct ids in the 202 answers (the queue's, or the mention's)
     duplicates_answered: int = 0  # 202s that said "duplicate" for a new mention
     stored: dict[str, int] = field(default_factory=dict)
+    drained_s: float = 0.0  # after the last answer, until every posted mention had its draft
     server_exceptions: dict[str, int] = field(default_factory=dict)
 
 
@@ -97,7 +98,16 @@ def serve(kind: str, url: str, fd: int) -> None:
         settings = Settings(
             database_url=url, api_token=TOKEN, guidelines_dir=GUIDELINES, faq_dir=FAQ, log_level="WARNING"
         )
-        app = create_app(build_services(settings, CLOCK), run_jobs=False)
+        services = build_services(settings, CLOCK)
+        # every FAQ scope built before serving, as `webcare serve` does in the background at start
+        faq = services.registry.snapshot.faq
+        for community in services.registry.snapshot.communities.values():
+            for language in community.guideline.languages:
+                faq.warm(language, community.guideline.faq.tags)
+        # `webcare serve` as one process: the API queues, its drafter thread drafts meanwhile
+        # (the jobs and pollers stay off: nothing else competes for the CPU)
+        services.drafter.start()
+        app = create_app(services, run_jobs=False)
     sock = socket.socket(fileno=fd)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])
@@ -206,9 +216,12 @@ def measure(kind: str, url: str, *, count: int, warmup: int, concurrency: int, s
         with server(kind, url, log) as (base, pid):
             port = int(base.rsplit(":", 1)[1])
             post_all(port, requests[:warmup], min(concurrency, 4))
+            if kind == "webcare":  # the timed posts start on an idle server, its warm-up drafted
+                wait_for_drafts(url, prefix, warmup)
             cpu_began = cpu_seconds(pid)
             latencies, statuses, bodies, elapsed = post_all(port, requests[warmup:], concurrency)
             server_cpu = cpu_seconds(pid) - cpu_began
+            drained = wait_for_drafts(url, prefix, warmup + count) if kind == "webcare" else 0.0
         exceptions = server_exceptions(log.read_text(errors="replace"))
     answers = [json.loads(b) for b in bodies]
     done = len(latencies)
@@ -222,13 +235,22 @@ def measure(kind: str, url: str, *, count: int, warmup: int, concurrency: int, s
         latency=latency_ms(latencies),
         server_cpu_ms=round(server_cpu * 1000 / done, 3) if done else 0.0,
         statuses=dict(statuses),
-        mention_ids=len({a["mention_id"] for a in answers}),
+        mention_ids=len({a.get("intake_id") or a["mention_id"] for a in answers}),
         duplicates_answered=sum(bool(a["duplicate"]) for a in answers),
         server_exceptions=exceptions,
     )
     if kind == "webcare":
         run.stored = count_stored(url, prefix)
+        run.drained_s = round(drained, 2)
     return run
+
+
+def wait_for_drafts(url: str, prefix: str, sent: int, timeout: float = 300.0) -> float:
+    """Seconds until every posted mention of this run has its draft (the drafter catching up)."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < timeout and count_stored(url, prefix)["drafts"] < sent:
+        time.sleep(0.25)
+    return time.perf_counter() - began
 
 
 def problems(run: Run, sent: int) -> list[str]:
@@ -243,7 +265,10 @@ def problems(run: Run, sent: int) -> list[str]:
         found.append(f"{run.app}: {run.duplicates_answered} new mentions answered as duplicates")
     if run.mention_ids != accepted:
         found.append(f"{run.app}: {accepted} accepted, {run.mention_ids} distinct mention ids")
-    if run.app == "webcare" and (run.stored["mentions"] != sent or run.stored["distinct"] != sent):
+    if (
+        run.app == "webcare"
+        and not run.stored["mentions"] == run.stored["distinct"] == run.stored["drafts"] == sent
+    ):
         found.append(f"{run.app}: {sent} mentions posted (warm-up included), stored {run.stored}")
     if run.server_exceptions:
         found.append(f"{run.app}: exceptions in the log {run.server_exceptions}")
@@ -273,7 +298,11 @@ def summary(results: dict[str, Any]) -> str:
             f"  {run['app']:8} [{run['database']:10}] {run['requests']} posts, {run['concurrency']} clients: "
             f"{run['per_second']:7.0f}/s  p50 {lat['p50_ms']:.1f} ms  p99 {lat['p99_ms']:.1f} ms  "
             f"server CPU {run['server_cpu_ms']:.2f} ms/post  statuses {run['statuses']}"
-            + (f"  stored {run['stored']}" if run["stored"] else "")
+            + (
+                f"  stored {run['stored']}, all drafted {run['drained_s']} s after the last answer"
+                if run["stored"]
+                else ""
+            )
         )
     for name, v in results["verdicts"].items():
         lines.append(

@@ -123,6 +123,7 @@ def worker() -> None:
         clock=services.clock,
     )
     jobs.start()
+    services.drafter.start()
     from bot.adapters.wiring import build_poll_loops, close_senders
 
     pollers = build_poll_loops(services)
@@ -132,6 +133,7 @@ def worker() -> None:
     for poller in pollers:
         poller.stop()
     jobs.stop()
+    services.drafter.stop()
     close_senders(services.senders)
 
 

@@ -111,6 +111,8 @@ def create_app(
         pollers = build_poll_loops(svc) if run_jobs else []
         if run_jobs or watch_content:
             jobs.start(web_only=not run_jobs)
+        if run_jobs:
+            svc.drafter.start()
         for poller in pollers:
             poller.start()
         # What startup built lives as long as the process: take it out of the collector's full
@@ -123,7 +125,7 @@ def create_app(
             for poller in pollers:
                 poller.stop()
             jobs.stop()
-            svc.intake.stop()
+            svc.stop_intake()
             if services is None:
                 close_senders(svc.senders)
 

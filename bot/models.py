@@ -383,6 +383,22 @@ class ExampleSuggestion(SQLModel, table=True):
     decided_at: datetime | None = _ts(nullable=True)
 
 
+class Inbound(SQLModel, table=True):
+    """A mention posted to the API, stored before it is drafted; the drafter removes it once the
+    mention and its draft are stored, in the same transaction."""
+
+    __tablename__ = "inbound"
+    # AUTOINCREMENT: SQLite would otherwise hand a drafted (deleted) row's id to the next one, and
+    # an intake_id in an answer must name one post only
+    __table_args__ = (UniqueConstraint("platform", "external_id"), {"sqlite_autoincrement": True})
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    external_id: str = Field(max_length=300)
+    body: str  # the mention as JSON (responders.domain.Mention)
+    # when the request was answered: the drafter takes the mention in as of then
+    received_at: datetime = _ts()
+
+
 class SetAside(SQLModel, table=True):
     """A message that could not be taken in, kept with its reason so intake can go on past it."""
 

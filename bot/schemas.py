@@ -87,12 +87,14 @@ class MentionIn(BaseModel):
 
 
 class MentionAccepted(BaseModel):
-    """What became of a posted mention."""
+    """What became of a posted mention: queued for drafting (action "queued", its place in the
+    queue as intake_id), drafted (with `?wait=draft`), or stored before (duplicate, its ids)."""
 
-    mention_id: int
+    mention_id: int | None
     draft_id: int | None
     duplicate: bool
     action: str
+    intake_id: int | None = None
 
 
 class DraftOut(BaseModel):

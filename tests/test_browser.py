@@ -73,7 +73,7 @@ def page(new_page: Callable[[], Page]) -> Page:
 def post_mention(base_url: str, external_id: str = "m-1", **fields: Any) -> int:
     """Post a mention through the API as an integration would; return its draft's id."""
     response = httpx.post(
-        f"{base_url}/api/v1/mentions",
+        f"{base_url}/api/v1/mentions?wait=draft",
         json=mention_json(external_id, **fields),
         headers={"Authorization": f"Bearer {API_TOKEN}"},
         trust_env=False,

@@ -64,7 +64,9 @@ def _inject_broken_other(registry: ContentRegistry) -> None:
 
 def _post(client: TestClient, external_id: str, channel: str) -> int:
     body = mention_json(external_id, channel=channel)
-    response = client.post("/api/v1/mentions", json=body, headers={"Authorization": f"Bearer {API_TOKEN}"})
+    response = client.post(
+        "/api/v1/mentions?wait=draft", json=body, headers={"Authorization": f"Bearer {API_TOKEN}"}
+    )
     return response.status_code
 
 
@@ -112,7 +114,7 @@ def test_queue_api_and_jobs_keep_working_for_the_others(client: TestClient, serv
     assert html.unescape(page.text).count("data-draft-id=") == 2  # both communities' items are listed
     assert _post(client, "a-2", "shop-nl") == 202
     refused = client.post(
-        "/api/v1/mentions",
+        "/api/v1/mentions?wait=draft",
         json=mention_json("b-2", channel="other-nl"),
         headers={"Authorization": f"Bearer {API_TOKEN}"},
     )

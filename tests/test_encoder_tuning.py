@@ -256,7 +256,7 @@ def registry(tmp_path: Path) -> ContentRegistry:
 def test_metrics_count_the_scopes_awaiting_their_tuned_encoder(api: TestClient) -> None:
     assert "webcare_faq_scopes_awaiting_tuning 0.0" in api.get("/metrics").text
     body = mention_json(text="My package showed up smashed and I would like my money back please")
-    assert api.post("/api/v1/mentions", json=body).status_code == 202
+    assert api.post("/api/v1/mentions?wait=draft", json=body).status_code == 202
 
     assert "webcare_faq_scopes_awaiting_tuning 1.0" in api.get("/metrics").text
 

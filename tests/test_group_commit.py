@@ -66,7 +66,7 @@ def test_sixteen_concurrent_posts_are_each_stored_once_with_their_own_draft(
 ) -> None:
     posts = [mention_json(f"burst-{i}", author_id=f"u-{i}") for i in range(16)]
     # every mention twice, at the same time: a repeat is answered as the same mention
-    answers = _in_parallel(32, lambda i: api.post("/api/v1/mentions", json=posts[i % 16]))
+    answers = _in_parallel(32, lambda i: api.post("/api/v1/mentions?wait=draft", json=posts[i % 16]))
 
     assert [a.status_code for a in answers] == [202] * 32
     bodies = [a.json() for a in answers]
@@ -94,7 +94,7 @@ def test_a_mention_nobody_listens_to_is_refused_and_the_rest_of_its_batch_is_sto
 ) -> None:
     posts = [mention_json(f"mixed-{i}", author_id=f"u-{i}") for i in range(8)]
     posts[3] = mention_json("mixed-3", channel="somewhere-else")
-    answers = _in_parallel(8, lambda i: api.post("/api/v1/mentions", json=posts[i]))
+    answers = _in_parallel(8, lambda i: api.post("/api/v1/mentions?wait=draft", json=posts[i]))
 
     assert [a.status_code for a in answers] == [202, 202, 202, 422, 202, 202, 202, 202]
     assert "no community listens" in answers[3].json()["detail"][0]["msg"]

@@ -23,7 +23,7 @@ def test_healthz_says_503_when_the_database_is_gone(client: TestClient, services
 
 
 def test_metrics_need_the_token_and_count_the_queue(api: TestClient, client: TestClient) -> None:
-    api.post("/api/v1/mentions", json=mention_json())
+    api.post("/api/v1/mentions?wait=draft", json=mention_json())
     assert 'webcare_drafts{status="pending"} 1.0' in api.get("/metrics").text
     del client.headers["Authorization"]
     assert client.get("/metrics").status_code == 401

@@ -74,7 +74,7 @@ def agent(client: TestClient, services: Services) -> tuple[TestClient, str]:
 
 
 def draft_id(api: TestClient) -> int:
-    response = api.post("/api/v1/mentions", json=mention_json())
+    response = api.post("/api/v1/mentions?wait=draft", json=mention_json())
     assert response.status_code == 202, response.text
     found: int = response.json()["draft_id"]
     return found
@@ -123,7 +123,7 @@ def test_a_version_beyond_the_database_range_is_422(api: TestClient) -> None:
 def test_follower_counts_beyond_the_database_range_are_422(api: TestClient) -> None:
     body = mention_json()
     body["author"]["followers"] = BEYOND_INT32
-    response = api.post("/api/v1/mentions", json=body)
+    response = api.post("/api/v1/mentions?wait=draft", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body", "author", "followers"]
 
@@ -169,7 +169,7 @@ def test_nul_in_any_mention_field_is_422(api: TestClient, field: str) -> None:
         body["author"][field.removeprefix("author.")] = NUL
     else:
         body[field] = NUL
-    response = api.post("/api/v1/mentions", json=body)
+    response = api.post("/api/v1/mentions?wait=draft", json=body)
     assert response.status_code == 422, response.text
 
 
@@ -269,7 +269,9 @@ def test_nul_in_a_sign_in_name_is_refused(client: TestClient) -> None:
 
 def test_a_lone_surrogate_in_api_json_is_422(api: TestClient) -> None:
     body = json.dumps(mention_json(text="Hoi \ud83c"), ensure_ascii=True)
-    response = api.post("/api/v1/mentions", content=body, headers={"Content-Type": "application/json"})
+    response = api.post(
+        "/api/v1/mentions?wait=draft", content=body, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 422, response.text
 
 
@@ -339,7 +341,9 @@ def test_deeply_nested_webhook_json_is_refused(client: TestClient) -> None:
     ],
 )
 def test_an_impossible_created_at_is_422(api: TestClient, created_at: Any) -> None:
-    response = api.post("/api/v1/mentions", json=mention_json(created_at=None) | {"created_at": created_at})
+    response = api.post(
+        "/api/v1/mentions?wait=draft", json=mention_json(created_at=None) | {"created_at": created_at}
+    )
     assert response.status_code == 422, response.text
 
 
@@ -416,7 +420,7 @@ def test_api_values_longer_than_their_column_are_422_naming_the_field(
         body["author"][field.removeprefix("author.")] = value
     else:
         body[field] = value
-    response = api.post("/api/v1/mentions", json=body)
+    response = api.post("/api/v1/mentions?wait=draft", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body", *field.split(".")]
 

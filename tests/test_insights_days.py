@@ -27,7 +27,9 @@ def clock() -> Clock:
 
 def _post(client: TestClient, external_id: str, at: datetime) -> None:
     body = mention_json(external_id, created_at=at, author_id=external_id)
-    response = client.post("/api/v1/mentions", json=body, headers={"Authorization": f"Bearer {API_TOKEN}"})
+    response = client.post(
+        "/api/v1/mentions?wait=draft", json=body, headers={"Authorization": f"Bearer {API_TOKEN}"}
+    )
     assert response.status_code == 202, response.text
 
 

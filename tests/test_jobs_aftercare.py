@@ -37,7 +37,7 @@ def post_mention(
     if at is not None:
         clock.set(at)
     body = mention_json(external_id, text, created_at=clock.now(), **fields)
-    response = api.post("/api/v1/mentions", json=body)
+    response = api.post("/api/v1/mentions?wait=draft", json=body)
     assert response.status_code == 202, response.text
 
 

@@ -33,7 +33,7 @@ def sign_in(client: TestClient, username: str = "agent1") -> str:
 
 def post_mention(client: TestClient, **kwargs: object) -> int:
     response = client.post(
-        "/api/v1/mentions",
+        "/api/v1/mentions?wait=draft",
         json=mention_json(**kwargs),  # type: ignore[arg-type]
         headers={"Authorization": f"Bearer {API_TOKEN}"},
     )

@@ -22,7 +22,9 @@ runner = CliRunner()
 def test_signed_in_pages_and_api_answers_are_never_stored(client: TestClient, services: Services) -> None:
     add_user(services)
     bearer = {"Authorization": f"Bearer {API_TOKEN}"}
-    draft_id = client.post("/api/v1/mentions", json=mention_json(), headers=bearer).json()["draft_id"]
+    draft_id = client.post("/api/v1/mentions?wait=draft", json=mention_json(), headers=bearer).json()[
+        "draft_id"
+    ]
     sign_in(client)
     for path in ("/queue", f"/queue/{draft_id}", "/account/sessions", "/login"):
         response = client.get(path)
@@ -75,7 +77,9 @@ SENIOR_ONLY = "only a senior can approve, reject or mark this draft answered."
 
 def _escalated_draft(client: TestClient, csrf: str) -> int:
     bearer = {"Authorization": f"Bearer {API_TOKEN}"}
-    draft_id: int = client.post("/api/v1/mentions", json=mention_json(), headers=bearer).json()["draft_id"]
+    draft_id: int = client.post("/api/v1/mentions?wait=draft", json=mention_json(), headers=bearer).json()[
+        "draft_id"
+    ]
     client.post(f"/queue/{draft_id}/escalate", data={"csrf_token": csrf, "note": "press"})
     return draft_id
 
@@ -122,7 +126,9 @@ def test_the_audit_log_isolates_each_value_it_shows(client: TestClient, services
     add_user(services, role="senior")
     csrf = sign_in(client)
     bearer = {"Authorization": f"Bearer {API_TOKEN}"}
-    draft_id = client.post("/api/v1/mentions", json=mention_json(), headers=bearer).json()["draft_id"]
+    draft_id = client.post("/api/v1/mentions?wait=draft", json=mention_json(), headers=bearer).json()[
+        "draft_id"
+    ]
     client.post(f"/queue/{draft_id}/escalate", data={"csrf_token": csrf, "note": "\u202eder pers"})
     page = client.get("/audit").text
     assert "<bdi>\u202eder pers</bdi>" in page  # its override ends with the value, not the row

@@ -20,7 +20,9 @@ from tests.test_web import sign_in
 def post_mention(client: TestClient, external_id: str = "m-1", *args: str, **fields: object) -> int:
     """Post a mention through the API; return its draft's id."""
     body = mention_json(external_id, *args, **fields)  # type: ignore[arg-type]
-    response = client.post("/api/v1/mentions", json=body, headers={"Authorization": f"Bearer {API_TOKEN}"})
+    response = client.post(
+        "/api/v1/mentions?wait=draft", json=body, headers={"Authorization": f"Bearer {API_TOKEN}"}
+    )
     assert response.status_code == 202, response.text
     draft_id: int = response.json()["draft_id"]
     return draft_id

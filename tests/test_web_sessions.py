@@ -363,7 +363,7 @@ def test_a_person_reads_dates_and_deadlines_in_dutch_and_admins_see_each_persons
     add_user(services, "boss", role="admin")
     token = sign_in(client)
     post = mention_json("m-nl", created_at=services.clock.now())
-    client.post("/api/v1/mentions", json=post, headers={"Authorization": f"Bearer {API_TOKEN}"})
+    client.post("/api/v1/mentions?wait=draft", json=post, headers={"Authorization": f"Bearer {API_TOKEN}"})
     assert "due in " in client.get("/queue").text
     page = client.post("/account/language", data={"language": "nl", "csrf_token": token}).text
     assert "Dates and deadlines now read in Nederlands." in page

@@ -5,6 +5,10 @@ request threads each taking the lock in turn spend more time handing it over tha
 requests hand their mention to one writer thread and wait; the writer takes in everything that
 is waiting, up to MAX_BATCH, commits once, and only then answers each request. A request is
 answered after its mention is durable, never before.
+
+Two kinds of writer: one queues the mentions for the drafter (bot/pipeline/inbox.py), the
+API's default; the other drafts them before answering (`?wait=draft`), for callers that want the
+draft's id in the answer.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import db
+from bot.pipeline import inbox
 from bot.pipeline.errors import CommunityUnavailable, UnknownChannel
 from bot.pipeline.intake import Received, after_commit, receive
 from bot.pipeline.set_aside import Unreadable, is_transient
@@ -34,6 +40,8 @@ MAX_BATCH = 64
 # posting it again is safe, as intake is idempotent on platform and external id).
 WAIT_SECONDS = 30.0
 BUSY = "the mention was not stored in time; post it again (a repeat is stored once)"
+# posts this recent mean more are coming: the drafter gives way (bot/pipeline/drafter.py)
+BUSY_SECONDS = 0.2
 # Refused before anything was written, so the rest of the batch stands.
 _REFUSED_CLEANLY = (UnknownChannel, Unreadable, CommunityUnavailable)
 
@@ -49,18 +57,18 @@ class _Ticket:
     mention: domain.Mention
     now: datetime
     done: threading.Event = field(default_factory=threading.Event)
-    result: Received | None = None
+    result: Received | inbox.Queued | None = None
     error: Exception | None = None
     # for a caller on an event loop: called (in the writer's thread) once answered
     notify: Callable[[], None] | None = None
 
-    def answer(self, result: Received | None = None, error: Exception | None = None) -> None:
+    def answer(self, result: Received | inbox.Queued | None = None, error: Exception | None = None) -> None:
         self.result, self.error = result, error
         self.done.set()
         if self.notify is not None:
             self.notify()
 
-    def outcome(self) -> Received:
+    def outcome(self) -> Received | inbox.Queued:
         """The answer: what happened to the mention, or the error its intake raised."""
         if self.error is not None:
             raise self.error
@@ -78,15 +86,27 @@ class GroupCommit:
     """Writer threads that take in the mentions of concurrent requests, a batch per commit."""
 
     def __init__(
-        self, engine: Engine, registry: ContentRegistry, *, max_batch: int = MAX_BATCH, writers: int = 0
+        self,
+        engine: Engine,
+        registry: ContentRegistry,
+        *,
+        max_batch: int = MAX_BATCH,
+        writers: int = 0,
+        queued: Callable[[], None] | None = None,
     ) -> None:
+        """queued: the writer queues mentions for the drafter and calls this after each commit
+        (the drafter's wake-up); without it, the writer drafts before it answers."""
         self.engine, self.registry, self.max_batch = engine, registry, max_batch
         self.writers = writers or writers_for(engine)
+        self.queued = queued
+        self._last_write = float("-inf")  # time.monotonic() of the last batch written
         self._waiting: queue.SimpleQueue[_Ticket | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
 
-    def receive(self, mention: domain.Mention, *, now: datetime, wait: float = WAIT_SECONDS) -> Received:
+    def receive(
+        self, mention: domain.Mention, *, now: datetime, wait: float = WAIT_SECONDS
+    ) -> Received | inbox.Queued:
         """Store the mention (with its draft) and return what happened once it is committed.
 
         Raises what pipeline.receive raises for this mention (UnknownChannel, Unreadable, ...),
@@ -99,7 +119,7 @@ class GroupCommit:
 
     async def receive_async(
         self, mention: domain.Mention, *, now: datetime, wait: float = WAIT_SECONDS
-    ) -> Received:
+    ) -> Received | inbox.Queued:
         """receive, for a caller on an event loop: waits without holding a thread."""
         loop = asyncio.get_running_loop()
         answered = loop.create_future()
@@ -117,6 +137,10 @@ class GroupCommit:
         except TimeoutError:
             raise WriterBusy(BUSY) from None
         return ticket.outcome()
+
+    def busy(self, within: float = BUSY_SECONDS) -> bool:
+        """Whether mentions were posted within the last `within` seconds."""
+        return time.monotonic() - self._last_write < within or not self._waiting.empty()
 
     def _hand_in(self, ticket: _Ticket) -> _Ticket:
         self._ensure_started()
@@ -166,6 +190,10 @@ class GroupCommit:
 
     def _write(self, batch: list[_Ticket]) -> None:
         """Take in a batch in one transaction; if that fails, each on its own. Answers every ticket."""
+        self._last_write = time.monotonic()
+        if self.queued is not None:
+            self._queue(batch, self.queued)
+            return
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 answers = _together(session, self.registry, batch)
@@ -180,6 +208,27 @@ class GroupCommit:
                         after_commit(session, self.registry, result, now=ticket.now)
         for ticket, (result, error) in zip(batch, answers, strict=True):
             ticket.answer(result, error)
+
+    def _queue(self, batch: list[_Ticket], queued: Callable[[], None]) -> None:
+        """Queue a batch for the drafter in one transaction; if that fails, each on its own."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                answers = _queued_together(session, self.registry, batch)
+            except Exception as exc:
+                session.rollback()
+                if is_transient(exc):
+                    answers = [exc] * len(batch)
+                else:
+                    log.warning(
+                        "a batch of mentions failed together; queueing each on its own", exc_info=True
+                    )
+                    answers = [_queued_alone(session, self.registry, ticket) for ticket in batch]
+        queued()
+        for ticket, answer in zip(batch, answers, strict=True):
+            if isinstance(answer, Exception):
+                ticket.answer(error=answer)
+            else:
+                ticket.answer(answer)
 
 
 def _together(
@@ -211,3 +260,21 @@ def _alone(
         if not isinstance(exc, _REFUSED_CLEANLY) and not is_transient(exc):
             log.exception("mention not stored", extra={"external_id": ticket.mention.external_id})
         return None, exc
+
+
+def _queued_together(
+    session: Session, registry: ContentRegistry, batch: list[_Ticket]
+) -> list[inbox.Queued | Exception]:
+    with db.write_turn(session):
+        answers = inbox.queue(session, registry, [(t.mention, t.now) for t in batch])
+        session.commit()
+    return answers
+
+
+def _queued_alone(session: Session, registry: ContentRegistry, ticket: _Ticket) -> inbox.Queued | Exception:
+    try:
+        [answer] = _queued_together(session, registry, [ticket])
+    except Exception as exc:
+        session.rollback()
+        return exc
+    return answer

@@ -9,6 +9,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from bot import pipeline, store
 from bot.models import Draft, Mention
 from bot.pipeline.group_commit import WriterBusy
+from bot.pipeline.inbox import Queued
+from bot.pipeline.set_aside import Unreadable
 from bot.schemas import ApproveIn, Count, DraftOut, MentionAccepted, MentionIn, RejectIn, RowId
 from bot.web import openapi
 from bot.web.deps import ApiActorDep, NowDep, ServicesDep, SessionDep
@@ -28,22 +30,47 @@ DraftStatus = Literal["pending", "approved", "rejected", "sent", "failed", "igno
     responses=openapi.refusals(401, 413, 422, 503),
 )
 async def post_mention(
-    body: MentionIn, actor: ApiActorDep, services: ServicesDep, now: NowDep
+    body: MentionIn,
+    actor: ApiActorDep,
+    services: ServicesDep,
+    now: NowDep,
+    wait: Annotated[
+        Literal["draft"] | None,
+        Query(description="`draft`: answer once the draft is made, with its id (slower under load)"),
+    ] = None,
 ) -> MentionAccepted:
     """Take in one mention; posting the same one twice stores it once. Answered once it is stored,
-    in a transaction shared with the mentions posted at the same time (group commit)."""
+    in a transaction shared with the mentions posted at the same time (group commit); drafted a
+    moment later, or before the answer with `?wait=draft`."""
+    writer = services.intake if wait == "draft" else services.inbox
     try:
-        result = await services.intake.receive_async(body.to_mention(now), now=now)
-    except pipeline.UnknownChannel as exc:
+        result = await writer.receive_async(body.to_mention(now), now=now)
+    except (pipeline.UnknownChannel, Unreadable) as exc:
+        field, kind = (
+            ("channel", "unknown_channel") if isinstance(exc, pipeline.UnknownChannel) else ("", "unreadable")
+        )
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [{"loc": ["body", "channel"], "msg": str(exc), "type": "unknown_channel"}],
+            [{"loc": ["body", field] if field else ["body"], "msg": str(exc), "type": kind}],
         ) from exc
     except WriterBusy as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), headers={"Retry-After": "5"}
         ) from exc
-    return MentionAccepted(**vars(result))
+    if isinstance(result, Queued):
+        return MentionAccepted(
+            mention_id=result.mention_id,
+            draft_id=result.draft_id,
+            duplicate=result.duplicate,
+            action=result.action,
+            intake_id=result.intake_id,
+        )
+    return MentionAccepted(
+        mention_id=result.mention_id,
+        draft_id=result.draft_id,
+        duplicate=result.duplicate,
+        action=result.action,
+    )
 
 
 @router.get("/drafts", response_model=list[DraftOut], responses=openapi.refusals(401, 422))
