@@ -141,3 +141,11 @@ def test_a_queued_mention_keeps_every_field() -> None:
     body = mention_json("f-1", thread_ref="t-9", private=True, reply_to="brand", text="Hé 👋🏽 \u202e")
     mention = MentionIn.model_validate(body).to_mention(datetime(2026, 12, 5, 12, 0, tzinfo=UTC))
     assert inbox.from_json(inbox.to_json(mention)) == mention
+
+
+def test_metrics_count_the_mentions_waiting_for_the_drafter(api: TestClient, services: Services) -> None:
+    for n in range(3):
+        api.post("/api/v1/mentions", json=mention_json(f"m-{n}", author_id=f"u-{n}"))
+    assert "webcare_mentions_queued 3.0" in api.get("/metrics").text
+    services.drafter.drain()
+    assert "webcare_mentions_queued 0.0" in api.get("/metrics").text

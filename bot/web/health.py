@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from bot.encoder_tuning import TunedMiniLM
 from bot.models import Draft, Job, Outbox, SetAside, SlaEvent
+from bot.pipeline import inbox
 from bot.web import openapi
 from bot.web.deps import ApiActorDep, NowDep, ServicesDep, SessionDep
 
@@ -74,6 +75,9 @@ def _work_metrics(registry: CollectorRegistry, session: SessionDep, now: datetim
     """Queue depth, due jobs, deliveries, failures by class and response-time events."""
     pending = session.exec(select(func.count()).select_from(Draft).where(Draft.status == "pending")).one()
     Gauge("webcare_queue_depth", "Drafts waiting for review", registry=registry).set(pending)
+    Gauge("webcare_mentions_queued", "Posted mentions waiting for the drafter", registry=registry).set(
+        inbox.waiting(session)
+    )
     due = Gauge("webcare_jobs_due", "Jobs due now and not yet taken, by kind", ["kind"], registry=registry)
     stmt = select(Job.kind, func.count()).where(Job.status == "pending", col(Job.due_at) <= now)
     for kind, count in session.exec(stmt.group_by(Job.kind)):
