@@ -394,6 +394,7 @@ class Inbound(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=32)
     external_id: str = Field(max_length=300)
+    author_id: str = Field(max_length=128)  # so that erasing a customer also finds what waits here
     body: str  # the mention as JSON (responders.domain.Mention)
     # when the request was answered: the drafter takes the mention in as of then
     received_at: datetime = _ts()

@@ -149,3 +149,19 @@ def test_metrics_count_the_mentions_waiting_for_the_drafter(api: TestClient, ser
     assert "webcare_mentions_queued 3.0" in api.get("/metrics").text
     services.drafter.drain()
     assert "webcare_mentions_queued 0.0" in api.get("/metrics").text
+
+
+def test_erasing_a_customer_also_erases_their_posts_still_waiting(
+    api: TestClient, services: Services
+) -> None:
+    from bot.pipeline import retention
+
+    api.post("/api/v1/mentions?wait=draft", json=mention_json("first", author_id="anna"))
+    api.post("/api/v1/mentions", json=mention_json("second", author_id="anna"))
+    api.post("/api/v1/mentions", json=mention_json("other", author_id="bob"))
+    with Session(services.engine) as session:
+        anna = session.exec(select(Mention.customer_id).where(Mention.external_id == "first")).one()
+        assert retention.erase_customer(session, anna, actor="user:admin", now=services.clock.now())
+    services.drafter.drain()
+    with Session(services.engine) as session:
+        assert session.exec(select(Mention.external_id)).all() == ["other"], "anna does not come back"

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("platform", AutoString(length=32), nullable=False),
         sa.Column("external_id", AutoString(length=300), nullable=False),
+        sa.Column("author_id", AutoString(length=128), nullable=False),
         sa.Column("body", AutoString(), nullable=False),
         sa.Column("received_at", bot.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),

@@ -89,6 +89,7 @@ def queue(
             {
                 "platform": mention.platform,
                 "external_id": mention.external_id,
+                "author_id": mention.author.id,
                 "body": to_json(mention),
                 "received_at": now,
             }

@@ -17,6 +17,7 @@ from bot.models import (
     CustomerOrder,
     Draft,
     ExampleSuggestion,
+    Inbound,
     Job,
     Mention,
     Outbox,
@@ -113,6 +114,12 @@ def erase_customer(session: Session, customer_id: int, *, actor: str, now: datet
     # follow-up drafts live in conversations (gone now); jobs and orders hang off the customer
     _delete_jobs(session, col(Job.customer_id) == customer_id)
     session.execute(delete(CustomerOrder).where(col(CustomerOrder.customer_id) == customer_id))
+    # posts still waiting for the drafter would bring the customer back a moment later
+    session.execute(
+        delete(Inbound).where(
+            col(Inbound.platform) == customer.platform, col(Inbound.author_id) == customer.platform_user_id
+        )
+    )
     session.execute(delete(Customer).where(col(Customer.id) == customer_id))
     store.audit(
         session,
