@@ -165,3 +165,16 @@ def test_erasing_a_customer_also_erases_their_posts_still_waiting(
     services.drafter.drain()
     with Session(services.engine) as session:
         assert session.exec(select(Mention.external_id)).all() == ["other"], "anna does not come back"
+
+
+def test_a_database_that_is_down_when_posting_gets_a_503_to_post_again(
+    api: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("bot.pipeline.group_commit.inbox.queue", locked)
+    response = api.post("/api/v1/mentions", json=mention_json("locked-1"))
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    monkeypatch.undo()
+    assert api.post("/api/v1/mentions", json=mention_json("locked-1")).json()["action"] == "queued"

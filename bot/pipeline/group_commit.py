@@ -216,8 +216,9 @@ class GroupCommit:
                 answers = _queued_together(session, self.registry, batch)
             except Exception as exc:
                 session.rollback()
-                if is_transient(exc):
-                    answers = [exc] * len(batch)
+                if is_transient(exc):  # database down or locked: the caller posts again (a 503)
+                    log.warning("a batch of mentions could not be queued: %s", exc)
+                    answers = [WriterBusy(BUSY) for _ in batch]
                 else:
                     log.warning(
                         "a batch of mentions failed together; queueing each on its own", exc_info=True
