@@ -251,8 +251,7 @@ class FaqIndex:
         blend = blend_of(scope.meaning.encoder) if scope.meaning is not None else MINILM_BLEND
         if scope.meaning is not None and chances.max(initial=0.0) < blend.sure:
             vector = scope.meaning.encoder.encode([text])[0]
-            meant = scope.meaning.probabilities(vector)
-            chances = (1 - blend.meaning_weight) * chances + blend.meaning_weight * meant
+            chances = blend.pool(chances, scope.meaning.probabilities(vector))
         shortlist = np.argsort(-chances)[: max(limit, _SHORTLIST)]
         found = []
         for k in shortlist:

@@ -7,7 +7,7 @@ import hashlib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -21,12 +21,29 @@ class Blend:
     """How an encoder's view joins the TF-IDF one: the share of the sentence-vector model in the
     entry probabilities, of the cosine to the nearest phrasing in the similarity, the regression's
     C, and how sure the TF-IDF model must be to skip the encoder (where TF-IDF is this sure, the
-    encoder more often overrules a right answer than a wrong one; skipping also saves its time)."""
+    encoder more often overrules a right answer than a wrong one; skipping also saves its time).
+    pooling: how the two views' entry probabilities join, as a weighted mean or as a weighted
+    geometric mean (log-linear pooling: where the views agree the answer grows surer, where they
+    disagree neither one's overconfidence carries it)."""
 
     meaning_weight: float
     cosine_weight: float
     c: float
     sure: float
+    pooling: Literal["mean", "geometric"] = "mean"
+
+    def pool(self, words: np.ndarray, meant: np.ndarray) -> np.ndarray:
+        """The entry probabilities of the TF-IDF view and the sentence-vector view, joined."""
+        if self.pooling == "mean":
+            return np.asarray((1 - self.meaning_weight) * words + self.meaning_weight * meant)
+        # in logs: a probability that underflowed to 0 in one view must not zero the other's
+        logs = (1 - self.meaning_weight) * np.log(np.maximum(words, 1e-300))
+        logs += self.meaning_weight * np.log(np.maximum(meant, 1e-300))
+        if len(logs) < 2:
+            # one entry: its certainty in both views, nothing to normalise over
+            return np.asarray(np.exp(logs))
+        pooled = np.exp(logs - logs.max())
+        return np.asarray(pooled / pooled.sum())
 
 
 # MiniLM's, chosen by bench/tune_blend.py on rows no benchmark scores; an encoder may bring its own
