@@ -180,7 +180,7 @@ def held_out(cases: list[dict[str, str]]) -> list[dict[str, str]]:
     return [case for case in cases if not sentiment_model.seen_in_training(case["text"])]
 
 
-def score_sentiment(cases: list[dict[str, str]], *, learned: bool = False) -> SentimentScores:
+def score_sentiment(cases: list[dict[str, str]], *, learned: bool = True) -> SentimentScores:
     """Label every case and score accuracy, macro-F1, negative precision/recall and language."""
     for number, case in enumerate(cases, start=2):
         if case["label"] not in LABELS:

@@ -1,4 +1,5 @@
-"""Language, sentiment and signals of a mention, from word lists: fast, offline, explainable."""
+"""Language, signals and what the customer is doing, from word lists; sentiment from the shipped
+model (responders/sentiment_model.py) or, without it, the lexicon."""
 
 from __future__ import annotations
 
@@ -97,16 +98,21 @@ def analyze(
     competitors: Iterable[str] = (),
     brand_names: Iterable[str] = (),
     reply_to: ReplyTo = "",
-    learned_sentiment: bool = False,
+    learned_sentiment: bool = True,
 ) -> Analysis:
-    """Analyse one message: language, sentiment, signals and what the customer is doing."""
+    """Analyse one message: language, sentiment, signals and what the customer is doing.
+
+    Sentiment comes from the shipped model (responders/sentiment_model.py) when it and its
+    encoder are installed, from the lexicon otherwise or when learned_sentiment is False."""
     tokens = words(text)
     language = detect_language(tokens, default_language)
     lexical = sentiment.score(text, language)
-    # the trained model only when asked (not yet the default: docs/benchmarks.md), and installed
-    learned = sentiment_model.score(text, language) if learned_sentiment else None
-    score = lexical if learned is None else learned
     signals = detect_signals(text, tokens, competitors)
+    # questions and praise stay with the lexicon: the model learned from reviews and tweets, and
+    # reads a plain question about an order, or "binnen een uur advies gekregen", as a complaint
+    by_model = learned_sentiment and not signals & {"question", "praise"}
+    learned = sentiment_model.score(text, language) if by_model else None
+    score = lexical if learned is None else learned
     if signals & {"legal_threat", "churn_threat"}:
         score = min(score, -0.4)
     if "profanity" in signals and score < 0:

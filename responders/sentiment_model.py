@@ -1,13 +1,16 @@
-"""The shipped sentiment model: softmax regression over multilingual USE embeddings.
+"""The shipped sentiment model: softmax regression over word and character n-grams, multilingual
+USE embeddings and the lexicon's sums.
 
-Trained by tools/train_sentiment.py on 70 % of SemEval-16 nl/en and TweetEval (see
-docs/benchmarks.md). Loaded lazily, once; when the encoder or the weights are missing,
-`probabilities` gives None and the caller falls back to the lexicon scorer.
+Trained by tools/train_sentiment.py on 70 % of SemEval-16 nl/en and TweetEval, plus customer
+questions as examples of neutral messages (see docs/benchmarks.md). Loaded lazily, once; when the
+encoder or the weights are missing, `probabilities` gives None and the caller falls back to the
+lexicon scorer.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,18 +18,40 @@ from typing import Any
 
 import numpy as np
 
+from responders.ngrams import tfidf_vector
+
 MODEL = Path(__file__).resolve().parent / "sentiment_model.npz"
 LABELS = ("negative", "neutral", "positive")
-# the lexicon values are few among 512 embedding values; this weight lets them count
+# the lexicon values are three among thousands of features; this weight lets them count
 LEXICON_WEIGHT = 3.0
+# the share of a negative score that comes from the lexicon: the model says how sure it is that a
+# message is negative, the lexicon how strong its words are; an escalation on "very negative"
+# (say below -0.75) should need both, not fire on every calm complaint the model is sure of
+LEXICON_SHARE = 0.3
+# the n-gram views, as scikit-learn's TfidfVectorizer takes them (sublinear tf, lower case)
+NGRAMS: dict[str, dict[str, Any]] = {
+    "word": {"ngram_range": (1, 2)},
+    "char": {"analyzer": "char_wb", "ngram_range": (2, 5)},
+}
+
+
+@dataclass(frozen=True)
+class NgramView:
+    """One fitted n-gram view: how a text becomes n-grams, their columns and weights."""
+
+    analyze: Callable[[str], list[str]]
+    vocabulary: Mapping[str, int]
+    idf: np.ndarray
 
 
 @dataclass(frozen=True)
 class Model:
-    """Weights, bias, the negative bar, and hashes of the texts trained on."""
+    """Weights (one column per label), bias, the n-gram views, the negative bar, and hashes of
+    the texts trained on."""
 
-    weights: Any
-    bias: Any
+    weights: np.ndarray
+    bias: np.ndarray
+    views: tuple[NgramView, ...]
     negative_bar: float
     train_hashes: frozenset[int]
     encoder: Any
@@ -38,8 +63,17 @@ def text_hash(text: str) -> int:
     return int(np.frombuffer(digest, dtype=np.uint64)[0])
 
 
-def features(text: str, language: str, embedding: Any) -> Any:
-    """The model's input: the USE embedding and the lexicon's compound, positive and negative sums."""
+def analyzer(view: str) -> Callable[[str], list[str]]:
+    """How the named n-gram view splits a text, exactly as in training."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    analyze: Callable[[str], list[str]] = TfidfVectorizer(**NGRAMS[view]).build_analyzer()
+    return analyze
+
+
+def dense_features(text: str, language: str, embedding: Any) -> np.ndarray:
+    """The features after the n-grams: the USE embedding and the lexicon's compound, positive
+    and negative sums."""
     from responders.sentiment import explain, score
 
     parts = explain(text, language)
@@ -51,6 +85,10 @@ def features(text: str, language: str, embedding: Any) -> Any:
     return np.concatenate([np.asarray(embedding, dtype=np.float64), LEXICON_WEIGHT * np.array(lexical)])
 
 
+def _columns(vocabulary: np.ndarray) -> dict[str, int]:
+    return {str(gram): column for column, gram in enumerate(vocabulary)}
+
+
 @lru_cache(maxsize=1)
 def load(path: Path = MODEL) -> Model | None:
     """The model and its encoder, or None when either is unavailable."""
@@ -60,12 +98,28 @@ def load(path: Path = MODEL) -> Model | None:
     encoder = multilingual.shared()
     try:
         data = np.load(path)
-    except OSError:
+        views = tuple(
+            NgramView(analyzer(name), _columns(data[f"{name}_vocabulary"]), data[f"{name}_idf"])
+            for name in NGRAMS
+        )
+    except (OSError, KeyError, ValueError):
+        # a missing file, or one written by an older trainer: the lexicon scores instead
         return None
     if encoder is None:
         return None
     hashes = frozenset(int(h) for h in data["train_hashes"])
-    return Model(data["weights"], data["bias"], float(data["negative_bar"]), hashes, encoder)
+    return Model(data["weights"], data["bias"], views, float(data["negative_bar"]), hashes, encoder)
+
+
+def _logits(model: Model, text: str, language: str) -> np.ndarray:
+    z = np.asarray(model.bias, dtype=np.float64).copy()
+    offset = 0
+    for view in model.views:
+        indices, values = tfidf_vector(view.analyze, view.vocabulary, view.idf, text)
+        z += values @ model.weights[indices + offset]
+        offset += len(view.vocabulary)
+    dense = dense_features(text, language, model.encoder.encode([text])[0])
+    return np.asarray(z + dense @ model.weights[offset:])
 
 
 def probabilities(text: str, language: str) -> tuple[float, float, float] | None:
@@ -73,8 +127,7 @@ def probabilities(text: str, language: str) -> tuple[float, float, float] | None
     model = load()
     if model is None:
         return None
-    x = features(text, language, model.encoder.encode([text])[0])
-    z = x @ model.weights + model.bias
+    z = _logits(model, text, language)
     e = np.exp(z - z.max())
     p = e / e.sum()
     return float(p[0]), float(p[1]), float(p[2])
@@ -83,9 +136,10 @@ def probabilities(text: str, language: str) -> tuple[float, float, float] | None
 def score(text: str, language: str) -> float | None:
     """Sentiment in [-1, 1] whose sign is the model's decision; None without the model.
 
-    Negative only when P(negative) reaches the bar (tuned for precision >= 0.85), so a
-    negative score is one escalation can trust; otherwise neutral or positive, whichever
-    is likelier. Magnitude is P(positive) - P(negative), kept on the decided side.
+    Negative when P(negative) reaches the model's bar; otherwise neutral or positive, whichever
+    is likelier. Magnitude is P(positive) - P(negative), kept on the decided side; a negative one
+    also takes LEXICON_SHARE of the lexicon's score, so that only a sure model and strong words
+    together reach a clearly negative score such as -0.75.
     """
     p = probabilities(text, language)
     model = load()
@@ -93,9 +147,12 @@ def score(text: str, language: str) -> float | None:
         return None
     neg, neu, pos = p
     value = pos - neg
-    if neg >= model.negative_bar:
-        return min(value, -0.1)
-    if pos > neu:
+    if neg >= model.negative_bar and neg >= pos:
+        from responders.sentiment import score as lexicon_score
+
+        strength = min(0.0, lexicon_score(text, language))
+        return min((1 - LEXICON_SHARE) * value + LEXICON_SHARE * strength, -0.1)
+    if pos > neu and pos > neg:
         return max(value, 0.1)
     return 0.0
 

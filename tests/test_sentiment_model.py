@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from responders import sentiment_model
@@ -43,8 +44,68 @@ def test_a_polite_but_persistent_complaint_is_negative(text: str, language: str)
         assert result.sentiment_label == "negative"
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Wat een gedoe weer met die bezorging", "nl"),
+        ("It has been a week and nobody got back to me", "en"),
+    ],
+)
+def test_by_default_a_complaint_in_plain_words_is_negative(text: str, language: str) -> None:
+    # no word in either lexicon is negative here: only the model hears the complaint
+    assert analyze(text, default_language=language, learned_sentiment=False).sentiment_label == "neutral"
+    assert analyze(text, default_language=language).sentiment_label == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Het pakket is beschadigd aangekomen", "nl"),
+        ("The parcel arrived damaged", "en"),
+        ("Wat een gedoe weer met die bezorging", "nl"),
+    ],
+)
+def test_a_calm_complaint_is_not_very_negative(text: str, language: str) -> None:
+    # the demo guidelines escalate below -0.75 ("clearly angry"): a calm complaint is the agent's
+    score = analyze(text, default_language=language).sentiment
+    assert -0.75 <= score < 0
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Twee flessen kapot en niemand reageert op mijn mail", "nl"),
+        ("Absolute scam, worst shop ever, you stole my money", "en"),
+    ],
+)
+def test_an_angry_complaint_is_very_negative(text: str, language: str) -> None:
+    assert analyze(text, default_language=language).sentiment < -0.75
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Shoutout voor het team: binnen een uur superfijn advies gekregen. Zo hoort het!",
+        "Chapeau, binnen een uur antwoord gekregen. Zo hoort het!",
+    ],
+)
+def test_praise_stays_with_the_lexicon_where_the_model_misreads_it(text: str) -> None:
+    # the model learned "zo hoort het" from "zo hoort het niet" in reviews: praise words overrule it
+    assert (sentiment_model.score(text, "nl") or 0.0) < 0
+    result = analyze(text, default_language="nl")
+    assert result.sentiment == analyze(text, default_language="nl", learned_sentiment=False).sentiment >= 0
+    assert result.act == "thanks"
+
+
 def test_a_missing_model_file_loads_nothing(tmp_path: Path) -> None:
     assert sentiment_model.load.__wrapped__(tmp_path / "missing.npz") is None
+
+
+def test_a_model_file_from_an_older_trainer_loads_nothing(tmp_path: Path) -> None:
+    # the weights alone, without the n-gram vocabularies this version reads
+    old = tmp_path / "old.npz"
+    np.savez(old, weights=np.zeros((515, 3)), bias=np.zeros(3), negative_bar=0.5, train_hashes=np.zeros(0))
+    assert sentiment_model.load.__wrapped__(old) is None
 
 
 def test_without_the_model_the_lexicon_scores(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,12 +133,32 @@ def test_analyze_eval_says_which_cases_the_model_was_trained_on(tmp_path: Path) 
         encoding="utf-8",
     )
     runner = CliRunner()
-    full = runner.invoke(app, ["analyze", "eval", "--cases", str(cases)])
+    full = runner.invoke(app, ["analyze", "eval", "--cases", str(cases), "--lexicon"])
     assert full.exit_code == 0, full.output
     assert "seen_in_training:    1 (not a held-out score: use --held-out)" in full.output
-    held = runner.invoke(app, ["analyze", "eval", "--cases", str(cases), "--held-out", "--learned"])
+    held = runner.invoke(app, ["analyze", "eval", "--cases", str(cases), "--held-out"])
     assert held.exit_code == 0, held.output
     assert "cases:               1" in held.output and "seen_in_training:    0" in held.output
+
+
+def test_analyze_eval_scores_the_model_by_default_and_the_lexicon_on_request(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        "text,label\n"
+        "Wat een gedoe weer met die bezorging,negative\n"
+        "It has been a week and nobody got back to me,negative\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    model = runner.invoke(app, ["analyze", "eval", "--cases", str(cases), "--json"])
+    lexicon = runner.invoke(app, ["analyze", "eval", "--cases", str(cases), "--json", "--lexicon"])
+    assert model.exit_code == 0 and lexicon.exit_code == 0, model.output + lexicon.output
+    assert '"negative_recall": 1.0' in model.output
+    assert '"negative_recall": 0.0' in lexicon.output
 
 
 def test_the_retrain_script_runs_small() -> None:

@@ -118,8 +118,8 @@ def analyze_eval(
     held_out: Annotated[
         bool, typer.Option("--held-out", help="Only cases the sentiment model was not trained on.")
     ] = False,
-    learned: Annotated[
-        bool, typer.Option("--learned", help="Score the trained sentiment model instead of the lexicon.")
+    lexicon: Annotated[
+        bool, typer.Option("--lexicon", help="Score the word lexicon instead of the shipped model.")
     ] = False,
 ) -> None:
     """Score sentiment (and language, with a language column) on labelled messages."""
@@ -128,7 +128,7 @@ def analyze_eval(
     try:
         rows = evaluate.read_cases(cases, ["text", "label"])
         chosen = evaluate.held_out(rows) if held_out else rows
-        scores = evaluate.score_sentiment(chosen, learned=learned)
+        scores = evaluate.score_sentiment(chosen, learned=not lexicon)
     except evaluate.CasesInvalid as exc:
         err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc
