@@ -318,6 +318,8 @@ SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {
         "leaked", "doesn't work", "does not work", "not working", "error message", "can't log in",
         "cannot log in", "no answer", "no reply", "third time", "second time", "waited", "waiting for",
         "missing", "wrong", "was charged twice", "charged twice", "dubbel afgeschreven", "overcharged",
+        # waiting for days is the commonest complaint, whatever the words around it
+        "been waiting", "wacht nu al", "wachten nu al", "wacht nog steeds", "sta al dagen", "waiting on my",
     ),
     "praise": (
         "geweldig", "top service", "bedankt", "dank je", "dank jullie", "aanrader", "heerlijk", "i love",

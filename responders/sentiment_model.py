@@ -24,10 +24,10 @@ MODEL = Path(__file__).resolve().parent / "sentiment_model.npz"
 LABELS = ("negative", "neutral", "positive")
 # the lexicon values are three among thousands of features; this weight lets them count
 LEXICON_WEIGHT = 3.0
-# the share of a negative score that comes from the lexicon: the model says how sure it is that a
-# message is negative, the lexicon how strong its words are; an escalation on "very negative"
-# (say below -0.75) should need both, not fire on every calm complaint the model is sure of
-LEXICON_SHARE = 0.3
+# how far the model alone moves a score from 0: the model says which way a message leans, the
+# lexicon how strong its words are. Escalation on "very negative" (say below -0.75, "clearly
+# angry") needs strong words; a calm complaint the model is sure of stays an agent's
+MODEL_REACH = 0.4
 # the n-gram views, as scikit-learn's TfidfVectorizer takes them (sublinear tf, lower case)
 NGRAMS: dict[str, dict[str, Any]] = {
     "word": {"ngram_range": (1, 2)},
@@ -136,24 +136,22 @@ def probabilities(text: str, language: str) -> tuple[float, float, float] | None
 def score(text: str, language: str) -> float | None:
     """Sentiment in [-1, 1] whose sign is the model's decision; None without the model.
 
-    Negative when P(negative) reaches the model's bar; otherwise neutral or positive, whichever
-    is likelier. Magnitude is P(positive) - P(negative), kept on the decided side; a negative one
-    also takes LEXICON_SHARE of the lexicon's score, so that only a sure model and strong words
-    together reach a clearly negative score such as -0.75.
+    Negative when P(negative) reaches the model's bar and is at least P(positive); positive when
+    P(positive) is the likeliest; neutral (0) otherwise. The strength is the lexicon's where its
+    score leans the same way, else at most MODEL_REACH from the model's certainty.
     """
+    from responders.sentiment import score as lexicon_score
+
     p = probabilities(text, language)
     model = load()
     if p is None or model is None:
         return None
     neg, neu, pos = p
-    value = pos - neg
+    lexical = lexicon_score(text, language)
     if neg >= model.negative_bar and neg >= pos:
-        from responders.sentiment import score as lexicon_score
-
-        strength = min(0.0, lexicon_score(text, language))
-        return min((1 - LEXICON_SHARE) * value + LEXICON_SHARE * strength, -0.1)
+        return min(lexical, -0.1 - (MODEL_REACH - 0.1) * neg)
     if pos > neu and pos > neg:
-        return max(value, 0.1)
+        return max(lexical, 0.1 + (MODEL_REACH - 0.1) * pos)
     return 0.0
 
 

@@ -4,9 +4,10 @@ Features: word 1-2 and character 2-5 n-grams (TF-IDF fitted on the training text
 embedding and three lexicon values (responders.sentiment_model).
 Data: ../shared/data/semeval16/{nl,en}_train.csv and tweeteval_sentiment/val.csv (text,label), and,
 as neutral at weight 0.3, customer questions: xSID nl and en (assistant requests) and 600 Bitext
-customer-service questions that are not complaints, reviews or problem reports and hold no
-negative lexicon word. Without them every question read as positive or negative: the scored sets
-have next to no plain questions, and webcare's messages are mostly questions.
+customer-service questions that are not of a complaint-prone intent and hold no word of trouble
+("waiting", "still", "not", ...), no swear word and no negative lexicon word. Without them every
+question read as positive or negative: the scored sets have next to no plain questions, and
+webcare's messages are mostly questions.
 Split: each scored file on its own, per label, 70 % train / 30 % held out, numpy seed 16; the
 held-out 30 % is never seen in training and is where docs/benchmarks.md takes its scores from.
 The negative bar is the one with the best mean macro-F1 of the three sets in 5-fold
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +32,10 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from responders.lexicon import PROFANITY
 from responders.sentiment import score as lexicon_score
 from responders.sentiment_model import LABELS, NGRAMS, dense_features
+from responders.text import words
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -42,7 +46,21 @@ FILES = {
 }
 QUESTIONS = {"nl": DATA / "xsid" / "nl.valid.csv", "en": DATA / "xsid" / "en.valid.csv"}
 BITEXT = DATA / "bitext" / "customer_support.csv"
-NOT_NEUTRAL = {"complaint", "review", "payment_issue", "registration_problems"}
+# intents whose questions are often complaints ("I'm waiting for a refund of $299")
+NOT_NEUTRAL = {
+    "complaint",
+    "review",
+    "payment_issue",
+    "registration_problems",
+    "track_refund",
+    "contact_human_agent",
+}
+# words of a customer who has a problem: such a question is no example of a neutral one
+TROUBLE = re.compile(
+    r"\b(wait\w*|still|not|never|no longer|problem\w*|issue\w*|wrong|error\w*|cannot|unable|fail\w*"
+    r"|late)\b|n't\b",
+    re.IGNORECASE,
+)
 BITEXT_ROWS = 600
 NEUTRAL_WEIGHT = 0.3
 C = 3.0
@@ -73,7 +91,8 @@ def questions(smoke: bool) -> Rows:
     with BITEXT.open(encoding="utf-8", newline="") as f:
         bitext = [r["text"] for r in csv.DictReader(f) if r["intent"] not in NOT_NEUTRAL]
     shuffled = [bitext[i] for i in np.random.default_rng(SEED).permutation(len(bitext))]
-    rows += [(t, "en", neutral) for t in shuffled if lexicon_score(t, "en") >= 0][:BITEXT_ROWS]
+    calm = [t for t in shuffled if not TROUBLE.search(t) and not PROFANITY & set(words(t))]
+    rows += [(t, "en", neutral) for t in calm if lexicon_score(t, "en") >= 0][:BITEXT_ROWS]
     return rows[::25] if smoke else rows
 
 
