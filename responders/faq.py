@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,6 +109,24 @@ class _Features:
         return np.concatenate(indices), np.concatenate(values)
 
 
+def _classifier(features: _Features, labels: list[int], entries: int) -> np.ndarray | None:
+    """A linear classifier's weights over the TF-IDF features, one row per entry with the bias
+    last; None for one entry."""
+    if entries < 2:
+        return None
+    big = features.matrix.shape[0] > _LARGE
+    # a fixed seed: liblinear shuffles, and the same content should always give the same answers
+    classifier = LinearSVC(C=0.3 if big else 0.5, tol=1e-2, max_iter=100 if big else 300, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        classifier.fit(features.matrix, labels)
+    coef, bias = np.asarray(classifier.coef_), np.asarray(classifier.intercept_)
+    if entries == 2:
+        # a two-class model has one margin: the second entry's; the first gets its negative
+        coef, bias = np.vstack([-coef, coef]), np.concatenate([-bias, bias])
+    return np.hstack([coef, bias[:, None]])
+
+
 @dataclass(frozen=True)
 class _Scope:
     """The phrasings of the entries one community may answer with, in one language, and a model."""
@@ -128,25 +147,20 @@ class _Scope:
         labels = [i for i, group in enumerate(phrases) for _ in group]
         if not any(texts):
             return cls(ids, phrases, None, None)
-        features = _Features(texts)
-        meaning = None
-        if encoder is not None:
-            # the model reads the phrasings as written: case and punctuation carry meaning for it
-            pairs = [(e.id, p) for e in entries for p in (e.question, *e.examples)]
-            meaning = Meaning.build(encoder.for_scope(pairs), [p for _, p in pairs], labels, len(ids), store)
-        if len(ids) < 2:
-            return cls(ids, phrases, features, None, meaning)
-        big = len(texts) > _LARGE
-        # a fixed seed: liblinear shuffles, and the same content should always give the same answers
-        classifier = LinearSVC(C=0.3 if big else 0.5, tol=1e-2, max_iter=100 if big else 300, random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            classifier.fit(features.matrix, labels)
-        coef, bias = np.asarray(classifier.coef_), np.asarray(classifier.intercept_)
-        if len(ids) == 2:
-            # a two-class model has one margin: the second entry's; the first gets its negative
-            coef, bias = np.vstack([-coef, coef]), np.concatenate([-bias, bias])
-        return cls(ids, phrases, features, np.hstack([coef, bias[:, None]]), meaning)
+        if encoder is None:
+            features = _Features(texts)
+            return cls(ids, phrases, features, _classifier(features, labels, len(ids)))
+        # the model reads the phrasings as written: case and punctuation carry meaning for it
+        pairs = [(e.id, p) for e in entries for p in (e.question, *e.examples)]
+        with ThreadPoolExecutor(1, thread_name_prefix="faq-meaning") as pool:
+            # the two views are built side by side: encoding and liblinear release the GIL, so on two
+            # cores the TF-IDF model costs a large FAQ's load little time beside the encoder
+            meaning = pool.submit(
+                Meaning.build, encoder.for_scope(pairs), [p for _, p in pairs], labels, len(ids), store
+            )
+            features = _Features(texts)
+            weights = _classifier(features, labels, len(ids))
+            return cls(ids, phrases, features, weights, meaning.result())
 
     def span(self, k: int) -> tuple[int, int]:
         """Where entry k's phrasings sit among all phrasings of the scope."""

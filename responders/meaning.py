@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 _RECIPE = 1  # bump when _fit changes: kept meaning models made another way are built afresh
 
@@ -93,6 +95,15 @@ class Encoder(Protocol):
         ...
 
 
+def one_blas_thread() -> AbstractContextManager[object]:
+    """Numpy's BLAS on one thread while the block runs (the limit holds for the whole process)."""
+    # OpenBLAS's second thread costs far more than it saves on these sizes when the other core is
+    # busy: the regression of a 10,000-phrasing FAQ took 10-19 s instead of 2 s on the 2-core
+    # machine of docs/benchmarks.md. Work that is worth two cores runs on threads of its own
+    limits: AbstractContextManager[object] = threadpool_limits(1, user_api="blas")
+    return limits
+
+
 def _fit(
     encoder: Encoder, texts: list[str], labels: list[int], entries: int
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -101,7 +112,7 @@ def _fit(
     if entries < 2:
         return vectors, None
     model = LogisticRegression(C=blend_of(encoder).c, max_iter=300)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), one_blas_thread():
         warnings.simplefilter("ignore", ConvergenceWarning)
         # in float32, as the vectors come: the fit takes 40 % less time and scores the same
         model.fit(vectors, labels)

