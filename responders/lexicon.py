@@ -320,6 +320,9 @@ SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {
         "missing", "wrong", "was charged twice", "charged twice", "dubbel afgeschreven", "overcharged",
         # waiting for days is the commonest complaint, whatever the words around it
         "been waiting", "wacht nu al", "wachten nu al", "wacht nog steeds", "sta al dagen", "waiting on my",
+        # the Dutch for "can't log in" and "no email came"
+        "kan niet inloggen", "kan niet meer inloggen", "krijg geen mail", "krijg geen e-mail",
+        "geen mail ontvangen", "geen e-mail ontvangen", "geen bevestiging ontvangen",
     ),
     "praise": (
         "geweldig", "top service", "bedankt", "dank je", "dank jullie", "aanrader", "heerlijk", "i love",

@@ -83,6 +83,8 @@ def test_language_of_short_and_foreign_messages(text: str, language: str) -> Non
     [
         ("Hoe kan ik betalen?", "question"),
         ("Mijn fles is kapot aangekomen", "complaint"),
+        ("Ik kan niet inloggen en krijg geen mail om mijn wachtwoord te herstellen", "complaint"),
+        ("I can't log in and no email comes to reset my password", "complaint"),
         ("Top service, aanrader!", "praise"),
         ("Ik heb het vandaag nog nodig, dringend", "urgency"),
         ("Ik schakel mijn advocaat in", "legal_threat"),
