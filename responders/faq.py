@@ -15,7 +15,6 @@ that share no word with any example; the encoder only serves the languages it kn
 from __future__ import annotations
 
 import warnings
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from sklearn.svm import LinearSVC
 from responders.analysis import normalize
 from responders.domain import Candidate, FaqEntry
 from responders.meaning import MINILM_BLEND, Encoder, Meaning, MeaningStore, blend_of
+from responders.ngrams import tfidf_vector
 
 # softmax temperature for the classifier's margins: chosen on CLINC150 val and BANKING77 train
 _SHARPNESS = 5.0
@@ -94,16 +94,10 @@ class _Features:
         indices: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for analyze, vocabulary, idf, offset in self._parts:
-            # one C-level lookup per n-gram (this runs for every message); unknown ones count as None
-            counts = Counter(map(vocabulary.get, analyze(query)))
-            counts.pop(None, None)
-            if not counts:
-                continue
-            found = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            times = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            weights = (1 + np.log(times)) * idf[found]
-            indices.append(found + offset)
-            values.append(weights / np.linalg.norm(weights))
+            found, weights = tfidf_vector(analyze, vocabulary, idf, query)
+            if len(found):
+                indices.append(found + offset)
+                values.append(weights)
         if not indices:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(indices), np.concatenate(values)
