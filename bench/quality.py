@@ -191,8 +191,8 @@ def run_faq(
 
 
 def run_sentiment(data: Path, most: int | None = None) -> list[dict[str, object]]:
-    """Score the analyser on TweetEval and the SemEval-2016 sentences (with their language);
-    `most`: only that many rows of each."""
+    """Score the analyser on TweetEval and the SemEval-2016 sentences (with their language), on
+    the rows the shipped sentiment model was not trained on; `most`: only that many rows of each."""
     results = []
     for name, file, language in (
         ("tweeteval", "tweeteval_sentiment/val.csv", ""),
@@ -204,7 +204,9 @@ def run_sentiment(data: Path, most: int | None = None) -> list[dict[str, object]
                 {"text": r["text"], "label": r["label"], **({"language": language} if language else {})}
                 for r in csv.DictReader(handle)
             ][:most]
-        results.append({"set": name} | evaluate.as_dict(evaluate.score_sentiment(cases)))
+        # the smoke run's few rows are mostly training rows: it checks the code, not the score
+        held_out = evaluate.held_out(cases) if most is None else cases
+        results.append({"set": name} | evaluate.as_dict(evaluate.score_sentiment(held_out)))
     return results
 
 
