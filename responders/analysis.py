@@ -106,12 +106,13 @@ def analyze(
     encoder are installed, from the lexicon otherwise or when learned_sentiment is False."""
     tokens = words(text)
     language = detect_language(tokens, default_language)
-    lexical = sentiment.score(text, language)
+    parts = sentiment.explain(text, language)
+    lexical = sentiment.compound(parts, text)
     signals = detect_signals(text, tokens, competitors)
     # questions and praise stay with the lexicon: the model learned from reviews and tweets, and
     # reads a plain question about an order, or "binnen een uur advies gekregen", as a complaint
     by_model = learned_sentiment and not signals & {"question", "praise"}
-    learned = sentiment_model.score(text, language) if by_model else None
+    learned = sentiment_model.score(text, language, parts) if by_model else None
     score = lexical if learned is None else learned
     if signals & {"legal_threat", "churn_threat"}:
         score = min(score, -0.4)

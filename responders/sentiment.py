@@ -236,7 +236,12 @@ def explain(text: str, language: str) -> list[Part]:
 
 def score(text: str, language: str) -> float:
     """Sentiment in [-1, 1] (VADER's compound) of a message in nl, en or another language."""
-    total = sum(p.valence for p in explain(text, language))
+    return compound(explain(text, language), text)
+
+
+def compound(parts: list[Part], text: str) -> float:
+    """The score in [-1, 1] of a message whose scored parts `explain` has found."""
+    total = sum(p.valence for p in parts)
     if total:
         total += math.copysign(min(text.count("!"), 4) * EXCLAMATION_EMPHASIS, total)
     return total / math.sqrt(total * total + ALPHA)

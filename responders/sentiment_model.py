@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from responders.ngrams import tfidf_vector
+from responders.sentiment import Part, compound, explain
 
 MODEL = Path(__file__).resolve().parent / "sentiment_model.npz"
 LABELS = ("negative", "neutral", "positive")
@@ -58,7 +59,7 @@ class Model:
 
 
 def text_hash(text: str) -> int:
-    """The same eight bytes tools/train_sentiment.py stores for a training text."""
+    """Eight bytes that identify a text, whitespace and case aside (kept for each training text)."""
     digest = hashlib.sha1(" ".join(text.lower().split()).encode(), usedforsecurity=False).digest()[:8]
     return int(np.frombuffer(digest, dtype=np.uint64)[0])
 
@@ -71,14 +72,12 @@ def analyzer(view: str) -> Callable[[str], list[str]]:
     return analyze
 
 
-def dense_features(text: str, language: str, embedding: Any) -> np.ndarray:
+def dense_features(text: str, language: str, embedding: Any, parts: list[Part] | None = None) -> np.ndarray:
     """The features after the n-grams: the USE embedding and the lexicon's compound, positive
-    and negative sums."""
-    from responders.sentiment import explain, score
-
-    parts = explain(text, language)
+    and negative sums; parts: the lexicon's reading of the text, when the caller has it."""
+    parts = explain(text, language) if parts is None else parts
     lexical = [
-        score(text, language),
+        compound(parts, text),
         sum(p.valence for p in parts if p.valence > 0) / 4,
         sum(p.valence for p in parts if p.valence < 0) / 4,
     ]
@@ -111,43 +110,46 @@ def load(path: Path = MODEL) -> Model | None:
     return Model(data["weights"], data["bias"], views, float(data["negative_bar"]), hashes, encoder)
 
 
-def _logits(model: Model, text: str, language: str) -> np.ndarray:
+def _logits(model: Model, text: str, language: str, parts: list[Part]) -> np.ndarray:
     z = np.asarray(model.bias, dtype=np.float64).copy()
     offset = 0
     for view in model.views:
         indices, values = tfidf_vector(view.analyze, view.vocabulary, view.idf, text)
         z += values @ model.weights[indices + offset]
         offset += len(view.vocabulary)
-    dense = dense_features(text, language, model.encoder.encode([text])[0])
+    dense = dense_features(text, language, model.encoder.encode([text])[0], parts)
     return np.asarray(z + dense @ model.weights[offset:])
 
 
-def probabilities(text: str, language: str) -> tuple[float, float, float] | None:
-    """P(negative), P(neutral), P(positive) of a message, or None without the model."""
+def probabilities(
+    text: str, language: str, parts: list[Part] | None = None
+) -> tuple[float, float, float] | None:
+    """P(negative), P(neutral), P(positive) of a message, or None without the model; parts: the
+    lexicon's reading of the text, when the caller has it."""
     model = load()
     if model is None:
         return None
-    z = _logits(model, text, language)
+    z = _logits(model, text, language, explain(text, language) if parts is None else parts)
     e = np.exp(z - z.max())
     p = e / e.sum()
     return float(p[0]), float(p[1]), float(p[2])
 
 
-def score(text: str, language: str) -> float | None:
+def score(text: str, language: str, parts: list[Part] | None = None) -> float | None:
     """Sentiment in [-1, 1] whose sign is the model's decision; None without the model.
 
     Negative when P(negative) reaches the model's bar and is at least P(positive); positive when
     P(positive) is the likeliest; neutral (0) otherwise. The strength is the lexicon's where its
-    score leans the same way, else at most MODEL_REACH from the model's certainty.
+    score leans the same way, else at most MODEL_REACH from the model's certainty. parts: the
+    lexicon's reading of the text, when the caller has it (the lexicon runs once a message).
     """
-    from responders.sentiment import score as lexicon_score
-
-    p = probabilities(text, language)
+    parts = explain(text, language) if parts is None else parts
+    p = probabilities(text, language, parts)
     model = load()
     if p is None or model is None:
         return None
     neg, neu, pos = p
-    lexical = lexicon_score(text, language)
+    lexical = compound(parts, text)
     if neg >= model.negative_bar and neg >= pos:
         return min(lexical, -0.1 - (MODEL_REACH - 0.1) * neg)
     if pos > neu and pos > neg:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from sklearn.linear_model import LogisticRegression
 
 from responders.lexicon import PROFANITY
 from responders.sentiment import score as lexicon_score
-from responders.sentiment_model import LABELS, NGRAMS, dense_features
+from responders.sentiment_model import LABELS, NGRAMS, dense_features, text_hash
 from responders.text import words
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,11 +68,6 @@ HELD_OUT = 0.3
 OUT = ROOT / "responders" / "sentiment_model.npz"
 
 Rows = list[tuple[str, str, int]]  # text, language, label
-
-
-def text_hash(text: str) -> bytes:
-    """Eight bytes that identify a text, whitespace and case aside."""
-    return hashlib.sha1(" ".join(text.lower().split()).encode(), usedforsecurity=False).digest()[:8]
 
 
 def read(path: Path, language: str) -> Rows:
@@ -214,7 +208,7 @@ def main() -> None:
             "weights": model.coef_.T.astype(np.float32),
             "bias": model.intercept_.astype(np.float32),
             "negative_bar": np.float32(bar),
-            "train_hashes": np.frombuffer(b"".join(text_hash(t) for t, _, _ in train_rows), dtype=np.uint64),
+            "train_hashes": np.array([text_hash(t) for t, _, _ in train_rows], dtype=np.uint64),
         }
         np.savez_compressed(OUT, **arrays)
         print(f"wrote {OUT.relative_to(ROOT)} ({OUT.stat().st_size // 1024} KB)")
