@@ -134,11 +134,18 @@ def test_without_the_model_the_lexicon_scores(monkeypatch: pytest.MonkeyPatch) -
     assert label("My order still hasn't arrived, third time I ask") == "negative"
 
 
-def test_analyze_eval_says_which_cases_the_model_was_trained_on(tmp_path: Path) -> None:
+def analyze_eval(cases: Path, *options: str) -> str:
+    """What `webcare analyze eval --cases CASES OPTIONS` prints; it must succeed."""
     from typer.testing import CliRunner
 
     from bot.cli import app
 
+    result = CliRunner().invoke(app, ["analyze", "eval", "--cases", str(cases), *options])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_analyze_eval_says_which_cases_the_model_was_trained_on(tmp_path: Path) -> None:
     cases = tmp_path / "cases.csv"
     cases.write_text(
         "text,label\n"
@@ -146,20 +153,13 @@ def test_analyze_eval_says_which_cases_the_model_was_trained_on(tmp_path: Path) 
         "Where is my parcel? Third time I ask.,negative\n",
         encoding="utf-8",
     )
-    runner = CliRunner()
-    full = runner.invoke(app, ["analyze", "eval", "--cases", str(cases), "--lexicon"])
-    assert full.exit_code == 0, full.output
-    assert "seen_in_training:    1 (not a held-out score: use --held-out)" in full.output
-    held = runner.invoke(app, ["analyze", "eval", "--cases", str(cases), "--held-out"])
-    assert held.exit_code == 0, held.output
-    assert "cases:               1" in held.output and "seen_in_training:    0" in held.output
+    full = analyze_eval(cases, "--lexicon")
+    assert "seen_in_training:    1 (not a held-out score: use --held-out)" in full
+    held = analyze_eval(cases, "--held-out")
+    assert "cases:               1" in held and "seen_in_training:    0" in held
 
 
 def test_analyze_eval_scores_the_model_by_default_and_the_lexicon_on_request(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from bot.cli import app
-
     cases = tmp_path / "cases.csv"
     cases.write_text(
         "text,label\n"
@@ -167,12 +167,8 @@ def test_analyze_eval_scores_the_model_by_default_and_the_lexicon_on_request(tmp
         "It has been a week and nobody got back to me,negative\n",
         encoding="utf-8",
     )
-    runner = CliRunner()
-    model = runner.invoke(app, ["analyze", "eval", "--cases", str(cases), "--json"])
-    lexicon = runner.invoke(app, ["analyze", "eval", "--cases", str(cases), "--json", "--lexicon"])
-    assert model.exit_code == 0 and lexicon.exit_code == 0, model.output + lexicon.output
-    assert '"negative_recall": 1.0' in model.output
-    assert '"negative_recall": 0.0' in lexicon.output
+    assert '"negative_recall": 1.0' in analyze_eval(cases, "--json")
+    assert '"negative_recall": 0.0' in analyze_eval(cases, "--json", "--lexicon")
 
 
 def test_the_retrain_script_runs_small() -> None:
