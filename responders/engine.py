@@ -83,12 +83,22 @@ def _matches(faq: FaqIndex, text: str, language: str, tags: tuple[str, ...]) -> 
 def _fit_for_act(
     matches: list[_Match], faq: FaqIndex, guideline: Guideline, analysis: Analysis, language: str
 ) -> list[_Match]:
-    """Drop answers written for another act; a thank-you gets the community's thank-you answer."""
+    """Drop answers written for another act, and the ones a part of the message matches less
+    well than such an answer; a thank-you gets the community's thank-you answer."""
     entries = faq.entries
+
+    def written_for_act(m: _Match) -> bool:
+        acts = entries[m.candidate.faq_id].acts
+        return not acts or analysis.act in acts
+
+    excluded = [m for m in matches if not written_for_act(m)]
+    # "been waiting 10 days for my refund" is most like the refund answer, which is not written
+    # for complaints; the order-tracking answer behind it shares words, not the subject
     kept = [
         m
         for m in matches
-        if not entries[m.candidate.faq_id].acts or analysis.act in entries[m.candidate.faq_id].acts
+        if written_for_act(m)
+        and not any(x.part == m.part and x.candidate.confidence > m.candidate.confidence for x in excluded)
     ]
     if analysis.act != "thanks":
         return kept
@@ -212,13 +222,20 @@ def respond(mention: Mention, context: Context, community: Community) -> Respons
     # an FAQ answer in a language the customer did not write in helps less than a person would
     only_acknowledge = foreign and guideline.other_languages == "acknowledge"
     matches = [] if only_acknowledge else _matches(community.faq, mention.text, language, guideline.faq.tags)
-    matches = _fit_for_act(matches, community.faq, guideline, analysis, language)
+    fitting = _fit_for_act(matches, community.faq, guideline, analysis, language)
+    # the message's closest answer, when it was left out because it is written for another act
+    passed_over = matches[0] if matches and analysis.act != "thanks" and matches[0] not in fitting else None
+    matches = fitting
     candidates = tuple(m.candidate for m in matches[:3])
     best = candidates[0] if candidates else None
     repeated = best is not None and best.faq_id in context.answered_in_thread
     decision = decide(
         mention, analysis, guideline, context, best.confidence if best else 0.0, repeated=repeated
     )
+    if passed_over is not None and decision.action == "acknowledge":
+        closest = passed_over.candidate
+        why = f"closest FAQ answer '{closest.faq_id}' ({closest.confidence:.2f}) is not for a {analysis.act}"
+        decision = replace(decision, reasons=(*decision.reasons, why))
     if decision.action == "no_reply":
         return Response(analysis, candidates, decision, None)
     answers = _answers(matches, decision, answer_bar(analysis, guideline, context), analysis.act)

@@ -230,3 +230,33 @@ def test_the_acknowledgement_names_only_the_languages_the_community_answers_in(t
 def test_other_languages_takes_only_the_choices_it_documents(tmp_path: Path) -> None:
     with pytest.raises(ContentInvalid, match="other_languages"):
         load_content(*write_content(tmp_path, GUIDELINE + "other_languages: translate\n"))
+
+
+def test_a_complaint_most_like_an_answer_not_written_for_complaints_is_acknowledged(tmp_path: Path) -> None:
+    # the refund answer explains the usual timeline: no help to someone whose refund is late, so
+    # it is not written for complaints; the tracking answer shares their words, not their subject
+    faq = (
+        "- id: refund\n  language: en\n  acts: [question, statement]\n  tags: [shipping]\n"
+        "  question: When do I get my money back after a return?\n"
+        "  examples: [still waiting for my refund, how long does a refund take]\n"
+        "  answer: Within 5 working days of your return reaching us.\n"
+        "- id: tracking\n  language: en\n  tags: [shipping]\n"
+        "  question: Where is my order?\n"
+        "  examples: [been waiting weeks for my order, still waiting for my parcel]\n"
+        "  answer: Your tracking link is in the shipping email.\n"
+    )
+    # a community that lets less certain answers through: the tracking answer clears its bar
+    eager = GUIDELINE.replace("threshold: 0.6", "threshold: 0.5\n  sure_threshold: 0.5")
+    assert eager != GUIDELINE
+    content = load_content(*write_content(tmp_path, eager, faq))
+    shop = Community(content.guidelines["testshop"], FaqIndex(content.faq))
+
+    late_refund = _say(shop, "I've been waiting 10 days for my refund, this is getting ridiculous")
+    assert late_refund.analysis.act == "complaint"
+    assert late_refund.decision.action == "acknowledge"
+    assert "closest FAQ answer 'refund' (0.80) is not for a complaint" in late_refund.decision.reasons
+    assert late_refund.draft is not None and "tracking link" not in late_refund.draft.text
+
+    late_order = _say(shop, "I've been waiting 10 days for my order, this is getting ridiculous")
+    assert late_order.decision.action == "reply"
+    assert late_order.draft is not None and "tracking link" in late_order.draft.text
