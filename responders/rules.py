@@ -7,6 +7,7 @@ from datetime import timedelta
 from responders.analysis import normalize
 from responders.domain import (
     PRIORITIES,
+    Act,
     Action,
     Analysis,
     Approval,
@@ -118,6 +119,10 @@ def answer_bar(analysis: Analysis, guideline: Guideline, context: Context) -> fl
     return scope.threshold
 
 
+# acts that ask nothing of the brand: when positive, they can wait (low priority)
+_NOTHING_ASKED: frozenset[Act] = frozenset({"thanks", "statement", "conversation"})
+
+
 def decide(
     mention: Mention,
     analysis: Analysis,
@@ -131,7 +136,9 @@ def decide(
 
     repeated: the best FAQ answer was already sent in this thread, so a person follows up instead.
     """
-    priority: Priority = "low" if analysis.sentiment_label == "positive" else "normal"
+    # a question, however friendly ("Kan ik nog iets toevoegen? Alvast bedankt!"), waits for an answer
+    at_ease = analysis.sentiment_label == "positive" and analysis.act in _NOTHING_ASKED
+    priority: Priority = "low" if at_ease else "normal"
     approval: Approval = "agent"
     team = "webcare"
     reasons = [f"act: {analysis.act.replace('_', ' ')}"]

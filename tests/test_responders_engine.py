@@ -260,3 +260,23 @@ def test_a_complaint_most_like_an_answer_not_written_for_complaints_is_acknowled
     late_order = _say(shop, "I've been waiting 10 days for my order, this is getting ridiculous")
     assert late_order.decision.action == "reply"
     assert late_order.draft is not None and "tracking link" in late_order.draft.text
+
+
+@pytest.mark.parametrize(
+    "community, text",
+    [
+        (EN, "Can I still change my order? Thanks a lot!"),
+        (NL, "Kan ik mijn bestelling nog wijzigen? Alvast bedankt!"),
+        (NL, "Leuke site! Hebben jullie ook alcoholvrije wijn?"),
+    ],
+)
+def test_a_friendly_question_keeps_normal_priority(community: Community, text: str) -> None:
+    response = _say(community, text)
+    assert response.analysis.act == "question" and response.analysis.sentiment_label == "positive"
+    assert response.decision.priority == "normal"
+
+
+def test_praise_that_asks_nothing_can_wait() -> None:
+    response = _say(EN, "Really happy with my order, the Rioja was delicious. Thank you!")
+    assert response.analysis.sentiment_label == "positive"
+    assert response.decision.priority == "low"
