@@ -323,6 +323,15 @@ SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {
         # the Dutch for "can't log in" and "no email came"
         "kan niet inloggen", "kan niet meer inloggen", "krijg geen mail", "krijg geen e-mail",
         "geen mail ontvangen", "geen e-mail ontvangen", "geen bevestiging ontvangen",
+        # something that stopped working: how most reports of a fault read on social media
+        "stopped working", "stop working", "stops working", "keeps crashing", "keeps freezing",
+        "keeps failing", "keeps telling me", "freezes", "crashes", "won't load", "won't work",
+        "won't let me", "not loading", "having issues", "having problems", "having trouble",
+        "site is down", "website is down", "app is down", "internet is down", "service is down",
+        "went down", "hour delay", "hours delay", "delayed again", "problem with", "problems with",
+        "doet het niet", "werkt nog steeds niet", "loopt vast", "loopt steeds vast", "vastgelopen",
+        "blijft vastlopen", "crasht", "blijft crashen", "storing", "ligt eruit", "ligt plat",
+        "uur vertraging", "problemen met", "probleem met",
     ),
     "praise": (
         "geweldig", "top service", "bedankt", "dank je", "dank jullie", "aanrader", "heerlijk", "i love",
@@ -333,11 +342,15 @@ SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {
         "super leuk", "echt top", "zijn top", "is top", "waren top", "great job", "well done",
         "legend", "brilliant", "5 sterren", "vijf sterren", "5 stars", "five stars", "merci voor",
         "top!", "a winner", "was perfect", "netjes opgelost", "super netjes", "thanks team",
+        "super help", "great help", "so helpful", "very helpful", "in love with", "super geholpen",
+        "top geholpen", "snel geholpen", "fijn geholpen",
     ),
     # the problem is solved: thanks for that is no complaint
     "resolved": (
         "opgelost", "oplossen van", "sorted my", "sorted it", "sorted out", "fixed it", "resolved",
         "de nieuwe is al binnen", "nieuwe fles was", "new bottle arrived", "replacement arrived",
+        "problem solved", "issue solved", "solved it", "all sorted", "working again", "works again",
+        "werkt weer", "doet het weer",
     ),
     # the customer's own slip: no apology needed
     "own_mistake": (

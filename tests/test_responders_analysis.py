@@ -220,3 +220,24 @@ def test_a_question_word_opening_an_exclamation_is_no_question(text: str, questi
 )
 def test_questions_are_neutral_and_quiet_complaints_negative(text: str, language: str, label: str) -> None:
     assert analyze(text, default_language=language).sentiment_label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "act"),
+    [
+        # a fault reported without a strong word is a complaint, however it is phrased
+        ("Since yesterday the app keeps crashing when I open my orders", "en", "complaint"),
+        ("I've been having issues with the checkout all morning", "en", "complaint"),
+        ("Your website is down again, can't place my order", "en", "complaint"),
+        ("De app loopt steeds vast bij het afrekenen", "nl", "complaint"),
+        ("Is er een storing? Ik kom al een uur niet op de site", "nl", "complaint"),
+        # praise for a fault reported next to it is sarcasm, not thanks
+        ("The app stopped working after the update and freezes every minute. Love it!!", "en", "complaint"),
+        ("Thanks for the reply. The courier now says a 3 hour delay, again", "en", "complaint"),
+        # thanks for a fixed problem stays thanks
+        ("Problem solved, super help from your colleague, thanks!", "en", "thanks"),
+        ("Het werkt weer, top geholpen!", "nl", "thanks"),
+    ],
+)
+def test_faults_are_complaints_and_thanks_for_a_fix_is_thanks(text: str, language: str, act: str) -> None:
+    assert analyze(text, default_language=language).act == act

@@ -263,7 +263,7 @@ def test_a_complaint_most_like_an_answer_not_written_for_complaints_is_acknowled
 
 
 @pytest.mark.parametrize(
-    "community, text",
+    ("community", "text"),
     [
         (EN, "Can I still change my order? Thanks a lot!"),
         (NL, "Kan ik mijn bestelling nog wijzigen? Alvast bedankt!"),
