@@ -11,6 +11,7 @@ from responders import sentiment, sentiment_model
 from responders.acts import addresses_brand, classify
 from responders.domain import Analysis, ReplyTo, SentimentLabel
 from responders.lexicon import (
+    NEGATIONS,
     OTHER_STOPWORDS,
     PROFANITY,
     SIGNAL_PHRASES,
@@ -76,10 +77,38 @@ def _contains_any(plain: str, phrases: tuple[str, ...]) -> bool:
     return bool(phrases) and _phrase_pattern(phrases).search(plain) is not None
 
 
+# signals a negation just before the phrase turns around: "zeker geen aanrader" is no praise,
+# "never had a problem with" no complaint, "nog niet opgelost" no fix
+_NEGATABLE = frozenset({"praise", "complaint", "resolved"})
+# "without a doubt amazing", "zonder problemen", "despite the rain, perfect": no negation of the phrase
+_PHRASE_NEGATIONS = NEGATIONS - {"zonder", "without", "despite"}
+# "not only ..., but", "niet alleen ..., maar": a negation of "only", not of what follows
+_NOT_ONLY = frozenset({"only", "just", "alleen", "enkel"})
+_CLAUSE = re.compile(r"[.,;:!?()]|\b(?:maar|but)\b")
+
+
+def _negated(before: str) -> bool:
+    """Whether the last three words of the clause before a phrase negate it."""
+    near = _CLAUSE.split(before)[-1].split()[-3:]
+    following = [*near[1:], ""]  # the word after each; "" where the phrase itself follows
+    return any(w in _PHRASE_NEGATIONS and f not in _NOT_ONLY for w, f in zip(near, following, strict=False))
+
+
+def _affirms_any(plain: str, phrases: tuple[str, ...]) -> bool:
+    """Whether one of the phrases occurs without a negation just before it."""
+    return bool(phrases) and any(
+        not _negated(plain[: match.start()]) for match in _phrase_pattern(phrases).finditer(plain)
+    )
+
+
 def detect_signals(text: str, tokens: list[str], competitors: Iterable[str] = ()) -> frozenset[str]:
     """Find the signals a webcare agent cares about in a message."""
     plain = normalize(text)
-    found = {name for name, phrases in SIGNAL_PHRASES.items() if _contains_any(plain, tuple(phrases))}
+    found = {
+        name
+        for name, phrases in SIGNAL_PHRASES.items()
+        if (_affirms_any if name in _NEGATABLE else _contains_any)(plain, tuple(phrases))
+    }
     if "?" in text or opens_like_question(tokens):
         found.add("question")
     if _contains_any(plain, tuple(normalize(c) for c in competitors if c.strip())):

@@ -241,3 +241,23 @@ def test_questions_are_neutral_and_quiet_complaints_negative(text: str, language
 )
 def test_faults_are_complaints_and_thanks_for_a_fix_is_thanks(text: str, language: str, act: str) -> None:
     assert analyze(text, default_language=language).act == act
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "act"),
+    [
+        # a negated praise word is no praise: never "Wat leuk om te lezen" to a bad review
+        ("Zeker geen aanrader, voor dit geld haal ik het ergens anders.", "nl", "complaint"),
+        ("Not a winner, this one. The Rioja was flat.", "en", "complaint"),
+        # a negated fix is no fix: thanks beside it is sarcasm
+        ("Het is nog steeds niet opgelost, bedankt voor niks", "nl", "complaint"),
+        # a negated fault is no complaint
+        ("De fles was gelukkig niet kapot, dank je!", "nl", "thanks"),
+        # what only looks like a negation keeps the phrase
+        ("Without a doubt the best wine shop, thanks!", "en", "thanks"),
+        ("Niet alleen snel geleverd, ook echt top!", "nl", "thanks"),
+        ("Ik heb mijn pakket nog steeds niet ontvangen", "nl", "complaint"),
+    ],
+)
+def test_a_negation_before_a_signal_phrase_turns_it_around(text: str, language: str, act: str) -> None:
+    assert analyze(text, default_language=language).act == act
