@@ -15,6 +15,7 @@ from responders.lexicon import (
     OTHER_STOPWORDS,
     PROFANITY,
     SIGNAL_PHRASES,
+    SPAM_HINTS,
     SPAM_PHRASES,
     STOPWORDS,
 )
@@ -68,9 +69,10 @@ def label_for(score: float) -> SentimentLabel:
 def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
     """One regex for a list of phrases, each starting at a word start.
 
-    A word-start boundary: "kurk" matches "kurksmaak", "buy" does not match "nobuy".
+    A word-start boundary: "kurk" matches "kurksmaak", "buy" does not match "nobuy", "dating" does
+    not match "updating". A phrase that starts with a sign ("/week") may follow anything ("€500/week").
     """
-    return re.compile(r"(?<![\w])(?:" + "|".join(re.escape(p) for p in phrases) + ")")
+    return re.compile("|".join(("(?<!\\w)" if p[:1].isalnum() else "") + re.escape(p) for p in phrases))
 
 
 def _contains_any(plain: str, phrases: tuple[str, ...]) -> bool:
@@ -101,6 +103,13 @@ def _affirms_any(plain: str, phrases: tuple[str, ...]) -> bool:
     )
 
 
+def _is_spam(text: str, plain: str) -> bool:
+    """Two links, a spam phrase, or a word spammers use together with a link or another such word."""
+    links = len(_URL.findall(text))
+    hints = {m.group() for m in _phrase_pattern(SPAM_HINTS).finditer(plain)}
+    return links >= 2 or _contains_any(plain, SPAM_PHRASES) or (bool(hints) and (links > 0 or len(hints) > 1))
+
+
 def detect_signals(text: str, tokens: list[str], competitors: Iterable[str] = ()) -> frozenset[str]:
     """Find the signals a webcare agent cares about in a message."""
     plain = normalize(text)
@@ -113,7 +122,7 @@ def detect_signals(text: str, tokens: list[str], competitors: Iterable[str] = ()
         found.add("question")
     if _contains_any(plain, tuple(normalize(c) for c in competitors if c.strip())):
         found.add("competitor")
-    if len(_URL.findall(text)) >= 2 or any(p in plain for p in SPAM_PHRASES):
+    if _is_spam(text, plain):
         found.add("spam")
     if PROFANITY.intersection(tokens):
         found.add("profanity")

@@ -386,12 +386,17 @@ SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {
         "what do you guys think", "jullie ervaringen", "wat vinden jullie",
     ),
 }  # fmt: skip
+# one of these is enough to call a message spam
 SPAM_PHRASES: tuple[str, ...] = (
-    "crypto", "bitcoin", "verdien snel", "gratis iphone", "click here", "klik hier", "earn money",
-    "dm me for", "promo code", "followers kopen", "buy followers", "casino", "100% gratis",
-    "trading signals", "from home", "vanuit huis", "/week", "per week verdienen", "kijk op mijn profiel",
-    "check my profile", "dating", "zoek nieuwe vrienden", "looking for new friends", "onlyfans",
-    "forex", "investeer nu", "invest now", "t.me/+",
+    "verdien snel", "gratis iphone", "click here", "klik hier", "earn money", "dm me for",
+    "followers kopen", "buy followers", "100% gratis", "trading signals", "per week verdienen",
+    "kijk op mijn profiel", "check my profile", "zoek nieuwe vrienden", "looking for new friends",
+    "onlyfans", "investeer nu", "invest now", "t.me/+",
+)  # fmt: skip
+# words customers use too ("my promo code doesn't work", "I work from home", "do you take bitcoin?"):
+# spam only with a link or a second such word
+SPAM_HINTS: tuple[str, ...] = (
+    "crypto", "bitcoin", "casino", "promo code", "from home", "vanuit huis", "/week", "dating", "forex",
 )  # fmt: skip
 QUESTION_WORDS = _words(
     "hoe wat wanneer waar waarom welke wie kan kunnen kun mag zijn is heb hebben hebt bezorgen"

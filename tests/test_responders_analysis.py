@@ -261,3 +261,23 @@ def test_faults_are_complaints_and_thanks_for_a_fix_is_thanks(text: str, languag
 )
 def test_a_negation_before_a_signal_phrase_turns_it_around(text: str, language: str, act: str) -> None:
     assert analyze(text, default_language=language).act == act
+
+
+@pytest.mark.parametrize(
+    ("text", "spam"),
+    [
+        # customers' own words that spammers use too: never dropped as spam
+        ("Can you help me with updating my delivery address?", False),
+        ("My promo code doesn't work at checkout", False),
+        ("I work from home, can you deliver in the afternoon?", False),
+        ("Accepteren jullie ook bitcoin?", False),
+        # spam: a spam phrase, two links, or such words together or beside a link
+        ("Earn money from home! €500/week", True),
+        ("Kijk op mijn profiel voor meer", True),
+        ("crypto casino bonus", True),
+        ("Gratis bitcoin https://x.example", True),
+        ("Nice https://a.example and https://b.example", True),
+    ],
+)
+def test_spam_needs_more_than_a_word_customers_use_too(text: str, spam: bool) -> None:
+    assert ("spam" in analyze(text, default_language="en").signals) is spam
