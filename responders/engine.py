@@ -30,6 +30,7 @@ from responders.text import bare_number, order_number, words
 # sentences, and the parts of a sentence around "maar" / "but": each may ask its own thing
 _PARTS = re.compile(r"(?<=[.!?\n])\s+|\s+(?:maar|but|en verder|also|ook nog)\s+", re.IGNORECASE)
 _PART_MIN_WORDS = 3
+_SENTENCE_END = re.compile(r"[.!?\n]")
 # what members say before the question itself: "weet iemand of ...", "does anyone know if ..."
 _ASKING_AROUND = re.compile(
     r"\b(?:weet iemand|heeft iemand|iemand|wie weet|vraagje|"
@@ -65,14 +66,28 @@ def _parts(text: str) -> list[str]:
     return [p for p in parts if p and len(words(p)) >= _PART_MIN_WORDS]
 
 
-def _matches(faq: FaqIndex, text: str, language: str, tags: tuple[str, ...]) -> list[_Match]:
-    """FAQ candidates for the whole message and for each of its parts, best per entry first."""
+def _in_question(text: str, part: str) -> bool:
+    """Whether the part belongs to a sentence that asks something ("Ik heb een cadeaubon van 25
+    euro" in "..., maar kan ik de rest met iDEAL betalen?")."""
+    end = _SENTENCE_END.search(text, max(0, text.find(part)))
+    return end is not None and end.group() == "?"
+
+
+def _matches(
+    faq: FaqIndex, text: str, language: str, tags: tuple[str, ...], *, asking_only: bool = False
+) -> list[_Match]:
+    """FAQ candidates for the whole message and for each of its parts, best per entry first.
+
+    asking_only: of the parts, only those that ask something (a question is answered from what it
+    asks: "Kan ik mijn bestelling nog aanpassen? Wil er nog een fles bij" is no broken bottle)."""
     best: dict[str, _Match] = {}
     parts = _parts(text)
     asked_around = len(parts) == 1 and parts[0] != text
     scored = [(-1, text)] + (list(enumerate(parts)) if len(parts) > 1 or asked_around else [])
     for index, part in scored:
         asks = "?" in part or index == -1
+        if asking_only and not (asks or _in_question(text, part)):
+            continue
         for candidate in faq.match(part, language=language, tags=tags):
             known = best.get(candidate.faq_id)
             if known is None or candidate.confidence > known.candidate.confidence:
@@ -221,7 +236,13 @@ def respond(mention: Mention, context: Context, community: Community) -> Respons
     language = guideline.default_language if foreign else analysis.language
     # an FAQ answer in a language the customer did not write in helps less than a person would
     only_acknowledge = foreign and guideline.other_languages == "acknowledge"
-    matches = [] if only_acknowledge else _matches(community.faq, mention.text, language, guideline.faq.tags)
+    matches = (
+        []
+        if only_acknowledge
+        else _matches(
+            community.faq, mention.text, language, guideline.faq.tags, asking_only=analysis.act == "question"
+        )
+    )
     fitting = _fit_for_act(matches, community.faq, guideline, analysis, language)
     # the message's closest answer, when it was left out because it is written for another act
     passed_over = matches[0] if matches and analysis.act != "thanks" and matches[0] not in fitting else None

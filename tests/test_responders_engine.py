@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from responders import multilingual
 from responders.content import ContentInvalid, load_content
 from responders.domain import Author, Context, Mention, Response
 from responders.engine import Community, respond
@@ -280,3 +281,17 @@ def test_praise_that_asks_nothing_can_wait() -> None:
     response = _say(EN, "Really happy with my order, the Rioja was delicious. Thank you!")
     assert response.analysis.sentiment_label == "positive"
     assert response.decision.priority == "low"
+
+
+def test_a_question_is_answered_from_what_it_asks_not_from_a_remark_beside_it() -> None:
+    # as the service matches: with the default sentence encoder
+    nl = Community(_DEMO.guidelines["dekelder-nl"], FaqIndex(_DEMO.faq, multilingual.shared()))
+    # "Wil er nog een fles bij" shares a word with the broken-bottle answer, and asks nothing
+    response = _say(nl, "Kan ik mijn bestelling nog aanpassen? Wil er nog een fles bij")
+    assert response.analysis.act == "question"
+    assert response.draft is not None and "kapotte fles" not in response.draft.text
+    # a remark in the same sentence as the question is part of what it asks
+    gift_card = _say(
+        NL, "Ik heb een cadeaubon van 25 euro maar mijn bestelling is 60, kan ik de rest met iDEAL betalen?"
+    )
+    assert gift_card.candidates and gift_card.candidates[0].faq_id.startswith("cadeaubon")
