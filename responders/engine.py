@@ -222,6 +222,13 @@ def _acknowledgement(guideline: Guideline, decision: Decision, analysis: Analysi
     return guideline.tone[language].acknowledgement_for(analysis.act)
 
 
+def _needs_order_number(analysis: Analysis) -> bool:
+    """Whether an agent will want the order number: a question, complaint or remark about an order,
+    not a happy one ("Super snelle levering, morgen ga ik de Rioja proberen")."""
+    happy_remark = analysis.act == "statement" and analysis.sentiment_label == "positive"
+    return analysis.act in ORDER_ACTS and "about_order" in analysis.signals and not happy_remark
+
+
 def respond(mention: Mention, context: Context, community: Community) -> Response:
     """Analyse a mention, match the FAQ, apply the rules and draft a reply."""
     guideline = community.guideline
@@ -270,7 +277,7 @@ def respond(mention: Mention, context: Context, community: Community) -> Respons
             if only_acknowledge
             else _acknowledgement(guideline, decision, analysis, language)
         ),
-        ask_order_number=analysis.act in ORDER_ACTS and "about_order" in analysis.signals and not number,
+        ask_order_number=not number and _needs_order_number(analysis),
         promise=_promise(decision, guideline, context, language),
         order_number=number,
         private=mention.private,

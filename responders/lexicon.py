@@ -331,7 +331,8 @@ SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {
         "went down", "hour delay", "hours delay", "delayed again", "problem with", "problems with",
         "doet het niet", "werkt nog steeds niet", "loopt vast", "loopt steeds vast", "vastgelopen",
         "blijft vastlopen", "crasht", "blijft crashen", "storing", "ligt eruit", "ligt plat",
-        "uur vertraging", "problemen met", "probleem met",
+        "uur vertraging", "problemen met", "probleem met", "2x betaald", "twee keer betaald",
+        "paid twice", "double charged", "charged me twice",
     ),
     "praise": (
         "geweldig", "top service", "bedankt", "dank je", "dank jullie", "aanrader", "heerlijk", "i love",

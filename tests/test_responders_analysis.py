@@ -231,6 +231,7 @@ def test_questions_are_neutral_and_quiet_complaints_negative(text: str, language
         ("Your website is down again, can't place my order", "en", "complaint"),
         ("De app loopt steeds vast bij het afrekenen", "nl", "complaint"),
         ("Is er een storing? Ik kom al een uur niet op de site", "nl", "complaint"),
+        ("Ik heb 2x betaald voor dezelfde bestelling, graag geld terug", "nl", "complaint"),
         # praise for a fault reported next to it is sarcasm, not thanks
         ("The app stopped working after the update and freezes every minute. Love it!!", "en", "complaint"),
         ("Thanks for the reply. The courier now says a 3 hour delay, again", "en", "complaint"),

@@ -295,3 +295,11 @@ def test_a_question_is_answered_from_what_it_asks_not_from_a_remark_beside_it() 
         NL, "Ik heb een cadeaubon van 25 euro maar mijn bestelling is 60, kan ik de rest met iDEAL betalen?"
     )
     assert gift_card.candidates and gift_card.candidates[0].faq_id.startswith("cadeaubon")
+
+
+def test_a_happy_remark_about_an_order_is_not_asked_for_its_order_number() -> None:
+    happy = _say(NL, "Bestelling is net binnen, alles netjes verpakt, fijn!")
+    assert happy.analysis.act == "statement" and happy.analysis.sentiment_label == "positive"
+    assert happy.draft is not None and "ordernummer" not in happy.draft.text
+    worried = _say(NL, "Mijn bestelling is nog steeds niet binnen")
+    assert worried.draft is not None and "ordernummer" in worried.draft.text
