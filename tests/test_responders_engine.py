@@ -303,3 +303,26 @@ def test_a_happy_remark_about_an_order_is_not_asked_for_its_order_number() -> No
     assert happy.draft is not None and "ordernummer" not in happy.draft.text
     worried = _say(NL, "Mijn bestelling is nog steeds niet binnen")
     assert worried.draft is not None and "ordernummer" in worried.draft.text
+
+
+@pytest.mark.parametrize(
+    ("community", "text"),
+    [
+        (EN, "I tried different browsers this week"),
+        (NL, "Morgen wordt het zonnig volgens het weerbericht"),
+    ],
+)
+def test_a_remark_that_asks_nothing_gets_an_faq_answer_only_when_the_match_is_sure(
+    community: Community, text: str
+) -> None:
+    # these share words with an FAQ entry (tasting boxes, delivery times) and clear the plain bar
+    response = _say(community, text)
+    assert response.analysis.act == "statement"
+    assert response.candidates and response.candidates[0].confidence >= community.guideline.faq.threshold
+    assert response.decision.action == "acknowledge"
+
+
+def test_a_remark_that_clearly_asks_for_an_faq_answer_still_gets_it() -> None:
+    response = _say(EN, "I forgot my password and the reset link says it's expired")
+    assert response.analysis.act == "statement"
+    assert response.decision.action == "reply" and response.candidates[0].faq_id == "password-en"
