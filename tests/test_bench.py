@@ -41,6 +41,7 @@ SCRIPTS = {
     "encoder_speed.py": Smoke(needs_data=True, prints='{"messages": 20'),
     "tune_blend.py": Smoke(needs_data=True, prints='{"best_gate":'),
     "tuned_precision.py": Smoke(needs_data=True, prints='{"model": "float32"'),
+    "off_topic.py": Smoke(needs_data=True, prints='{"set": "xsid-nl"'),
 }
 
 
