@@ -325,8 +325,8 @@ SIGNAL_PHRASES: dict[str, tuple[str, ...]] = {
         "geen mail ontvangen", "geen e-mail ontvangen", "geen bevestiging ontvangen",
         # something that stopped working: how most reports of a fault read on social media
         "stopped working", "stop working", "stops working", "keeps crashing", "keeps freezing",
-        "keeps failing", "keeps telling me", "freezes", "crashes", "won't load", "won't work",
-        "won't let me", "not loading", "having issues", "having problems", "having trouble",
+        "keeps failing", "freezes", "crashes", "won't load", "won't work", "won't let me",
+        "not loading", "having issues", "having problems", "having trouble",
         "site is down", "website is down", "app is down", "internet is down", "service is down",
         "went down", "hour delay", "hours delay", "delayed again", "problem with", "problems with",
         "doet het niet", "werkt nog steeds niet", "loopt vast", "loopt steeds vast", "vastgelopen",
