@@ -30,7 +30,6 @@ from responders.text import bare_number, order_number, words
 # sentences, and the parts of a sentence around "maar" / "but": each may ask its own thing
 _PARTS = re.compile(r"(?<=[.!?\n])\s+|\s+(?:maar|but|en verder|also|ook nog)\s+", re.IGNORECASE)
 _PART_MIN_WORDS = 3
-_SENTENCE_END = re.compile(r"[.!?\n]")
 # what members say before the question itself: "weet iemand of ...", "does anyone know if ..."
 _ASKING_AROUND = re.compile(
     r"\b(?:weet iemand|heeft iemand|iemand|wie weet|vraagje|"
@@ -66,11 +65,11 @@ def _parts(text: str) -> list[str]:
     return [p for p in parts if p and len(words(p)) >= _PART_MIN_WORDS]
 
 
-def _in_question(text: str, part: str) -> bool:
-    """Whether the part belongs to a sentence that asks something ("Ik heb een cadeaubon van 25
-    euro" in "..., maar kan ik de rest met iDEAL betalen?")."""
-    end = _SENTENCE_END.search(text, max(0, text.find(part)))
-    return end is not None and end.group() == "?"
+def _leads_to_question(text: str, part: str) -> bool:
+    """Whether a question follows the part: it is then what the question is about ("Wij willen 30
+    kerstpakketten laten bezorgen. Kunnen jullie een offerte maken?"); a remark after the last
+    question is an aside ("Kan ik mijn bestelling nog aanpassen? Wil er nog een fles bij")."""
+    return "?" in text[max(0, text.find(part)) :]
 
 
 def _matches(
@@ -78,15 +77,16 @@ def _matches(
 ) -> list[_Match]:
     """FAQ candidates for the whole message and for each of its parts, best per entry first.
 
-    asking_only: of the parts, only those that ask something (a question is answered from what it
-    asks: "Kan ik mijn bestelling nog aanpassen? Wil er nog een fles bij" is no broken bottle)."""
+    asking_only: of the parts, only those that ask something or lead to a question (a question is
+    answered from what it asks: "Kan ik mijn bestelling nog aanpassen? Wil er nog een fles bij" is
+    no broken bottle)."""
     best: dict[str, _Match] = {}
     parts = _parts(text)
     asked_around = len(parts) == 1 and parts[0] != text
     scored = [(-1, text)] + (list(enumerate(parts)) if len(parts) > 1 or asked_around else [])
     for index, part in scored:
         asks = "?" in part or index == -1
-        if asking_only and not (asks or _in_question(text, part)):
+        if asking_only and not (asks or _leads_to_question(text, part)):
             continue
         for candidate in faq.match(part, language=language, tags=tags):
             known = best.get(candidate.faq_id)

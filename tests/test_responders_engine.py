@@ -295,6 +295,11 @@ def test_a_question_is_answered_from_what_it_asks_not_from_a_remark_beside_it() 
         NL, "Ik heb een cadeaubon van 25 euro maar mijn bestelling is 60, kan ik de rest met iDEAL betalen?"
     )
     assert gift_card.candidates and gift_card.candidates[0].faq_id.startswith("cadeaubon")
+    # and so is a sentence that leads up to the question
+    business = _say(
+        nl, "Wij willen 30 kerstpakketten laten bezorgen bij onze klanten. Kunnen jullie een offerte maken?"
+    )
+    assert business.candidates and business.candidates[0].faq_id == "zakelijk-factuur-nl"
 
 
 def test_a_happy_remark_about_an_order_is_not_asked_for_its_order_number() -> None:
